@@ -1,0 +1,68 @@
+// The one interface every backend implements: batched rx/tx per queue on packet buffers.
+//
+// Ownership: rx_batch hands the caller one reference per returned buffer. tx_batch takes
+// ownership of the first N buffers it returns (the driver drops the reference once the
+// hardware is done); buffers past N stay with the caller.
+#pragma once
+
+#include "base/mac_addr.hpp"
+#include "driver/packet_buf.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace shunt {
+
+struct NicCaps {
+    bool rx_ip_csum = false;  // RX checks IPv4 header checksums and sets rx_flags
+    bool rx_l4_csum = false;  // RX checks TCP/UDP checksums
+    bool tx_ip_csum = false;  // TX fills IPv4 header checksums on tx_flags::ip_csum
+    bool tx_l4_csum = false;  // TX fills TCP/UDP checksums on tx_flags::l4_csum
+};
+
+struct LinkStatus {
+    bool up = false;
+    uint32_t speed_mbps = 0;  // 0 when unknown
+};
+
+// Counters a backend keeps (software) or reads from the hardware (accumulated).
+struct NicCounters {
+    uint64_t rx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t tx_packets = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t rx_dropped = 0;  // no buffer / ring full on receive
+    uint64_t tx_dropped = 0;  // frames the backend could not send
+    uint64_t rx_errors = 0;   // frames rejected (bad CRC, too long, read errors)
+    uint64_t tx_errors = 0;
+    uint64_t rx_copy_bytes = 0;  // bytes copied on receive (inherent for TAP; 0 for DMA NICs)
+    uint64_t tx_copy_bytes = 0;  // bytes copied on transmit
+};
+
+class Nic {
+  public:
+    virtual ~Nic() = default;
+
+    virtual std::string name() const = 0;  // "tap:shunt0", "pci:0000:03:00.0"
+    virtual std::string driver() const = 0;
+    virtual MacAddr mac() const = 0;
+    virtual uint16_t mtu() const = 0;
+    virtual LinkStatus link() = 0;
+    virtual uint16_t queue_count() const = 0;
+    virtual NicCaps caps() const = 0;
+    virtual NicCounters counters() = 0;
+
+    // Receive up to bufs.size() frames on queue; returns how many were stored in bufs.
+    virtual size_t rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept = 0;
+    // Queue bufs for transmission; returns how many the NIC took (see ownership above).
+    virtual size_t tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept = 0;
+
+    // A file descriptor that becomes readable when queue has work (TAP fd, MSI-X eventfd),
+    // for daemons that sleep when idle; -1 when the backend can only be polled.
+    virtual int wait_fd(uint16_t queue) const = 0;
+    // The pool that transmit buffers for queue should come from.
+    virtual Mempool& tx_pool(uint16_t queue) = 0;
+};
+
+}  // namespace shunt
