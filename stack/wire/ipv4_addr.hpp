@@ -38,6 +38,9 @@ struct Ipv4Addr {
             unsigned octet = 0;
             auto [next, ec] = std::from_chars(p, end, octet);
             if (ec != std::errc{} || octet > 255 || next - p > 3) return std::nullopt;
+            // "010" is octal 8 to inet_aton(3) but decimal 10 here: refuse leading zeros,
+            // as inet_pton(3) does, rather than pick a meaning silently.
+            if (next - p > 1 && *p == '0') return std::nullopt;
             v = (v << 8) | octet;
             p = next;
             if (i < 3) {
@@ -76,6 +79,7 @@ struct Ipv4Cidr {
         return prefix_len == 0 ? 0 : ~uint32_t{0} << (32 - prefix_len);
     }
     constexpr Ipv4Addr network() const { return Ipv4Addr{addr.value & netmask()}; }
+    constexpr Ipv4Cidr network_cidr() const { return Ipv4Cidr{network(), prefix_len}; }
     constexpr Ipv4Addr subnet_broadcast() const { return Ipv4Addr{addr.value | ~netmask()}; }
     constexpr bool contains(Ipv4Addr a) const {
         return (a.value & netmask()) == (addr.value & netmask());

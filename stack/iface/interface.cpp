@@ -1,0 +1,204 @@
+// Interface: receive path (Ethernet, ARP, IPv4 input and reassembly), timers, TX batching.
+#include "stack/iface/interface.hpp"
+
+#include "stack/wire/arp.hpp"
+#include "stack/wire/ethernet.hpp"
+#include "stack/wire/ipv4.hpp"
+
+namespace shunt {
+
+using wire::Ipv4Addr;
+
+Interface::Interface(Nic& nic, uint16_t queue, InterfaceConfig config)
+    : nic_(nic),
+      queue_(queue),
+      config_(config),
+      neighbors_(config.neighbor, drops_),
+      reassembler_(config.reassembly, drops_),
+      icmp_errors_(config.icmp_errors_per_sec, config.icmp_error_burst) {
+    routes_.add_connected(config_.address);
+    if (config_.gateway) routes_.add_default(*config_.gateway);
+}
+
+Interface::~Interface() {
+    for (size_t i = 0; i < tx_count_; ++i) tx_frames_[i]->unref();
+}
+
+size_t Interface::poll(Instant now) noexcept {
+    now_ = now;
+    if (!announced_) {
+        // Gratuitous ARP (RFC 5227 §2.3 announcement): peers that knew an older MAC for our
+        // address update their caches, and a conflicting host would speak up.
+        announced_ = true;
+        send_arp(1, MacAddr{}, config_.address.addr, MacAddr::broadcast());
+    }
+    std::array<PacketBuf*, 64> rx{};
+    const size_t want = std::min(config_.rx_batch, rx.size());
+    const size_t n = nic_.rx_batch(queue_, std::span(rx.data(), want));
+    for (size_t i = 0; i < n; ++i) receive_frame(Packet(rx[i]));
+    run_timers();
+    const size_t sent = tx_count_;
+    flush_tx();
+    return n + sent;
+}
+
+std::optional<Instant> Interface::next_deadline() const noexcept {
+    auto a = neighbors_.next_deadline();
+    auto b = reassembler_.next_deadline();
+    if (a && b) return std::min(*a, *b);
+    return a ? a : b;
+}
+
+void Interface::receive_frame(Packet frame) noexcept {
+    auto eth = wire::EthernetView::check(frame->bytes());
+    if (!eth.ok()) return drops_.count(DropReason::eth_truncated);
+    const MacAddr dst = eth.value.dst();
+    // We accept our unicast address and broadcast; multicast groups are not joined.
+    if (dst != config_.mac && !dst.is_broadcast()) {
+        return drops_.count(DropReason::eth_not_for_us);
+    }
+    switch (eth.value.ethertype()) {
+        case wire::ethertype::arp:
+            return receive_arp(std::move(frame));
+        case wire::ethertype::ipv4:
+            return receive_ipv4(std::move(frame));
+        default:
+            return drops_.count(DropReason::eth_unknown_ethertype);
+    }
+}
+
+// RFC 826 "Packet Reception", with the merge step before the target check.
+void Interface::receive_arp(Packet frame) noexcept {
+    counters_.arp_rx++;
+    frame->trim_front(wire::EthernetView::kHeaderLen);
+    auto view = wire::ArpView::check(frame->bytes());
+    if (!view.ok()) return drops_.count(DropReason::arp_malformed);
+    auto arp = wire::ArpRepr::parse(view.value);
+    if (!arp.ok()) return drops_.count(DropReason::arp_malformed);
+    const wire::ArpRepr& a = arp.value;
+    if (a.sender_mac.is_multicast() || a.sender_mac.is_zero() || a.sender_ip.is_broadcast() ||
+        a.sender_ip.is_multicast()) {
+        return drops_.count(DropReason::arp_bad_source);
+    }
+    const bool for_us = a.target_ip == config_.address.addr;
+    // A probe (sender 0.0.0.0, RFC 5227 §2.1.1) teaches nothing about the sender.
+    if (!a.sender_ip.is_unspecified()) {
+        PacketChain waiting = neighbors_.learn(a.sender_ip, a.sender_mac, now_, for_us);
+        while (!waiting.empty()) queue_frame(waiting.pop_front(), a.sender_mac, wire::ethertype::ipv4);
+    }
+    if (for_us && a.op == wire::ArpOp::request) {
+        send_arp(2, a.sender_mac, a.sender_ip, a.sender_mac);
+    }
+}
+
+void Interface::receive_ipv4(Packet frame) noexcept {
+    frame->trim_front(wire::EthernetView::kHeaderLen);
+    auto view = wire::Ipv4View::check(frame->bytes());
+    if (!view.ok()) {
+        switch (view.error) {
+            case wire::Error::bad_version:
+                return drops_.count(DropReason::ipv4_bad_version);
+            case wire::Error::bad_header_len:
+                return drops_.count(DropReason::ipv4_bad_header_len);
+            default:
+                return drops_.count(DropReason::ipv4_truncated);
+        }
+    }
+    const bool hw_checked = (frame->flags() & rx_flags::ip_csum_good) != 0;
+    auto ip = wire::Ipv4Repr::parse(view.value, !hw_checked);
+    if (!ip.ok()) return drops_.count(DropReason::ipv4_bad_checksum);
+    counters_.ipv4_rx++;
+    const wire::Ipv4Repr& r = ip.value;
+    if (r.src.is_broadcast() || r.src.is_multicast() || is_our_broadcast(r.src)) {
+        return drops_.count(DropReason::ipv4_bad_source);
+    }
+    const bool broadcast = is_our_broadcast(r.dst);
+    if (r.dst != config_.address.addr && !broadcast) {
+        return drops_.count(DropReason::ipv4_not_for_us);  // a host does not forward
+    }
+    // Keep only the IP payload: drop the header and any Ethernet padding after total_len.
+    const size_t header_len = view.value.header_len();
+    frame->trim_back(frame->length() - view.value.total_len());
+    frame->trim_front(header_len);
+
+    Ipv4Meta meta{r.src, r.dst, r.protocol, broadcast};
+    if (!r.is_fragment()) return dispatch_ipv4(meta, PacketChain(std::move(frame)));
+    FragmentInfo info{r.src, r.dst, r.ident, r.protocol, r.frag_offset, r.more_frags};
+    PacketChain whole = reassembler_.add(info, std::move(frame), now_);
+    if (whole.empty()) return;
+    counters_.frag_reassembled++;
+    dispatch_ipv4(meta, std::move(whole));
+}
+
+void Interface::dispatch_ipv4(const Ipv4Meta& meta, PacketChain payload) noexcept {
+    switch (meta.protocol) {
+        case wire::ip_proto::icmp:
+            return receive_icmp(meta, std::move(payload));
+        case wire::ip_proto::udp:
+            return receive_udp(meta, std::move(payload));
+        default:
+            drops_.count(DropReason::ipv4_unknown_protocol);
+            // RFC 1122 §3.2.2.1: protocol unreachable, never in answer to a broadcast.
+            if (!meta.to_broadcast) {
+                send_icmp_error(wire::icmp_type::dest_unreachable, wire::icmp_unreach::protocol,
+                                *payload.front());
+            }
+    }
+}
+
+bool Interface::is_our_broadcast(Ipv4Addr a) const noexcept {
+    return a.is_broadcast() ||
+           (config_.address.prefix_len < 31 && a == config_.address.subnet_broadcast());
+}
+
+void Interface::send_arp(uint16_t op, MacAddr target_mac, Ipv4Addr target_ip,
+                         MacAddr eth_dst) noexcept {
+    PacketBuf* b = tx_pool().alloc();
+    if (b == nullptr) return drops_.count(DropReason::no_buffer);
+    Packet p(b);
+    uint8_t* bytes = p->append(wire::ArpRepr::len());
+    wire::ArpView view(std::span(bytes, wire::ArpRepr::len()));
+    wire::ArpRepr{static_cast<wire::ArpOp>(op), config_.mac, config_.address.addr, target_mac,
+                  target_ip}
+        .emit(view);
+    counters_.arp_tx++;
+    queue_frame(std::move(p), eth_dst, wire::ethertype::arp);
+}
+
+// Prepends the Ethernet header and adds the frame to the TX batch.
+void Interface::queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexcept {
+    uint8_t* h = frame->prepend(wire::EthernetView::kHeaderLen);
+    if (h == nullptr) return drops_.count(DropReason::no_buffer);
+    wire::EthernetView eth(std::span(h, wire::EthernetView::kHeaderLen));
+    eth.set_dst(dst);
+    eth.set_src(config_.mac);
+    eth.set_ethertype(ethertype);
+    if (tx_count_ == tx_frames_.size()) flush_tx();
+    tx_frames_[tx_count_++] = frame.release();
+}
+
+void Interface::flush_tx() noexcept {
+    if (tx_count_ == 0) return;
+    const size_t sent = nic_.tx_batch(queue_, std::span(tx_frames_.data(), tx_count_));
+    for (size_t i = sent; i < tx_count_; ++i) {
+        tx_frames_[i]->unref();
+        drops_.count(DropReason::tx_queue_full);
+    }
+    tx_count_ = 0;
+}
+
+void Interface::run_timers() noexcept {
+    std::array<Ipv4Addr, 16> requests{};
+    const size_t n = neighbors_.poll(now_, requests);
+    for (size_t i = 0; i < n; ++i) send_arp(1, MacAddr{}, requests[i], MacAddr::broadcast());
+
+    PacketChain expired_firsts;
+    reassembler_.expire(now_, expired_firsts);
+    // RFC 792 / RFC 1122 §3.2.1.2: time exceeded (fragment reassembly) when fragment zero came.
+    while (!expired_firsts.empty()) {
+        Packet first = expired_firsts.pop_front();
+        send_icmp_error(wire::icmp_type::time_exceeded, 1, *first);
+    }
+}
+
+}  // namespace shunt

@@ -1,0 +1,136 @@
+// One network interface of the stack, driven by poll(now): it pulls frames from a NIC queue,
+// answers ARP, reassembles and fragments IPv4, answers ICMP echo, delivers UDP to sockets,
+// runs the neighbor and reassembly timers, and pushes frames back out in batches.
+// Nothing here reads a clock or allocates per packet; every dropped packet is counted.
+#pragma once
+
+#include "base/mac_addr.hpp"
+#include "base/time.hpp"
+#include "driver/nic.hpp"
+#include "stack/iface/drop_reason.hpp"
+#include "stack/iface/neighbor_cache.hpp"
+#include "stack/iface/packet_chain.hpp"
+#include "stack/iface/reassembly.hpp"
+#include "stack/iface/routes.hpp"
+#include "stack/iface/token_bucket.hpp"
+#include "stack/iface/udp_socket.hpp"
+#include "stack/wire/ipv4_addr.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+namespace shunt {
+
+struct InterfaceConfig {
+    MacAddr mac{};
+    wire::Ipv4Cidr address{};
+    std::optional<wire::Ipv4Addr> gateway;
+    uint16_t mtu = 1500;
+    uint8_t ttl = 64;
+    NeighborConfig neighbor{};
+    ReassemblyConfig reassembly{};
+    // ICMP errors (unreachable, time exceeded) per second and burst; Linux's default is
+    // 1000/s with a burst of 50 (net.ipv4.icmp_msgs_per_sec / icmp_msgs_burst).
+    uint32_t icmp_errors_per_sec = 1000;
+    uint32_t icmp_error_burst = 50;
+    size_t udp_queue_limit = 512;
+    size_t rx_batch = 32;
+};
+
+// What the stack did, beyond drops.
+struct StackCounters {
+    uint64_t ipv4_rx = 0;
+    uint64_t ipv4_tx = 0;  // IPv4 frames sent (each fragment counts)
+    uint64_t arp_rx = 0;
+    uint64_t arp_tx = 0;
+    uint64_t icmp_echo_replies = 0;
+    uint64_t icmp_errors_tx = 0;
+    uint64_t udp_rx = 0;
+    uint64_t udp_tx = 0;
+    uint64_t frag_reassembled = 0;  // datagrams completed from fragments
+    uint64_t frag_tx = 0;           // fragments sent
+    uint64_t tx_copy_bytes = 0;     // bytes the stack copied to send (copy_* paths)
+};
+
+class Interface {
+public:
+    Interface(Nic& nic, uint16_t queue, InterfaceConfig config);
+    Interface(const Interface&) = delete;
+    Interface& operator=(const Interface&) = delete;
+    ~Interface();
+
+    // Receives and processes up to one batch, runs due timers, sends what is pending.
+    // Returns the number of frames received plus sent (0 means idle).
+    size_t poll(Instant now) noexcept;
+    // Hands frames queued since the last poll (e.g. by socket sends) to the NIC now.
+    void flush() noexcept { flush_tx(); }
+    // When poll next has timer work to do (nullopt: only when frames arrive).
+    std::optional<Instant> next_deadline() const noexcept;
+
+    // UDP: bind a port (0 picks an ephemeral one). Null when the port is taken.
+    UdpSocket* udp_bind(uint16_t port);
+    void udp_close(UdpSocket* socket);
+
+    // Sends an IPv4 datagram whose payload is `payload` (zero copy: headers are prepended,
+    // fragments are made in place when the buffers allow it, copied otherwise).
+    SendResult send_ipv4(wire::Ipv4Addr dst, uint8_t protocol, PacketChain payload) noexcept;
+
+    const InterfaceConfig& config() const { return config_; }
+    const DropCounters& drops() const { return drops_; }
+    const StackCounters& counters() const { return counters_; }
+    const NeighborCache& neighbors() const { return neighbors_; }
+    const RouteTable& routes() const { return routes_; }
+    Nic& nic() { return nic_; }
+    Mempool& tx_pool() { return nic_.tx_pool(queue_); }
+    Instant now() const { return now_; }
+
+private:
+    friend class UdpSocket;
+
+    struct Ipv4Meta {
+        wire::Ipv4Addr src, dst;
+        uint8_t protocol = 0;
+        bool to_broadcast = false;
+    };
+
+    void receive_frame(Packet frame) noexcept;
+    void receive_arp(Packet frame) noexcept;
+    void receive_ipv4(Packet frame) noexcept;
+    void dispatch_ipv4(const Ipv4Meta& meta, PacketChain payload) noexcept;
+    void receive_icmp(const Ipv4Meta& meta, PacketChain payload) noexcept;
+    void receive_udp(const Ipv4Meta& meta, PacketChain payload) noexcept;
+
+    void send_arp(uint16_t op, MacAddr target_mac, wire::Ipv4Addr target_ip,
+                  MacAddr eth_dst) noexcept;
+    void send_icmp_error(uint8_t type, uint8_t code, const PacketBuf& original) noexcept;
+    bool send_fragments(wire::Ipv4Addr dst, wire::Ipv4Addr next_hop, uint8_t protocol,
+                        PacketChain payload) noexcept;
+    PacketChain copy_fragments(const PacketChain& payload, size_t fragment_payload) noexcept;
+    void output_ip_frame(wire::Ipv4Addr next_hop, Packet ip_packet) noexcept;
+    void queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexcept;
+    void flush_tx() noexcept;
+    void run_timers() noexcept;
+    bool is_our_broadcast(wire::Ipv4Addr a) const noexcept;
+
+    Nic& nic_;
+    uint16_t queue_;
+    InterfaceConfig config_;
+    DropCounters drops_;
+    StackCounters counters_;
+    NeighborCache neighbors_;
+    Reassembler reassembler_;
+    RouteTable routes_;
+    TokenBucket icmp_errors_;
+    Instant now_{};
+    bool announced_ = false;
+    uint16_t next_ident_ = 1;
+    uint16_t next_ephemeral_ = 49152;  // RFC 6335 §6 dynamic range
+    std::unordered_map<uint16_t, std::unique_ptr<UdpSocket>> udp_sockets_;
+    std::array<PacketBuf*, 64> tx_frames_{};
+    size_t tx_count_ = 0;
+};
+
+}  // namespace shunt

@@ -1,0 +1,137 @@
+// Interface: IPv4 output. Headers are prepended into buffer headroom; datagrams larger than
+// the MTU are fragmented (RFC 791 §3.2 "Fragmentation"), in place when each buffer already
+// is a valid fragment payload (a multiple of 8 bytes, at most MTU - 20), else by copying.
+#include "stack/iface/interface.hpp"
+
+#include "stack/wire/ethernet.hpp"
+#include "stack/wire/ipv4.hpp"
+
+#include <cstring>
+
+namespace shunt {
+
+using wire::Ipv4Addr;
+
+namespace {
+
+constexpr size_t kIpHeader = wire::Ipv4Repr::header_len();
+constexpr size_t kHeadersBelowIp = kIpHeader + wire::EthernetView::kHeaderLen;
+constexpr size_t kMaxDatagramPayload = 65535 - kIpHeader;
+
+}  // namespace
+
+SendResult Interface::send_ipv4(Ipv4Addr dst, uint8_t protocol, PacketChain payload) noexcept {
+    const bool broadcast = is_our_broadcast(dst);
+    auto next_hop = broadcast ? std::optional<Ipv4Addr>(dst) : routes_.next_hop(dst);
+    if (!next_hop) {
+        drops_.count(DropReason::no_route, payload.count());
+        return SendResult::no_route;
+    }
+    const size_t total = payload.byte_length();
+    if (total > kMaxDatagramPayload) return SendResult::too_big;
+    for (PacketBuf* b : payload) {
+        if (b->headroom() < kHeadersBelowIp) return SendResult::bad_payload;
+    }
+    const size_t max_payload = config_.mtu - kIpHeader;
+    if (total > max_payload) {
+        return send_fragments(dst, *next_hop, protocol, std::move(payload)) ? SendResult::sent
+                                                                            : SendResult::no_buffer;
+    }
+    if (payload.count() > 1) {
+        // Fits one frame but spans buffers: gather (rare: callers usually fill one buffer).
+        PacketChain one = copy_fragments(payload, max_payload);
+        if (one.empty()) return SendResult::no_buffer;
+        payload = std::move(one);
+    }
+    Packet p = payload.pop_front();
+    if (!p) return SendResult::bad_payload;
+    const size_t len = p->length();
+    uint8_t* h = p->prepend(kIpHeader);
+    wire::Ipv4View view(std::span(h, kIpHeader + len));
+    wire::Ipv4Repr{.src = config_.address.addr,
+                   .dst = dst,
+                   .protocol = protocol,
+                   .payload_len = static_cast<uint16_t>(len),
+                   .ttl = config_.ttl,
+                   .ident = next_ident_++}
+        .emit(view);
+    output_ip_frame(*next_hop, std::move(p));
+    return SendResult::sent;
+}
+
+bool Interface::send_fragments(Ipv4Addr dst, Ipv4Addr next_hop, uint8_t protocol,
+                               PacketChain payload) noexcept {
+    // Every fragment but the last carries a multiple of 8 bytes (the offset unit).
+    const size_t fragment_payload = (config_.mtu - kIpHeader) & ~size_t{7};
+    bool in_place = true;
+    for (PacketBuf* b : payload) {
+        const bool last = b->next() == nullptr;
+        if (b->length() > fragment_payload || (!last && b->length() % 8 != 0) ||
+            b->length() == 0) {
+            in_place = false;
+        }
+    }
+    if (!in_place) {
+        PacketChain copied = copy_fragments(payload, fragment_payload);
+        if (copied.empty()) return false;
+        payload = std::move(copied);
+    }
+    const uint16_t ident = next_ident_++;
+    size_t offset = 0;
+    while (!payload.empty()) {
+        Packet p = payload.pop_front();
+        const size_t len = p->length();
+        uint8_t* h = p->prepend(kIpHeader);
+        wire::Ipv4View view(std::span(h, kIpHeader + len));
+        wire::Ipv4Repr{.src = config_.address.addr,
+                       .dst = dst,
+                       .protocol = protocol,
+                       .payload_len = static_cast<uint16_t>(len),
+                       .ttl = config_.ttl,
+                       .ident = ident,
+                       .more_frags = !payload.empty(),
+                       .frag_offset = static_cast<uint16_t>(offset)}
+            .emit(view);
+        offset += len;
+        counters_.frag_tx++;
+        output_ip_frame(next_hop, std::move(p));
+    }
+    return true;
+}
+
+// Copies a datagram's bytes into fresh buffers of `piece` bytes each (the last shorter).
+PacketChain Interface::copy_fragments(const PacketChain& payload, size_t piece) noexcept {
+    PacketChain out;
+    PacketBuf* cur = nullptr;
+    for (PacketBuf* src : payload) {
+        size_t done = 0;
+        while (done < src->length()) {
+            if (cur == nullptr || cur->length() == piece) {
+                PacketBuf* b = tx_pool().alloc();
+                if (b == nullptr) {
+                    drops_.count(DropReason::no_buffer);
+                    return {};
+                }
+                out.push_back(Packet(b));
+                cur = b;
+            }
+            const size_t n = std::min(piece - cur->length(), src->length() - done);
+            std::memcpy(cur->append(n), src->data() + done, n);
+            counters_.tx_copy_bytes += n;
+            done += n;
+        }
+    }
+    return out;
+}
+
+void Interface::output_ip_frame(Ipv4Addr next_hop, Packet ip_packet) noexcept {
+    counters_.ipv4_tx++;
+    if (is_our_broadcast(next_hop)) {
+        return queue_frame(std::move(ip_packet), MacAddr::broadcast(), wire::ethertype::ipv4);
+    }
+    Resolution res = neighbors_.resolve(next_hop, ip_packet, now_);
+    if (res.send_request) send_arp(1, MacAddr{}, next_hop, MacAddr::broadcast());
+    if (res.mac) queue_frame(std::move(ip_packet), *res.mac, wire::ethertype::ipv4);
+}
+
+}  // namespace shunt

@@ -1,0 +1,146 @@
+// Packet buffers, pools and chains: ownership, bounds and IOVAs.
+#include "driver/memory.hpp"
+#include "driver/mempool.hpp"
+#include "driver/packet_buf.hpp"
+#include "stack/iface/packet_chain.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <set>
+#include <vector>
+
+namespace shunt {
+namespace {
+
+std::unique_ptr<Mempool> make_pool(uint32_t n) {
+    MemfdProvider memfd;
+    auto pool = Mempool::create(memfd, n, "test");
+    EXPECT_TRUE(pool.ok()) << (pool.ok() ? "" : pool.error().message);
+    return std::move(pool).value();
+}
+
+TEST(Mempool, BatchAllocHandsOutDistinctBuffersUntilEmpty) {
+    auto pool = make_pool(100);
+    std::array<PacketBuf*, 64> a{};
+    std::array<PacketBuf*, 64> b{};
+    EXPECT_EQ(pool->alloc_batch(a), 64u);
+    EXPECT_EQ(pool->alloc_batch(b), 36u);  // only 36 left
+    EXPECT_EQ(pool->available(), 0u);
+    EXPECT_EQ(pool->alloc(), nullptr);
+    EXPECT_EQ(pool->alloc_failures(), 2u);
+    std::set<PacketBuf*> seen(a.begin(), a.end());
+    seen.insert(b.begin(), b.begin() + 36);
+    EXPECT_EQ(seen.size(), 100u);
+    Mempool::unref_batch(a);
+    Mempool::unref_batch(std::span(b.data(), 36));
+    EXPECT_EQ(pool->available(), 100u);
+}
+
+TEST(Mempool, FreshBufferIsEmptyWithFullHeadroomAndOneReference) {
+    auto pool = make_pool(4);
+    PacketBuf* b = pool->alloc();
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->length(), 0u);
+    EXPECT_EQ(b->headroom(), PacketBuf::kHeadroom);
+    EXPECT_EQ(b->tailroom(), PacketBuf::kDataRoom);
+    EXPECT_EQ(b->refcount(), 1u);
+    EXPECT_EQ(b->pool(), pool.get());
+    b->unref();
+}
+
+TEST(Mempool, BufferIovaMatchesItsPlaceInTheRegion) {
+    auto pool = make_pool(8);
+    const MemoryRegion& r = pool->region();
+    for (uint32_t i = 0; i < pool->capacity(); ++i) {
+        PacketBuf* b = pool->buffer_at(i);
+        const auto offset = static_cast<size_t>(reinterpret_cast<uint8_t*>(b) - r.base());
+        EXPECT_EQ(b->index(), i);
+        EXPECT_EQ(b->rx_iova(), r.iova_at(offset) + PacketBuf::kHeaderSize + PacketBuf::kHeadroom);
+        // memfd regions are device-less: the IOVA is the virtual address.
+        EXPECT_EQ(b->rx_iova(), reinterpret_cast<uint64_t>(b->rx_area()));
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 64, 0u) << "buffers are cache-line aligned";
+    }
+}
+
+TEST(Mempool, ZeroBuffersIsAnError) {
+    MemfdProvider memfd;
+    auto pool = Mempool::create(memfd, 0, "empty");
+    ASSERT_FALSE(pool.ok());
+    EXPECT_NE(pool.error().message.find("at least one"), std::string::npos);
+}
+
+TEST(PacketBuf, PrependAndTrimRespectBounds) {
+    auto pool = make_pool(1);
+    Packet p(pool->alloc());
+    uint8_t* payload = p->append(100);
+    ASSERT_NE(payload, nullptr);
+    payload[0] = 0xab;
+    uint8_t* hdr = p->prepend(20);
+    ASSERT_EQ(hdr + 20, payload);
+    EXPECT_EQ(p->length(), 120u);
+    EXPECT_EQ(p->headroom(), PacketBuf::kHeadroom - 20);
+    EXPECT_EQ(p->prepend(PacketBuf::kHeadroom), nullptr) << "more than the headroom left";
+    EXPECT_EQ(p->length(), 120u) << "a failed prepend changes nothing";
+    EXPECT_TRUE(p->trim_front(20));
+    EXPECT_EQ(p->data()[0], 0xab);
+    EXPECT_FALSE(p->trim_front(101));
+    EXPECT_FALSE(p->trim_back(101));
+    EXPECT_EQ(p->append(p->tailroom() + 1), nullptr);
+    EXPECT_NE(p->append(p->tailroom()), nullptr);
+    EXPECT_EQ(p->tailroom(), 0u);
+}
+
+TEST(PacketBuf, DataIovaFollowsTheDataPointer) {
+    auto pool = make_pool(1);
+    Packet p(pool->alloc());
+    p->set_received(60);
+    EXPECT_EQ(p->data_iova(), p->rx_iova());
+    p->trim_front(14);
+    EXPECT_EQ(p->data_iova(), p->rx_iova() + 14);
+    EXPECT_EQ(p->data_iova(), reinterpret_cast<uint64_t>(p->data()));
+}
+
+TEST(Packet, LastOwnerReturnsTheBufferToItsPool) {
+    auto pool = make_pool(2);
+    {
+        Packet a(pool->alloc());
+        Packet b = a.share();
+        EXPECT_EQ(a->refcount(), 2u);
+        EXPECT_EQ(pool->available(), 1u);
+        a.reset();
+        EXPECT_EQ(pool->available(), 1u) << "b still owns it";
+        Packet c = std::move(b);
+        EXPECT_FALSE(b);
+        EXPECT_EQ(c->refcount(), 1u);
+    }
+    EXPECT_EQ(pool->available(), 2u);
+}
+
+TEST(PacketChain, KeepsOrderAndReleasesEverything) {
+    auto pool = make_pool(8);
+    {
+        PacketChain chain;
+        for (int i = 0; i < 5; ++i) {
+            Packet p(pool->alloc());
+            p->append(static_cast<size_t>(10 * (i + 1)))[0] = static_cast<uint8_t>(i);
+            chain.push_back(std::move(p));
+        }
+        EXPECT_EQ(chain.count(), 5u);
+        EXPECT_EQ(chain.byte_length(), 150u);
+        Packet first = chain.pop_front();
+        EXPECT_EQ(first->data()[0], 0);
+        PacketChain other;
+        other.push_back(std::move(first));
+        other.append(std::move(chain));
+        EXPECT_TRUE(chain.empty());
+        int expect = 0;
+        for (PacketBuf* b : other) EXPECT_EQ(b->data()[0], expect++);
+        EXPECT_EQ(expect, 5);
+        EXPECT_EQ(pool->available(), 3u);
+    }
+    EXPECT_EQ(pool->available(), 8u);
+}
+
+}  // namespace
+}  // namespace shunt

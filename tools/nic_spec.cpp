@@ -1,0 +1,35 @@
+#include "tools/nic_spec.hpp"
+
+#include "driver/tap/tap_nic.hpp"
+#include "ioctl_ctl/link.hpp"
+
+#include <filesystem>
+
+namespace shunt::tools {
+
+Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options) {
+    const auto colon = spec.find(':');
+    if (colon == std::string::npos) {
+        return make_error("--nic '{}': expected tap:NAME or pci:DDDD:BB:DD.F", spec);
+    }
+    const std::string kind = spec.substr(0, colon);
+    const std::string arg = spec.substr(colon + 1);
+    if (kind == "tap") {
+        auto tap = TapNic::open(TapConfig{arg, options.mac, options.mtu});
+        if (!tap) return tap.error();
+        // The kernel's side of the TAP must be up for it to hand us frames.
+        if (auto up = ctl::set_link_up(arg, true); !up) return up.error();
+        return std::unique_ptr<Nic>(std::move(tap).value());
+    }
+    if (kind == "pci") {
+        const std::filesystem::path dev = "/sys/bus/pci/devices/" + arg;
+        std::error_code ec;
+        if (!std::filesystem::exists(dev, ec)) {
+            return make_error("--nic {}: no PCI device {} (see lspci -D)", spec, arg);
+        }
+        return make_error("--nic {}: user-space PCI drivers are not part of this build yet", spec);
+    }
+    return make_error("--nic '{}': unknown NIC kind '{}' (expected tap or pci)", spec, kind);
+}
+
+}  // namespace shunt::tools

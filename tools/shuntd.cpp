@@ -1,0 +1,179 @@
+// shuntd: the stack daemon. Runs the shunt stack on one NIC and serves built-in services
+// (UDP echo on port 7). Only this loop reads the clock; the stack is driven by poll(now).
+#include "base/log.hpp"
+#include "base/time.hpp"
+#include "stack/iface/interface.hpp"
+#include "tools/nic_spec.hpp"
+#include "tools/stats_file.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+struct Options {
+    std::string nic;
+    std::string ip;
+    std::string gateway;
+    std::string mac;
+    uint16_t mtu = 1500;
+    std::string log_level = "info";
+    std::string stats_file;
+    uint32_t stats_interval_ms = 1000;
+    bool no_udp_echo = false;
+    double duration_s = 0;
+};
+
+// One line on stderr and the exit code: 2 for usage, 1 for a failure to run.
+int fail(int code, const std::string& message) {
+    fmt::print(stderr, "shuntd: {}\n", message);
+    return code;
+}
+
+struct Config {
+    shunt::InterfaceConfig iface;
+    shunt::tools::NicOptions nic;
+};
+
+std::optional<std::string> build_config(const Options& o, Config& c) {
+    auto cidr = shunt::wire::Ipv4Cidr::parse(o.ip);
+    if (!cidr || cidr->prefix_len == 0 || cidr->prefix_len > 30) {
+        return fmt::format("--ip '{}': expected A.B.C.D/LEN with LEN 1-30", o.ip);
+    }
+    c.iface.address = *cidr;
+    if (!o.gateway.empty()) {
+        auto gw = shunt::wire::Ipv4Addr::parse(o.gateway);
+        if (!gw) return fmt::format("--gateway '{}': expected A.B.C.D", o.gateway);
+        if (!cidr->contains(*gw)) {
+            return fmt::format("--gateway {} is not inside {}", o.gateway, o.ip);
+        }
+        c.iface.gateway = *gw;
+    }
+    if (!o.mac.empty()) {
+        auto mac = shunt::MacAddr::parse(o.mac);
+        if (!mac || !mac->is_unicast() || mac->is_zero()) {
+            return fmt::format("--mac '{}': expected a unicast aa:bb:cc:dd:ee:ff", o.mac);
+        }
+        c.nic.mac = *mac;
+    }
+    if (o.mtu < 576 || o.mtu > 1500) return fmt::format("--mtu {}: expected 576-1500", o.mtu);
+    c.nic.mtu = o.mtu;
+    c.iface.mtu = o.mtu;
+    return std::nullopt;
+}
+
+// Echoes every waiting datagram back to its sender, zero copy: the received buffers go out.
+void serve_udp_echo(shunt::UdpSocket& socket) {
+    shunt::UdpDatagram d;
+    while (socket.recv(d)) socket.send_to(d.from, std::move(d.payload));
+}
+
+int run(const Options& o, const Config& c) {
+    auto nic = shunt::tools::open_nic(o.nic, c.nic);
+    if (!nic) return fail(1, nic.error().message);
+    shunt::InterfaceConfig iface_cfg = c.iface;
+    iface_cfg.mac = (*nic)->mac();
+    shunt::Interface iface(**nic, 0, iface_cfg);
+    shunt::UdpSocket* echo = nullptr;
+    if (!o.no_udp_echo) echo = iface.udp_bind(7);
+
+    shunt::tools::StatsWriter stats(o.stats_file);
+    const auto start = shunt::Instant::now();
+    if (auto w = stats.write(iface, start); !w) return fail(1, w.error().message);
+    shunt::log::info("serving {} on {} (mac {}, mtu {}){}", iface_cfg.address.to_string(),
+                     (*nic)->name(), iface_cfg.mac.to_string(), iface_cfg.mtu,
+                     echo != nullptr ? ", udp echo on 7" : "");
+
+    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    shunt::UniqueFd ep(epfd);
+    if (const int fd = (*nic)->wait_fd(0); fd >= 0 && ep.valid()) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
+    }
+    const auto interval = std::chrono::milliseconds(o.stats_interval_ms);
+    auto next_stats = start + interval;
+    const std::optional<shunt::Instant> stop_at =
+        o.duration_s > 0 ? std::optional(start + shunt::Duration(static_cast<int64_t>(
+                                                     o.duration_s * 1e6)))
+                         : std::nullopt;
+    while (!g_stop.load()) {
+        auto now = shunt::Instant::now();
+        size_t work = iface.poll(now);
+        if (echo != nullptr && echo->pending() > 0) {
+            serve_udp_echo(*echo);
+            iface.flush();
+            work++;
+        }
+        if (now >= next_stats) {
+            if (auto w = stats.write(iface, now); !w) shunt::log::warn("{}", w.error().message);
+            next_stats = now + interval;
+        }
+        if (stop_at && now >= *stop_at) break;
+        if (work > 0) continue;
+        // Idle: sleep on the NIC's fd until a frame comes or a timer is due (at most 100 ms).
+        auto wake = now + std::chrono::milliseconds(100);
+        if (auto d = iface.next_deadline(); d && *d < wake) wake = *d;
+        if (next_stats < wake) wake = next_stats;
+        const auto timeout_ms = std::max<int64_t>(0, (wake - now).count() / 1000);
+        epoll_event ev{};
+        if (ep.valid()) ::epoll_wait(ep.get(), &ev, 1, static_cast<int>(timeout_ms));
+    }
+    if (auto w = stats.write(iface, shunt::Instant::now()); !w) {
+        return fail(1, w.error().message);
+    }
+    shunt::log::info("stopped: rx {} tx {} frames, {} dropped", (*nic)->counters().rx_packets,
+                     (*nic)->counters().tx_packets, iface.drops().total());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App app{"shuntd: the shunt stack daemon (ARP, IPv4, ICMP echo, UDP echo on port 7)"};
+    app.add_option("--nic", o.nic, "NIC to run on: tap:NAME (created if missing)")->required();
+    app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN")->required();
+    app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");
+    app.add_option("--mac", o.mac, "our MAC (default: derived from the NIC name)");
+    app.add_option("--mtu", o.mtu, "MTU (576-1500)");
+    app.add_option("--log-level", o.log_level, "debug|info|warn|error")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    app.add_option("--stats-file", o.stats_file, "write JSON counters here (atomically)");
+    app.add_option("--stats-interval-ms", o.stats_interval_ms, "stats file period")
+        ->check(CLI::Range(10u, 3'600'000u));
+    app.add_flag("--no-udp-echo", o.no_udp_echo, "do not serve UDP echo on port 7");
+    app.add_option("--duration", o.duration_s, "exit after this many seconds")
+        ->check(CLI::NonNegativeNumber);
+    app.footer(
+        "Example:\n  shuntd --nic tap:shunt0 --ip 10.77.0.2/24 --stats-file /run/shuntd.json");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        return fail(2, e.what());
+    }
+    shunt::log::threshold() = *shunt::log::parse_level(o.log_level);
+    Config c;
+    if (auto err = build_config(o, c)) return fail(2, *err);
+
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    return run(o, c);
+}
