@@ -104,10 +104,9 @@ int run(const Options& o, const Config& c) {
     }
     const auto interval = std::chrono::milliseconds(o.stats_interval_ms);
     auto next_stats = start + interval;
-    const std::optional<shunt::Instant> stop_at =
-        o.duration_s > 0 ? std::optional(start + shunt::Duration(static_cast<int64_t>(
-                                                     o.duration_s * 1e6)))
-                         : std::nullopt;
+    const bool has_stop = o.duration_s > 0;
+    const shunt::Instant stop_at =
+        start + shunt::Duration(static_cast<int64_t>(o.duration_s * 1e6));
     while (!g_stop.load()) {
         auto now = shunt::Instant::now();
         size_t work = iface.poll(now);
@@ -120,7 +119,7 @@ int run(const Options& o, const Config& c) {
             if (auto w = stats.write(iface, now); !w) shunt::log::warn("{}", w.error().message);
             next_stats = now + interval;
         }
-        if (stop_at && now >= *stop_at) break;
+        if (has_stop && now >= stop_at) break;
         if (work > 0) continue;
         // Idle: sleep on the NIC's fd until a frame comes or a timer is due (at most 100 ms).
         auto wake = now + std::chrono::milliseconds(100);

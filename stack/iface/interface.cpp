@@ -3,6 +3,7 @@
 
 #include "stack/wire/arp.hpp"
 #include "stack/wire/ethernet.hpp"
+#include "stack/wire/icmpv4.hpp"
 #include "stack/wire/ipv4.hpp"
 
 namespace shunt {
@@ -197,7 +198,7 @@ void Interface::run_timers() noexcept {
     // RFC 792 / RFC 1122 §3.2.1.2: time exceeded (fragment reassembly) when fragment zero came.
     while (!expired_firsts.empty()) {
         Packet first = expired_firsts.pop_front();
-        send_icmp_error(wire::icmp_type::time_exceeded, 1, *first);
+        send_icmp_error(wire::icmp_type::time_exceeded, 1, *first.get());
     }
 }
 

@@ -1,6 +1,7 @@
 // Interface: UDP input (RFC 768, RFC 1122 §4.1) and UDP sockets.
 #include "stack/iface/chain_checksum.hpp"
 #include "stack/iface/interface.hpp"
+#include "stack/wire/icmpv4.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/udp.hpp"
 
