@@ -22,9 +22,9 @@ void BM_MempoolBatch(benchmark::State& state) {
         shunt::Mempool::unref_batch(std::span(bufs.data(), n));
     }
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch));
-    state.counters["ns_per_buffer"] = benchmark::Counter(
-        static_cast<double>(state.iterations()) * static_cast<double>(batch),
-        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_buffer"] =
+        benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(batch),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_MempoolBatch)->Arg(1)->Arg(8)->Arg(32)->Arg(64);
 
@@ -37,9 +37,9 @@ void BM_MallocBatch(benchmark::State& state) {
         for (auto* b : bufs) std::free(b);
     }
     state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(batch));
-    state.counters["ns_per_buffer"] = benchmark::Counter(
-        static_cast<double>(state.iterations()) * static_cast<double>(batch),
-        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+    state.counters["ns_per_buffer"] =
+        benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(batch),
+                           benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_MallocBatch)->Arg(1)->Arg(8)->Arg(32)->Arg(64);
 

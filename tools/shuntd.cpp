@@ -6,9 +6,9 @@
 #include "tools/nic_spec.hpp"
 #include "tools/stats_file.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/epoll.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -20,7 +20,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void on_signal(int) { g_stop.store(true); }
+void on_signal(int) {
+    g_stop.store(true);
+}
 
 struct Options {
     std::string nic;
@@ -168,7 +170,7 @@ int main(int argc, char** argv) {
     Config c;
     if (auto err = build_config(o, c)) return fail(2, *err);
 
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGINT, &sa, nullptr);

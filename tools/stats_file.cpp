@@ -21,15 +21,14 @@ std::string stats_json(Interface& iface, int64_t uptime_ms) {
                            iface.drops().by_reason[i]);
     }
     const StackCounters& s = iface.counters();
-    out += fmt::format(
-        R"(}},"stack":{{"ipv4_rx":{},"ipv4_tx":{},"arp_rx":{},"arp_tx":{},)"
-        R"("icmp_echo_replies":{},"icmp_errors_tx":{},"udp_rx":{},"udp_tx":{},)"
-        R"("frag_reassembled":{},"frag_tx":{},"tx_copy_bytes":{},"neighbors":{}}},)"
-        R"("uptime_ms":{}}})"
-        "\n",
-        s.ipv4_rx, s.ipv4_tx, s.arp_rx, s.arp_tx, s.icmp_echo_replies, s.icmp_errors_tx,
-        s.udp_rx, s.udp_tx, s.frag_reassembled, s.frag_tx, s.tx_copy_bytes,
-        iface.neighbors().size(), uptime_ms);
+    out += fmt::format(R"(}},"stack":{{"ipv4_rx":{},"ipv4_tx":{},"arp_rx":{},"arp_tx":{},)"
+                       R"("icmp_echo_replies":{},"icmp_errors_tx":{},"udp_rx":{},"udp_tx":{},)"
+                       R"("frag_reassembled":{},"frag_tx":{},"tx_copy_bytes":{},"neighbors":{}}},)"
+                       R"("uptime_ms":{}}})"
+                       "\n",
+                       s.ipv4_rx, s.ipv4_tx, s.arp_rx, s.arp_tx, s.icmp_echo_replies,
+                       s.icmp_errors_tx, s.udp_rx, s.udp_tx, s.frag_reassembled, s.frag_tx,
+                       s.tx_copy_bytes, iface.neighbors().size(), uptime_ms);
     return out;
 }
 

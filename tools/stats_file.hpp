@@ -13,11 +13,11 @@ namespace shunt::tools {
 std::string stats_json(Interface& iface, int64_t uptime_ms);
 
 class StatsWriter {
-public:
+  public:
     explicit StatsWriter(std::string path) : path_(std::move(path)) {}
     Status write(Interface& iface, Instant now);
 
-private:
+  private:
     std::string path_;
     std::optional<Instant> start_;
 };

@@ -14,8 +14,8 @@ inline uint16_t chain_sum(const PacketChain& chain, uint32_t initial) noexcept {
     uint32_t total = initial;
     bool odd = false;
     for (PacketBuf* b : chain) {
-        uint16_t piece = static_cast<uint16_t>(~wire::checksum_fold(wire::checksum_partial(
-            std::span<const uint8_t>(b->data(), b->length()))));
+        uint16_t piece = static_cast<uint16_t>(~wire::checksum_fold(
+            wire::checksum_partial(std::span<const uint8_t>(b->data(), b->length()))));
         if (odd) piece = static_cast<uint16_t>((piece << 8) | (piece >> 8));
         total += piece;
         if ((b->length() & 1u) != 0) odd = !odd;

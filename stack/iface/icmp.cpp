@@ -67,8 +67,7 @@ void Interface::send_icmp_error(uint8_t type, uint8_t code, const PacketBuf& ori
     const uint8_t protocol = ip[9];
     // RFC 1122 §3.2.2: never answer an ICMP error, a broadcast or multicast source, or an
     // unspecified source with an error.
-    if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() ||
-        is_our_broadcast(src)) {
+    if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || is_our_broadcast(src)) {
         return;
     }
     if (protocol == wire::ip_proto::icmp && original.length() > 0 &&

@@ -85,7 +85,8 @@ void Interface::receive_arp(Packet frame) noexcept {
     // A probe (sender 0.0.0.0, RFC 5227 §2.1.1) teaches nothing about the sender.
     if (!a.sender_ip.is_unspecified()) {
         PacketChain waiting = neighbors_.learn(a.sender_ip, a.sender_mac, now_, for_us);
-        while (!waiting.empty()) queue_frame(waiting.pop_front(), a.sender_mac, wire::ethertype::ipv4);
+        while (!waiting.empty())
+            queue_frame(waiting.pop_front(), a.sender_mac, wire::ethertype::ipv4);
     }
     if (for_us && a.op == wire::ArpOp::request) {
         send_arp(2, a.sender_mac, a.sender_ip, a.sender_mac);

@@ -56,7 +56,7 @@ struct StackCounters {
 };
 
 class Interface {
-public:
+  public:
     Interface(Nic& nic, uint16_t queue, InterfaceConfig config);
     Interface(const Interface&) = delete;
     Interface& operator=(const Interface&) = delete;
@@ -87,7 +87,7 @@ public:
     Mempool& tx_pool() { return nic_.tx_pool(queue_); }
     Instant now() const { return now_; }
 
-private:
+  private:
     friend class UdpSocket;
 
     struct Ipv4Meta {

@@ -66,8 +66,7 @@ bool Interface::send_fragments(Ipv4Addr dst, Ipv4Addr next_hop, uint8_t protocol
     bool in_place = true;
     for (PacketBuf* b : payload) {
         const bool last = b->next() == nullptr;
-        if (b->length() > fragment_payload || (!last && b->length() % 8 != 0) ||
-            b->length() == 0) {
+        if (b->length() > fragment_payload || (!last && b->length() % 8 != 0) || b->length() == 0) {
             in_place = false;
         }
     }

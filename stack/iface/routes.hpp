@@ -15,7 +15,7 @@ struct Route {
 };
 
 class RouteTable {
-public:
+  public:
     void add(Route r) { routes_.push_back(r); }
     void add_connected(wire::Ipv4Cidr subnet) { add({subnet.network_cidr(), std::nullopt}); }
     void add_default(wire::Ipv4Addr gateway) { add({wire::Ipv4Cidr{{}, 0}, gateway}); }
@@ -34,7 +34,7 @@ public:
     }
     const std::vector<Route>& routes() const { return routes_; }
 
-private:
+  private:
     std::vector<Route> routes_;
 };
 

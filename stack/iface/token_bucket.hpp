@@ -9,7 +9,7 @@
 namespace shunt {
 
 class TokenBucket {
-public:
+  public:
     TokenBucket(uint32_t per_second, uint32_t burst) : rate_(per_second), burst_(burst) {
         tokens_ = burst_ * kScale;
     }
@@ -22,7 +22,7 @@ public:
         return true;
     }
 
-private:
+  private:
     // Tokens are kept in millionths so low rates refill smoothly.
     static constexpr uint64_t kScale = 1'000'000;
 

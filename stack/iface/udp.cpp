@@ -1,9 +1,9 @@
 // Interface: UDP input (RFC 768, RFC 1122 §4.1) and UDP sockets.
+#include "stack/wire/udp.hpp"
 #include "stack/iface/chain_checksum.hpp"
 #include "stack/iface/interface.hpp"
 #include "stack/wire/icmpv4.hpp"
 #include "stack/wire/ipv4.hpp"
-#include "stack/wire/udp.hpp"
 
 #include <cstring>
 
@@ -36,9 +36,8 @@ void Interface::receive_udp(const Ipv4Meta& meta, PacketChain payload) noexcept 
     const bool hw_checked = (first->flags() & rx_flags::l4_csum_good) != 0;
     // A zero checksum means the sender computed none (RFC 768).
     if (udp.checksum() != 0 && !hw_checked &&
-        !chain_checksum_ok(payload,
-                           wire::pseudo_header_sum(meta.src, meta.dst, wire::ip_proto::udp,
-                                                   length))) {
+        !chain_checksum_ok(
+            payload, wire::pseudo_header_sum(meta.src, meta.dst, wire::ip_proto::udp, length))) {
         return drops_.count(DropReason::udp_bad_checksum);
     }
     counters_.udp_rx++;
@@ -112,8 +111,8 @@ SendResult UdpSocket::send_to(Endpoint to, PacketChain payload) noexcept {
     udp.set_checksum(0);
     const wire::Ipv4Addr src = iface_.config().address.addr;
     uint16_t sum = chain_checksum(
-        payload, wire::pseudo_header_sum(src, to.addr, wire::ip_proto::udp,
-                                         static_cast<uint16_t>(total)));
+        payload,
+        wire::pseudo_header_sum(src, to.addr, wire::ip_proto::udp, static_cast<uint16_t>(total)));
     udp.set_checksum(sum == 0 ? 0xffff : sum);  // RFC 768: a computed zero is sent as ones
     iface_.counters_.udp_tx++;
     return iface_.send_ipv4(to.addr, wire::ip_proto::udp, std::move(payload));

@@ -8,8 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 #include <span>
+#include <vector>
 
 namespace shunt {
 
@@ -36,7 +36,7 @@ enum class SendResult : uint8_t {
 };
 
 class UdpSocket {
-public:
+  public:
     UdpSocket(Interface& iface, uint16_t port, size_t queue_limit)
         : iface_(iface), port_(port), ring_(queue_limit == 0 ? 1 : queue_limit) {}
     UdpSocket(const UdpSocket&) = delete;
@@ -58,7 +58,7 @@ public:
     // full (the caller counts the drop).
     bool deliver(UdpDatagram&& d) noexcept;
 
-private:
+  private:
     Interface& iface_;
     uint16_t port_;
     // A fixed ring (allocated once at bind) so receiving never allocates.

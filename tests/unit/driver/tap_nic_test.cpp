@@ -25,10 +25,8 @@ constexpr uint16_t kTestEthertype = 0x88b5;  // IEEE 802 local experimental ethe
 constexpr const char* kIfname = "shunt-t0";
 
 class TapNicTest : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        in_netns_ = ::geteuid() == 0 && ::unshare(CLONE_NEWNET) == 0;
-    }
+  protected:
+    static void SetUpTestSuite() { in_netns_ = ::geteuid() == 0 && ::unshare(CLONE_NEWNET) == 0; }
 
     void SetUp() override {
         if (!in_netns_) GTEST_SKIP() << "needs root and unshare(CLONE_NEWNET) for a private netns";
