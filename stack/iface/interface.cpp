@@ -75,7 +75,10 @@ void Interface::receive_arp(Packet frame) noexcept {
     auto view = wire::ArpView::check(frame->bytes());
     if (!view.ok()) return drops_.count(DropReason::arp_malformed);
     auto arp = wire::ArpRepr::parse(view.value);
-    if (!arp.ok()) return drops_.count(DropReason::arp_malformed);
+    if (!arp.ok()) {
+        return drops_.count(arp.error == wire::Error::bad_address ? DropReason::arp_bad_source
+                                                                  : DropReason::arp_malformed);
+    }
     const wire::ArpRepr& a = arp.value;
     if (a.sender_mac.is_multicast() || a.sender_mac.is_zero() || a.sender_ip.is_broadcast() ||
         a.sender_ip.is_multicast()) {
@@ -108,7 +111,16 @@ void Interface::receive_ipv4(Packet frame) noexcept {
     }
     const bool hw_checked = (frame->flags() & rx_flags::ip_csum_good) != 0;
     auto ip = wire::Ipv4Repr::parse(view.value, !hw_checked);
-    if (!ip.ok()) return drops_.count(DropReason::ipv4_bad_checksum);
+    if (!ip.ok()) {
+        switch (ip.error) {
+            case wire::Error::bad_checksum:
+                return drops_.count(DropReason::ipv4_bad_checksum);
+            case wire::Error::bad_address:
+                return drops_.count(DropReason::ipv4_bad_source);
+            default:
+                return drops_.count(DropReason::ipv4_truncated);
+        }
+    }
     counters_.ipv4_rx++;
     const wire::Ipv4Repr& r = ip.value;
     if (r.src.is_broadcast() || r.src.is_multicast() || is_our_broadcast(r.src)) {

@@ -109,6 +109,9 @@ class Interface {
     bool send_fragments(wire::Ipv4Addr dst, wire::Ipv4Addr next_hop, uint8_t protocol,
                         PacketChain payload) noexcept;
     PacketChain copy_fragments(const PacketChain& payload, size_t fragment_payload) noexcept;
+    void output_datagram_piece(Packet p, wire::Ipv4Addr dst, wire::Ipv4Addr next_hop,
+                               uint8_t protocol, uint16_t ident, bool more_frags,
+                               size_t offset) noexcept;
     void output_ip_frame(wire::Ipv4Addr next_hop, Packet ip_packet) noexcept;
     void queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexcept;
     void flush_tx() noexcept;

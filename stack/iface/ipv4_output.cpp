@@ -45,17 +45,7 @@ SendResult Interface::send_ipv4(Ipv4Addr dst, uint8_t protocol, PacketChain payl
     }
     Packet p = payload.pop_front();
     if (!p) return SendResult::bad_payload;
-    const size_t len = p->length();
-    uint8_t* h = p->prepend(kIpHeader);
-    wire::Ipv4View view(std::span(h, kIpHeader + len));
-    wire::Ipv4Repr{.src = config_.address.addr,
-                   .dst = dst,
-                   .protocol = protocol,
-                   .payload_len = static_cast<uint16_t>(len),
-                   .ttl = config_.ttl,
-                   .ident = next_ident_++}
-        .emit(view);
-    output_ip_frame(*next_hop, std::move(p));
+    output_datagram_piece(std::move(p), dst, *next_hop, protocol, next_ident_++, false, 0);
     return SendResult::sent;
 }
 
@@ -80,22 +70,30 @@ bool Interface::send_fragments(Ipv4Addr dst, Ipv4Addr next_hop, uint8_t protocol
     while (!payload.empty()) {
         Packet p = payload.pop_front();
         const size_t len = p->length();
-        uint8_t* h = p->prepend(kIpHeader);
-        wire::Ipv4View view(std::span(h, kIpHeader + len));
-        wire::Ipv4Repr{.src = config_.address.addr,
-                       .dst = dst,
-                       .protocol = protocol,
-                       .payload_len = static_cast<uint16_t>(len),
-                       .ttl = config_.ttl,
-                       .ident = ident,
-                       .more_frags = !payload.empty(),
-                       .frag_offset = static_cast<uint16_t>(offset)}
-            .emit(view);
-        offset += len;
         counters_.frag_tx++;
-        output_ip_frame(next_hop, std::move(p));
+        output_datagram_piece(std::move(p), dst, next_hop, protocol, ident, !payload.empty(),
+                              offset);
+        offset += len;
     }
     return true;
+}
+
+// Prepends the IPv4 header to a whole datagram or one fragment of it, and sends it on.
+void Interface::output_datagram_piece(Packet p, Ipv4Addr dst, Ipv4Addr next_hop, uint8_t protocol,
+                                      uint16_t ident, bool more_frags, size_t offset) noexcept {
+    const size_t len = p->length();
+    uint8_t* h = p->prepend(kIpHeader);
+    wire::Ipv4View view(std::span(h, kIpHeader + len));
+    wire::Ipv4Repr{.src = config_.address.addr,
+                   .dst = dst,
+                   .protocol = protocol,
+                   .payload_len = static_cast<uint16_t>(len),
+                   .ttl = config_.ttl,
+                   .ident = ident,
+                   .more_frags = more_frags,
+                   .frag_offset = static_cast<uint16_t>(offset)}
+        .emit(view);
+    output_ip_frame(next_hop, std::move(p));
 }
 
 // Copies a datagram's bytes into fresh buffers of `piece` bytes each (the last shorter).

@@ -351,5 +351,18 @@ TEST_F(InterfaceTest, FramesTheNicRefusesAreCounted) {
     EXPECT_EQ(nic_.pool().available(), nic_.pool().capacity());
 }
 
+TEST_F(InterfaceTest, BadSourcesAreDroppedAsSuch) {
+    inject(eth_frame(MacAddr::broadcast(), kPeerMac, wire::ethertype::arp,
+                     arp_packet(ArpOp::request, {{0x01, 0, 0x5e, 0, 0, 1}}, kPeerIp, {}, kOurIp)));
+    inject_ip({Ipv4Addr::from_octets(224, 0, 0, 1), kOurIp, wire::ip_proto::udp},
+              udp_datagram(kPeerIp, kOurIp, 1, 7, pattern(4)));
+    inject_ip({Ipv4Addr::from_octets(10, 0, 0, 255), kOurIp, wire::ip_proto::udp},
+              udp_datagram(kPeerIp, kOurIp, 1, 7, pattern(4)));
+    EXPECT_TRUE(step().empty());
+    EXPECT_EQ(drops(DropReason::arp_bad_source), 1u);
+    EXPECT_EQ(drops(DropReason::ipv4_bad_source), 2u);
+    EXPECT_FALSE(iface_->neighbors().lookup(kPeerIp).has_value());
+}
+
 }  // namespace
 }  // namespace shunt
