@@ -1,0 +1,67 @@
+// Register access over a mapped BAR. Every poll has a timeout: a device that never sets a bit
+// is an error the caller reports with the register value, never a hang.
+#pragma once
+
+#include "base/time.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <thread>
+
+namespace shunt {
+
+class Mmio {
+  public:
+    Mmio() = default;
+    Mmio(uint8_t* base, size_t size) : base_(base), size_(size) {}
+
+    uint32_t read32(uint32_t offset) const noexcept {
+        return *reinterpret_cast<const volatile uint32_t*>(base_ + offset);
+    }
+    void write32(uint32_t offset, uint32_t value) noexcept {
+        *reinterpret_cast<volatile uint32_t*>(base_ + offset) = value;
+    }
+    void set_bits(uint32_t offset, uint32_t mask) noexcept {
+        write32(offset, read32(offset) | mask);
+    }
+    void clear_bits(uint32_t offset, uint32_t mask) noexcept {
+        write32(offset, read32(offset) & ~mask);
+    }
+    // Polls until all bits of mask are set (wait_set) or clear (wait_clear), or the timeout
+    // passes. Returns whether the condition held; `last` gets the final register value.
+    bool wait_set(uint32_t offset, uint32_t mask, Duration timeout,
+                  uint32_t* last = nullptr) const noexcept {
+        return wait(offset, mask, mask, timeout, last);
+    }
+    bool wait_clear(uint32_t offset, uint32_t mask, Duration timeout,
+                    uint32_t* last = nullptr) const noexcept {
+        return wait(offset, mask, 0, timeout, last);
+    }
+
+    // Orders descriptor writes in DMA memory before a tail-register write that publishes them.
+    static void release_fence() noexcept { std::atomic_thread_fence(std::memory_order_release); }
+    // Orders a descriptor's done-bit read before reading the rest of it.
+    static void acquire_fence() noexcept { std::atomic_thread_fence(std::memory_order_acquire); }
+
+    uint8_t* base() const { return base_; }
+    size_t size() const { return size_; }
+
+  private:
+    bool wait(uint32_t offset, uint32_t mask, uint32_t want, Duration timeout,
+              uint32_t* last) const noexcept {
+        const Instant deadline = Instant::now() + timeout;
+        for (;;) {
+            const uint32_t v = read32(offset);
+            if (last != nullptr) *last = v;
+            if ((v & mask) == want) return true;
+            if (Instant::now() >= deadline) return false;
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+    }
+
+    uint8_t* base_ = nullptr;
+    size_t size_ = 0;
+};
+
+}  // namespace shunt

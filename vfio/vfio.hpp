@@ -1,0 +1,130 @@
+// VFIO: the only code that touches /dev/vfio. A Device owns its group and shares a Container
+// (the IOMMU context); BARs are mapped RAII; DMA memory is mapped into the container.
+// Linux's Documentation/driver-api/vfio.rst describes the sequence followed here.
+#pragma once
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+#include "driver/memory.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shunt::vfio {
+
+struct PciAddress {
+    uint16_t domain = 0;
+    uint8_t bus = 0;
+    uint8_t device = 0;
+    uint8_t function = 0;
+
+    // "0000:03:00.0" or "03:00.0" (domain 0).
+    static std::optional<PciAddress> parse(std::string_view text);
+    std::string to_string() const;
+    auto operator<=>(const PciAddress&) const = default;
+};
+
+enum class IommuMode : uint8_t {
+    type1,    // the IOMMU translates and protects: IOVAs are ours to choose
+    noiommu,  // no translation, no protection: DMA addresses are physical (explicit opt-in)
+};
+
+// The IOMMU context (/dev/vfio/vfio). Groups attach to it; DMA mappings live in it.
+class Container {
+  public:
+    static Result<std::shared_ptr<Container>> open(IommuMode mode);
+    ~Container();
+    Container(const Container&) = delete;
+    Container& operator=(const Container&) = delete;
+
+    int fd() const { return fd_.get(); }
+    IommuMode mode() const { return mode_; }
+    bool iommu_set() const { return iommu_set_; }
+    // Maps [vaddr, vaddr + size) for device DMA at a fresh IOVA and returns it (type1 only).
+    Result<uint64_t> map_dma(void* vaddr, size_t size);
+    Status unmap_dma(uint64_t iova, size_t size);
+
+  private:
+    friend class Device;
+    Container(UniqueFd fd, IommuMode mode) : fd_(std::move(fd)), mode_(mode) {}
+    Status set_iommu();  // after the first group is attached (VFIO requires that order)
+
+    UniqueFd fd_;
+    IommuMode mode_;
+    bool iommu_set_ = false;
+    uint64_t next_iova_ = 1ull << 32;  // above 4 GiB: clear of any reserved low windows
+};
+
+// A BAR mapped into our address space; unmapped on destruction.
+class MappedBar {
+  public:
+    MappedBar(uint8_t* base, size_t size) : base_(base), size_(size) {}
+    MappedBar(const MappedBar&) = delete;
+    MappedBar& operator=(const MappedBar&) = delete;
+    ~MappedBar();
+    uint8_t* base() const { return base_; }
+    size_t size() const { return size_; }
+
+  private:
+    uint8_t* base_;
+    size_t size_;
+};
+
+enum class IrqType : uint8_t { intx, msi, msix };
+
+class Device {
+  public:
+    struct Options {
+        bool allow_noiommu = false;  // use /dev/vfio/noiommu-N (unsafe: DMA is unprotected)
+        std::shared_ptr<Container> container;  // share one with other devices (e.g. fwd)
+    };
+
+    // Opens the PCI device bound to vfio-pci: checks the group is viable, attaches it to a
+    // container, sets the IOMMU and gets the device fd.
+    static Result<std::unique_ptr<Device>> open(const PciAddress& address, Options options);
+    ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    const PciAddress& address() const { return address_; }
+    uint16_t vendor_id() const { return vendor_id_; }
+    uint16_t device_id() const { return device_id_; }
+    IommuMode mode() const { return container_->mode(); }
+    const std::shared_ptr<Container>& container() const { return container_; }
+    int group_number() const { return group_number_; }
+
+    Result<std::unique_ptr<MappedBar>> map_bar(unsigned index);
+    Result<uint32_t> config_read(uint32_t offset, unsigned width);  // width 1, 2 or 4
+    Status config_write(uint32_t offset, uint32_t value, unsigned width);
+    Status enable_bus_master();
+    Status reset();  // VFIO_DEVICE_RESET (function-level or bus reset, as the kernel can)
+
+    unsigned irq_count(IrqType type) const;
+    // Wires `count` vectors of `type` to fresh eventfds (returned in vector order).
+    Result<std::vector<UniqueFd>> enable_irqs(IrqType type, unsigned count);
+    Status disable_irqs(IrqType type);
+    Status unmask_intx();
+
+    // DMA memory this device can reach: hugepages mapped into the container (type1, with a
+    // 4 KiB fallback when none are free), or locked hugepages at physical addresses (noiommu).
+    std::unique_ptr<MemoryProvider> dma_memory();
+
+  private:
+    Device() = default;
+
+    PciAddress address_;
+    std::shared_ptr<Container> container_;
+    UniqueFd group_;
+    UniqueFd device_;
+    int group_number_ = -1;
+    uint16_t vendor_id_ = 0;
+    uint16_t device_id_ = 0;
+};
+
+// Which driver the kernel has bound to a PCI device ("" when none).
+std::string bound_driver(const PciAddress& address);
+
+}  // namespace shunt::vfio
