@@ -59,13 +59,14 @@ build_asan() {
         -DSHUNT_SANITIZE=ON -DSHUNT_BUILD_BENCH=OFF
 }
 
-# run_ctest DIR JUNIT [CTEST ARGS...]: runs the unit and netns tiers; never aborts the script.
+# run_ctest DIR JUNIT LABELS [CTEST ARGS...]: runs the tiers matching LABELS; never aborts the
+# script.
 run_ctest() {
-    local dir="$1" junit="$2" rc=0
-    shift 2
-    say "ctest $dir (unit|netns)"
+    local dir="$1" junit="$2" labels="$3" rc=0
+    shift 3
+    say "ctest $dir ($labels)"
     rm -f "$junit"
-    ctest --test-dir "$dir" -L 'unit|netns' -j2 --output-on-failure --no-tests=error \
+    ctest --test-dir "$dir" -L "$labels" -j2 --output-on-failure --no-tests=error \
         --output-junit "$junit" "$@" || rc=$?
     if [[ ! -s "$junit" ]]; then
         echo "dev.sh: ctest in $dir wrote no results (exit $rc)" >&2
@@ -105,21 +106,23 @@ cmd_test() {
     mkdir -p "$results"
     rm -f "$results/release.xml" "$results/asan.xml"
     if build_release; then
-        run_ctest "$RELEASE_DIR" "$results/release.xml" "$@"
+        # The vm tier (QEMU guests with vfio-pci) runs on the release build only: sanitized
+        # binaries would be too slow under TCG.
+        run_ctest "$RELEASE_DIR" "$results/release.xml" 'unit|netns|vm' "$@"
     else
         build_failures+=("release build")
     fi
     if build_asan; then
         ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}" \
             UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
-            run_ctest "$ASAN_DIR" "$results/asan.xml" "$@"
+            run_ctest "$ASAN_DIR" "$results/asan.xml" 'unit|netns' "$@"
     else
         build_failures+=("asan build")
     fi
     local passed failed skipped
     read -r passed failed skipped < <(count_results "$results/release.xml" "$results/asan.xml")
     echo
-    echo "release + asan: unit and netns tiers (JUnit results in build/test-results/)"
+    echo "release (unit, netns, vm) + asan (unit, netns) (JUnit results in build/test-results/)"
     if ((${#build_failures[@]} > 0)); then
         echo "failed to build: ${build_failures[*]} (each counted as one failure)"
     fi

@@ -13,6 +13,11 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev clang-format
     # the netns tier and the demo: the Linux peer and its tools
     iproute2 iputils-ping tcpdump tshark socat netcat-openbsd iperf3 curl python3
+    # the vm tier: QEMU guests with an emulated IOMMU; the guest kernel and, for no-IOMMU
+    # mode, its vfio.ko rebuild are fetched by tests/vm/*.sh with apt-get download
+    qemu-system-x86 busybox-static cpio kmod make gcc-12 xz-utils binutils libelf1 libssl3
+    # host control: device names for shuntctl status, ethtool for cross-checks
+    pci.ids ethtool
 )
 
 if [[ "${1:-}" == "--list" ]]; then

@@ -22,12 +22,16 @@ Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions&
         return std::unique_ptr<Nic>(std::move(tap).value());
     }
     if (kind == "pci") {
-        const std::filesystem::path dev = "/sys/bus/pci/devices/" + arg;
+        // sysfs names carry the domain; "03:00.0" means domain 0000.
+        const std::filesystem::path dev =
+            "/sys/bus/pci/devices/" + (arg.size() == 7 ? "0000:" + arg : arg);
         std::error_code ec;
         if (!std::filesystem::exists(dev, ec)) {
             return make_error("--nic {}: no PCI device {} (see lspci -D)", spec, arg);
         }
-        return make_error("--nic {}: user-space PCI drivers are not part of this build yet", spec);
+        auto nic = open_pci_nic(arg, options.pci);
+        if (!nic) return make_error("--nic {}: {}", spec, nic.error().message);
+        return std::move(nic).value();
     }
     return make_error("--nic '{}': unknown NIC kind '{}' (expected tap or pci)", spec, kind);
 }

@@ -1,10 +1,11 @@
-// Opens the NIC a `--nic` argument names: `tap:NAME` today; `pci:DDDD:BB:DD.F` with the VFIO
-// drivers.
+// Opens the NIC a `--nic` argument names: `tap:NAME`, or `pci:DDDD:BB:DD.F` (a device bound to
+// vfio-pci, driven by the user-space drivers in driver/pci_nic.hpp).
 #pragma once
 
 #include "base/mac_addr.hpp"
 #include "base/result.hpp"
 #include "driver/nic.hpp"
+#include "driver/pci_nic.hpp"
 
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@ namespace shunt::tools {
 struct NicOptions {
     MacAddr mac{};  // zero: the backend picks
     uint16_t mtu = 1500;
+    PciNicOptions pci{};  // for pci: (no-IOMMU opt-in, interrupts, rings, pool size)
 };
 
 Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options);

@@ -139,9 +139,21 @@ Status Container::set_iommu() {
     return {};
 }
 
+void Container::group_detached() {
+    // Linux (drivers/vfio/container.c, __vfio_group_unset_container): detaching the last
+    // group releases the container's IOMMU driver and with it every DMA mapping. The next
+    // group to attach must VFIO_SET_IOMMU again, or VFIO_GROUP_GET_DEVICE_FD fails (EINVAL).
+    if (groups_ > 0 && --groups_ == 0) iommu_set_ = false;
+}
+
 Result<uint64_t> Container::map_dma(void* vaddr, size_t size) {
     if (mode_ != IommuMode::type1) {
         return make_error("DMA mapping needs an IOMMU; no-IOMMU mode uses physical addresses");
+    }
+    if (!iommu_set_) {
+        return make_error(
+            "VFIO_IOMMU_MAP_DMA needs a device attached to the container (it has no IOMMU "
+            "until then, and loses it when its last device closes)");
     }
     constexpr uint64_t kAlign = 2ull << 20;  // keep hugepage-sized IOMMU mappings aligned
     const uint64_t iova = (next_iova_ + kAlign - 1) & ~(kAlign - 1);
@@ -161,6 +173,7 @@ Result<uint64_t> Container::map_dma(void* vaddr, size_t size) {
 }
 
 Status Container::unmap_dma(uint64_t iova, size_t size) {
+    if (!iommu_set_) return {};  // the last device closed: the kernel dropped every mapping
     vfio_iommu_type1_dma_unmap unmap{};
     unmap.argsz = sizeof(unmap);
     unmap.iova = iova;
@@ -243,6 +256,8 @@ Result<std::unique_ptr<Device>> Device::open(const PciAddress& address, Options 
     if (::ioctl(dev->group_.get(), VFIO_GROUP_SET_CONTAINER, &cfd) != 0) {
         return make_error("VFIO_GROUP_SET_CONTAINER for group {}: {}", group_name, errno_text());
     }
+    dev->container_->group_attached();
+    dev->attached_ = true;
     if (auto s = dev->container_->set_iommu(); !s) return s.error();
     const std::string name = address.to_string();
     dev->device_.reset(::ioctl(dev->group_.get(), VFIO_GROUP_GET_DEVICE_FD, name.c_str()));
@@ -258,7 +273,14 @@ Result<std::unique_ptr<Device>> Device::open(const PciAddress& address, Options 
     return dev;
 }
 
-Device::~Device() = default;
+Device::~Device() {
+    // The device fd holds the group; closing both detaches the group from the container
+    // (synchronously: the kernel's release runs before close returns), which the container
+    // must learn of.
+    device_.reset();
+    group_.reset();
+    if (attached_) container_->group_detached();
+}
 
 Result<std::unique_ptr<MappedBar>> Device::map_bar(unsigned index) {
     if (index > VFIO_PCI_BAR5_REGION_INDEX) return make_error("BAR {} does not exist", index);
@@ -307,6 +329,17 @@ Status Device::enable_bus_master() {
 }
 
 Status Device::reset() {
+    // Without a reset method (QEMU's e1000 has none the kernel can use) the ioctl only says
+    // EINVAL; say why, and what to do instead.
+    vfio_device_info info{};
+    info.argsz = sizeof(info);
+    if (::ioctl(device_.get(), VFIO_DEVICE_GET_INFO, &info) == 0 &&
+        (info.flags & VFIO_DEVICE_FLAGS_RESET) == 0) {
+        return make_error(
+            "{}: the kernel has no reset method for this device (no FLR, PM or bus reset); "
+            "reset it through its own registers",
+            address_.to_string());
+    }
     if (::ioctl(device_.get(), VFIO_DEVICE_RESET) != 0) {
         return make_error("{}: VFIO_DEVICE_RESET: {}", address_.to_string(), errno_text());
     }

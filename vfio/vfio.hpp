@@ -44,17 +44,25 @@ class Container {
     IommuMode mode() const { return mode_; }
     bool iommu_set() const { return iommu_set_; }
     // Maps [vaddr, vaddr + size) for device DMA at a fresh IOVA and returns it (type1 only).
+    // Mappings live only while a device is attached: when the last one closes, the kernel
+    // drops the container's IOMMU with every mapping (a later device re-sets it). So open the
+    // devices first and free their DMA memory before closing the last one.
     Result<uint64_t> map_dma(void* vaddr, size_t size);
+    // A no-op once the last device has closed (the kernel already dropped the mapping).
     Status unmap_dma(uint64_t iova, size_t size);
 
   private:
     friend class Device;
     Container(UniqueFd fd, IommuMode mode) : fd_(std::move(fd)), mode_(mode) {}
     Status set_iommu();  // after the first group is attached (VFIO requires that order)
+    // Called by Device once its group is attached / after its group fd is closed.
+    void group_attached() { ++groups_; }
+    void group_detached();
 
     UniqueFd fd_;
     IommuMode mode_;
     bool iommu_set_ = false;
+    unsigned groups_ = 0;              // attached groups; the kernel keeps the IOMMU only while > 0
     uint64_t next_iova_ = 1ull << 32;  // above 4 GiB: clear of any reserved low windows
 };
 
@@ -120,6 +128,7 @@ class Device {
     UniqueFd group_;
     UniqueFd device_;
     int group_number_ = -1;
+    bool attached_ = false;  // group_ is attached to container_
     uint16_t vendor_id_ = 0;
     uint16_t device_id_ = 0;
 };

@@ -11,7 +11,7 @@ enum class Error : uint8_t {
     none,
     truncated,       // fewer bytes than the fixed header
     bad_version,     // IPv4 version field is not 4
-    bad_header_len,  // IPv4 IHL < 5 or past the end of the bytes
+    bad_header_len,  // IPv4 IHL or TCP data offset < 5, or past the end of the bytes
     bad_length,      // a length field disagrees with the header or the bytes
     bad_checksum,    // RFC 1071 sum does not verify
     bad_hardware,    // ARP hardware type/length is not Ethernet/6
@@ -19,6 +19,7 @@ enum class Error : uint8_t {
     bad_operation,   // ARP opcode is neither request nor reply
     bad_address,     // an address that may never appear in that field (e.g. multicast source)
     unsupported,     // well-formed, but a variant this stack does not handle
+    bad_option,      // a TCP option length < 2, past the header, or wrong for its kind
 };
 
 constexpr std::string_view to_string(Error e) noexcept {
@@ -45,6 +46,8 @@ constexpr std::string_view to_string(Error e) noexcept {
             return "bad_address";
         case Error::unsupported:
             return "unsupported";
+        case Error::bad_option:
+            return "bad_option";
     }
     return "unknown";
 }

@@ -8,4 +8,5 @@
 #include "stack/wire/icmpv4.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/ipv4_addr.hpp"
+#include "stack/wire/tcp.hpp"
 #include "stack/wire/udp.hpp"

@@ -10,13 +10,14 @@ namespace {
 
 TEST(WireError, EveryValueHasItsOwnName) {
     std::set<std::string_view> names;
-    for (int i = 0; i <= static_cast<int>(Error::unsupported); ++i) {
+    for (int i = 0; i <= static_cast<int>(Error::bad_option); ++i) {
         const auto name = to_string(static_cast<Error>(i));
         EXPECT_NE(name, "unknown") << i;
         names.insert(name);
     }
-    EXPECT_EQ(names.size(), static_cast<size_t>(Error::unsupported) + 1);
+    EXPECT_EQ(names.size(), static_cast<size_t>(Error::bad_option) + 1);
     EXPECT_EQ(to_string(Error::bad_checksum), "bad_checksum");
+    EXPECT_EQ(to_string(Error::bad_option), "bad_option");
     EXPECT_EQ(to_string(static_cast<Error>(200)), "unknown");
 }
 

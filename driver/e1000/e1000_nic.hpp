@@ -1,0 +1,191 @@
+// Driver for the Intel 8254x (e1000) and 82574 (e1000e) families: one legacy-descriptor RX/TX
+// queue pair, polled or interrupt-driven, with checksum offload. The two families share the
+// register model used here; per-chip differences live in a Model (see models below).
+//
+// Bring-up follows the manuals' initialization chapters (8254x SDM §14, 82574 DS §4.6); each
+// step in e1000_nic.cpp is tagged with its section. The rx/tx fast path is in fastpath.cpp.
+#pragma once
+
+#include "base/result.hpp"
+#include "driver/e1000/desc.hpp"
+#include "driver/mempool.hpp"
+#include "driver/nic.hpp"
+#include "driver/pci_nic.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace shunt::e1000 {
+
+// EERD field layout (it moved between the families).
+struct EerdLayout {
+    uint32_t start;
+    uint32_t done;
+    uint32_t addr_shift;
+    uint32_t data_shift;
+};
+
+struct Model {
+    uint16_t device_id;
+    const char* chip;    // "82540EM"
+    const char* driver;  // "e1000" or "e1000e"
+    bool has_eerd;       // the 82544 reads its EEPROM only through EECD bit-banging
+    EerdLayout eerd;
+    bool prefer_msi;  // MSI when the function offers it (82574); else INTx
+    uint32_t tipg;    // TIPG value: IPGT | IPGR1 << 10 | IPGR2 << 20
+    // Chip steps of the shared sequence; null when there are none.
+    Status (*after_reset)(Mmio& mmio);
+    void (*before_rings)(Mmio& mmio);
+};
+
+inline constexpr uint16_t kIntelVendorId = 0x8086;
+
+std::span<const Model> models_8254x();  // model_8254x.cpp
+std::span<const Model> models_82574();  // driver/e1000e/model_82574.cpp
+const Model* find_model(uint16_t vendor_id, uint16_t device_id);
+
+// A hardware statistics register that the manuals define as clear-on-read. QEMU's models leave
+// some of them (MPC, RNBC, the error counters) uncleared; the first non-zero read finds out
+// which behaviour this register has, and take() returns the increase since the last call.
+class ClearOnReadCounter {
+  public:
+    uint64_t take(const Mmio& mmio, uint32_t offset) noexcept {
+        return account(mmio.read32(offset), [&] { return mmio.read32(offset); });
+    }
+    // v: the value just read; reread(): reads the register again.
+    template <typename Reread>
+    uint64_t account(uint32_t v, Reread&& reread) noexcept {
+        switch (mode_) {
+            case Mode::clears:
+                return v;
+            case Mode::sticky: {
+                const uint32_t delta = v - last_;  // modulo 2^32: survives a wrap
+                last_ = v;
+                return delta;
+            }
+            case Mode::unknown:
+                break;
+        }
+        if (v == 0) return 0;
+        // A clearing register reads (almost surely) differently right after a non-zero read.
+        const uint32_t again = reread();
+        if (again == v) {
+            mode_ = Mode::sticky;
+            last_ = v;
+            return v;
+        }
+        mode_ = Mode::clears;
+        return uint64_t{v} + again;
+    }
+    bool sticky() const noexcept { return mode_ == Mode::sticky; }
+    bool clears() const noexcept { return mode_ == Mode::clears; }
+
+  private:
+    enum class Mode : uint8_t { unknown, clears, sticky };
+    Mode mode_ = Mode::unknown;
+    uint32_t last_ = 0;
+};
+
+// Totals of the hardware statistics registers since the driver started (SDM §13.7).
+struct HwStats {
+    uint64_t gprc = 0, gptc = 0, gorc = 0, gotc = 0, tpr = 0, tpt = 0, tor = 0, tot = 0;
+    uint64_t mpc = 0, rnbc = 0, crcerrs = 0, algnerrc = 0, rxerrc = 0, rlec = 0;
+    uint64_t ecol = 0, latecol = 0;
+};
+
+class E1000Nic final : public Nic {
+  public:
+    static Result<std::unique_ptr<E1000Nic>> create(std::unique_ptr<PciFunction> function,
+                                                    const Model& model,
+                                                    const PciNicOptions& options);
+    ~E1000Nic() override;
+    E1000Nic(const E1000Nic&) = delete;
+    E1000Nic& operator=(const E1000Nic&) = delete;
+
+    std::string name() const override { return "pci:" + address_; }
+    std::string driver() const override { return model_.driver; }
+    MacAddr mac() const override { return mac_; }
+    uint16_t mtu() const override { return 1500; }
+    LinkStatus link() override;
+    uint16_t queue_count() const override { return 1; }
+    NicCaps caps() const override;
+    NicCounters counters() override;
+
+    size_t rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;
+    size_t tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;
+    int wait_fd(uint16_t queue) const override;
+    Mempool& tx_pool(uint16_t) override { return *pool_; }
+
+    const Model& model() const { return model_; }
+    const HwStats& hw_stats();  // refreshed from the registers
+    void set_promiscuous(bool on);
+    bool interrupts_enabled() const { return irq_.fd >= 0; }
+
+    // Largest frame tx_batch sends (no FCS): 1514 plus an 802.1Q tag.
+    static constexpr uint16_t kMaxFrame = 1518;
+
+  private:
+    E1000Nic(std::unique_ptr<PciFunction> function, const Model& model,
+             const PciNicOptions& options);
+
+    // Bring-up, in datasheet order.
+    Status init();
+    void mask_interrupts();
+    Status global_reset();
+    Status link_setup();
+    Status read_mac_address();
+    Result<uint16_t> read_eeprom(uint8_t word);
+    void clear_multicast_table();
+    Status alloc_rings();
+    Status init_rx();
+    void init_tx();
+    Status init_interrupts();
+    void shutdown() noexcept;
+
+    // Fast path helpers (fastpath.cpp).
+    void clean_tx() noexcept;
+    uint16_t rx_offload_flags(uint8_t status, uint8_t errors) const noexcept;
+    void rearm_interrupt() noexcept;
+    void refresh_hw_stats() noexcept;
+
+    // Declared first so it is destroyed last: BAR mapping, interrupts and DMA mappings.
+    std::unique_ptr<PciFunction> fn_;
+    const Model& model_;
+    PciNicOptions opts_;
+    std::string address_;
+    Mmio mmio_;
+    MacAddr mac_{};
+
+    std::unique_ptr<MemoryRegion> rings_;
+    std::unique_ptr<Mempool> pool_;
+    RxDesc* rx_ring_ = nullptr;
+    TxSlot* tx_ring_ = nullptr;
+    uint32_t rx_size_ = 0;
+    uint32_t tx_size_ = 0;
+    std::vector<PacketBuf*> rx_bufs_;  // buffer behind each RX descriptor
+    std::vector<PacketBuf*> tx_bufs_;  // buffer behind each TX slot (null for context slots)
+    uint32_t rx_next_ = 0;             // next RX descriptor to look at
+    bool rx_discarding_ = false;       // inside a frame that spans descriptors (dropped)
+    uint32_t tx_tail_ = 0;             // next TX slot to fill (what TDT was last set to)
+    uint32_t tx_clean_ = 0;            // oldest TX slot not yet seen done
+    TxContextDesc tx_ctx_{};           // last context descriptor handed to the NIC
+    bool tx_ctx_valid_ = false;
+
+    PciInterrupt irq_{};
+    uint32_t rctl_ = 0;
+
+    // Software counters (fast path) and hardware statistics (accumulated).
+    NicCounters sw_{};
+    uint64_t rx_no_buffer_ = 0;
+    HwStats hw_{};
+    struct {
+        ClearOnReadCounter gprc, gptc, tpr, tpt, mpc, rnbc, crcerrs, algnerrc, rxerrc, rlec, ecol,
+            latecol;
+    } stat_regs_;
+    uint32_t stats_countdown_ = kStatsEvery;
+    static constexpr uint32_t kStatsEvery = 1u << 16;  // rx_batch calls between refreshes
+};
+
+}  // namespace shunt::e1000

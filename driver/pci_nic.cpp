@@ -1,0 +1,127 @@
+// open_pci_nic: VFIO device -> PciFunction -> the driver that matches the device ID.
+#include "driver/pci_nic.hpp"
+
+#include "base/log.hpp"
+#include "driver/e1000/e1000_nic.hpp"
+#include "vfio/vfio.hpp"
+
+#include <fmt/format.h>
+
+namespace shunt {
+
+namespace {
+
+// PciFunction over a VFIO device: BAR 0 mapping, DMA memory in its container, one interrupt.
+class VfioPciFunction final : public PciFunction {
+  public:
+    static Result<std::unique_ptr<VfioPciFunction>> open(const vfio::PciAddress& address,
+                                                         bool allow_noiommu) {
+        auto dev = vfio::Device::open(address, {allow_noiommu, nullptr});
+        if (!dev) return dev.error();
+        std::unique_ptr<VfioPciFunction> fn(new VfioPciFunction());
+        fn->device_ = std::move(dev).value();
+        return fn;
+    }
+
+    // Reset (when the kernel can), bus mastering on, BAR 0 mapped, DMA memory ready.
+    Status start() {
+        if (auto r = device_->reset(); !r) {
+            log::debug("{} (continuing; the driver resets the NIC itself)", r.error().message);
+        }
+        if (auto s = device_->enable_bus_master(); !s) return s;
+        auto bar = device_->map_bar(0);
+        if (!bar) return bar.error();
+        bar_ = std::move(bar).value();
+        dma_ = device_->dma_memory();
+        return {};
+    }
+
+    ~VfioPciFunction() override { disable_interrupt(); }
+
+    uint16_t vendor_id() const { return device_->vendor_id(); }
+    uint16_t device_id() const { return device_->device_id(); }
+
+    std::string address() const override { return device_->address().to_string(); }
+    Mmio bar0() override { return Mmio(bar_->base(), bar_->size()); }
+    MemoryProvider& dma() override { return *dma_; }
+    bool iommu() const override { return device_->mode() == vfio::IommuMode::type1; }
+
+    Result<PciInterrupt> enable_interrupt(bool prefer_msi) override {
+        disable_interrupt();
+        const bool msi = prefer_msi && device_->irq_count(vfio::IrqType::msi) > 0;
+        type_ = msi ? vfio::IrqType::msi : vfio::IrqType::intx;
+        auto fds = device_->enable_irqs(type_, 1);
+        if (!fds) return fds.error();
+        irq_fd_ = std::move(fds->front());
+        return PciInterrupt{irq_fd_.get(), msi};
+    }
+    void disable_interrupt() noexcept override {
+        if (!irq_fd_.valid()) return;
+        if (auto s = device_->disable_irqs(type_); !s) log::warn("{}", s.error().message);
+        irq_fd_.reset();
+    }
+    void unmask_intx() noexcept override {
+        if (auto s = device_->unmask_intx(); !s) log::warn("{}", s.error().message);
+    }
+
+  private:
+    VfioPciFunction() = default;
+
+    std::unique_ptr<vfio::Device> device_;
+    std::unique_ptr<vfio::MappedBar> bar_;
+    std::unique_ptr<MemoryProvider> dma_;
+    vfio::IrqType type_ = vfio::IrqType::intx;
+    UniqueFd irq_fd_;
+};
+
+std::string supported_list() {
+    std::string out;
+    for (auto table : {e1000::models_8254x(), e1000::models_82574()}) {
+        for (const auto& m : table) {
+            out += fmt::format("{}{:04x}:{:04x}", out.empty() ? "" : " ", e1000::kIntelVendorId,
+                               m.device_id);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id) {
+    const e1000::Model* m = e1000::find_model(vendor_id, device_id);
+    if (m == nullptr) return "";
+    return fmt::format("{:04x}:{:04x} {} ({})", vendor_id, device_id, m->chip, m->driver);
+}
+
+Result<std::unique_ptr<Nic>> open_pci_nic(std::unique_ptr<PciFunction> function, uint16_t vendor_id,
+                                          uint16_t device_id, const PciNicOptions& options) {
+    const e1000::Model* model = e1000::find_model(vendor_id, device_id);
+    if (model == nullptr) {
+        return make_error("{}: no driver for PCI device {:04x}:{:04x}; supported: {}",
+                          function->address(), vendor_id, device_id, supported_list());
+    }
+    auto nic = e1000::E1000Nic::create(std::move(function), *model, options);
+    if (!nic) return nic.error();
+    return std::unique_ptr<Nic>(std::move(nic).value());
+}
+
+Result<std::unique_ptr<Nic>> open_pci_nic(const std::string& pci_address,
+                                          const PciNicOptions& options) {
+    auto address = vfio::PciAddress::parse(pci_address);
+    if (!address) {
+        return make_error("'{}' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:03:00.0)",
+                          pci_address);
+    }
+    auto fn = VfioPciFunction::open(*address, options.allow_noiommu);
+    if (!fn) return fn.error();
+    const uint16_t vendor = (*fn)->vendor_id();
+    const uint16_t device = (*fn)->device_id();
+    if (e1000::find_model(vendor, device) == nullptr) {
+        return make_error("{}: no driver for PCI device {:04x}:{:04x}; supported: {}",
+                          address->to_string(), vendor, device, supported_list());
+    }
+    if (auto s = (*fn)->start(); !s) return s.error();
+    return open_pci_nic(std::move(fn).value(), vendor, device, options);
+}
+
+}  // namespace shunt

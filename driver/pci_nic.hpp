@@ -1,0 +1,69 @@
+// User-space PCI NIC drivers over VFIO: open a device by its PCI address and get a Nic.
+//
+//   auto nic = open_pci_nic("0000:03:00.0", PciNicOptions{});
+//
+// The driver is picked by vendor/device ID (Intel 8254x "e1000" and 82574 "e1000e" today; see
+// docs/drivers.md). A driver sees the bus only through PciFunction, so tests can put a
+// memory-backed register file and plain memory in place of VFIO.
+#pragma once
+
+#include "base/result.hpp"
+#include "base/time.hpp"
+#include "driver/memory.hpp"
+#include "driver/mmio.hpp"
+#include "driver/nic.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace shunt {
+
+struct PciNicOptions {
+    bool allow_noiommu = false;  // accept a no-IOMMU VFIO group (DMA unprotected)
+    bool interrupts = false;     // MSI/INTx eventfd in wait_fd(); otherwise poll only
+    bool promiscuous = false;    // receive every unicast and multicast frame
+    uint32_t rx_ring = 256;      // descriptors, power of two 8..4096
+    uint32_t tx_ring = 256;
+    uint32_t pool_buffers = 4096;                 // packet buffers (RX ring refills and transmit)
+    bool rx_checksum = true;                      // RXCSUM offload -> rx_flags on received buffers
+    bool tx_checksum = true;                      // honour tx_flags::ip_csum / l4_csum
+    uint32_t itr_interval_us = 50;                // interrupt throttling (ITR); 0 = no throttling
+    Duration link_timeout = Duration(3'000'000);  // wait this long for link up at start
+};
+
+// One interrupt vector wired to an eventfd.
+struct PciInterrupt {
+    int fd = -1;
+    bool msi = false;  // false: INTx (level; must be unmasked after each event)
+};
+
+// What a PCI NIC driver needs from the bus layer (VFIO in production, a fake in tests).
+class PciFunction {
+  public:
+    virtual ~PciFunction() = default;
+    virtual std::string address() const = 0;  // "0000:00:02.0"
+    virtual Mmio bar0() = 0;                  // stays mapped while this object lives
+    virtual MemoryProvider& dma() = 0;        // DMA-able memory for rings and buffers
+    virtual bool iommu() const = 0;           // false in no-IOMMU mode
+    // Wires one vector to an eventfd: MSI when the device offers it and prefer_msi is set,
+    // otherwise INTx. The fd stays owned by this object.
+    virtual Result<PciInterrupt> enable_interrupt(bool prefer_msi) = 0;
+    virtual void disable_interrupt() noexcept = 0;
+    virtual void unmask_intx() noexcept = 0;
+};
+
+// Opens the device bound to vfio-pci at pci_address ("0000:03:00.0" or "03:00.0") and
+// starts the matching driver.
+Result<std::unique_ptr<Nic>> open_pci_nic(const std::string& pci_address,
+                                          const PciNicOptions& options);
+
+// Starts the driver for vendor:device on an already opened function (the VFIO-free half of
+// open_pci_nic; tests use it with a fake PciFunction).
+Result<std::unique_ptr<Nic>> open_pci_nic(std::unique_ptr<PciFunction> function, uint16_t vendor_id,
+                                          uint16_t device_id, const PciNicOptions& options);
+
+// "8086:100e 82540EM (e1000)" for a supported ID, "" otherwise.
+std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id);
+
+}  // namespace shunt

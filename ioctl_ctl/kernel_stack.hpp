@@ -1,0 +1,62 @@
+// Takes the kernel's network stack off an interface and puts it back exactly: the
+// transactional core of `shuntctl kernel-stack`. Every change is recorded in the undo log
+// (undo_log.hpp) before it is made, so `kernel_stack_on` restores the host from any point,
+// including after a crash or kill -9 in the middle of `kernel_stack_off` or of itself.
+#pragma once
+
+#include "base/result.hpp"
+#include "ioctl_ctl/undo_log.hpp"
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shunt::ctl {
+
+struct KernelStackOptions {
+    std::string state_dir;   // undo logs live here (state_dir() resolves the default)
+    bool keep_link = false;  // leave the link up (addresses and IPv6 still go)
+    bool unbind = false;     // then hand the PCI device to vfio-pci
+    bool force = false;      // skip the safety refusals (default route, SSH session)
+    // Called after each step with its name ("saved", "addresses-flushed", ...): progress
+    // reporting, and the test hook that kills shuntctl between steps.
+    std::function<void(std::string_view step)> after_step;
+};
+
+// Why taking IFNAME off the kernel stack would cut the caller off (it carries a default
+// route, or the SSH session in $SSH_CONNECTION) or, with UNBIND, why vfio could not take the
+// device (its IOMMU group is not viable). Empty when there is no reason. kernel_stack_off
+// checks the same unless options.force, for a state it has not saved yet.
+Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& ifname, bool unbind);
+// True when STATE holds an undo log for IFNAME (it is off, or an earlier run was cut short).
+bool kernel_stack_saved(const std::string& state, const std::string& ifname);
+
+struct OffResult {
+    bool already_off = false;  // an earlier run finished: nothing was changed
+    bool resumed = false;      // an earlier run was interrupted: its saved state was kept
+    std::string log_path;
+    std::vector<std::string> steps;  // the changes made by this run
+};
+Result<OffResult> kernel_stack_off(const std::string& ifname, const KernelStackOptions& options);
+
+struct OnResult {
+    bool nothing_to_restore = false;
+    std::string ifname;  // the interface restored
+    std::string log_path;
+    std::vector<std::string> warnings;  // restored, but with something worth saying
+};
+// DEV is the interface name or, after --unbind, its PCI address.
+Result<OnResult> kernel_stack_on(const std::string& dev, const KernelStackOptions& options);
+
+struct KernelStackEntry {
+    std::string log_path;
+    UndoLog log;
+    bool complete = false;       // kernel_stack_off finished
+    bool this_namespace = true;  // written in the caller's network namespace
+};
+// Every interface with a kernel-stack undo log; unreadable logs go to ERRORS.
+std::vector<KernelStackEntry> kernel_stack_status(const std::string& state,
+                                                  std::vector<std::string>* errors);
+
+}  // namespace shunt::ctl

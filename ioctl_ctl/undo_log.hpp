@@ -1,0 +1,84 @@
+// The undo log: what a host change will undo, written to disk (temp file + fsync + rename +
+// directory fsync) BEFORE the change, so a later `kernel-stack on`, `unbind` or recovery run
+// restores the host even after a crash or kill -9 in the middle. Format: docs/host-control.md.
+#pragma once
+
+#include "base/mac_addr.hpp"
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+#include "ioctl_ctl/addr.hpp"
+#include "ioctl_ctl/route.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shunt::ctl {
+
+struct UndoLog {
+    static constexpr int kVersion = 1;
+
+    std::string kind;     // "kernel-stack" (an interface's saved state) or "bind" (a driver)
+    std::string created;  // UTC time, for people
+    uint64_t netns = 0;   // inode of the network namespace the interface lives in
+    std::string ifname;
+    int ifindex = 0;
+    std::string pci;              // PCI address; empty for virtual interfaces
+    std::string driver;           // the driver bound before; empty for none
+    std::string driver_override;  // the driver_override before; empty for none
+    std::optional<MacAddr> mac;
+    std::optional<uint32_t> mtu;
+    std::optional<uint32_t> flags;      // IFF_* before the change
+    std::optional<bool> ipv6_disabled;  // nullopt: the interface had no IPv6 settings
+    bool keep_link = false;
+    bool unbind = false;
+    std::vector<AddressRecord> addresses;
+    std::vector<RouteRecord> routes;
+    // Changes begun, in order: each is logged before it is made.
+    std::vector<std::string> changes;
+
+    bool has_change(std::string_view name) const;
+    std::string to_text() const;
+    // Refuses anything it does not understand (a newer version, an unknown key, a missing
+    // "end" line): restoring from a misread log would do damage.
+    static Result<UndoLog> parse(std::string_view text);
+};
+
+// The state directory: OVERRIDE if given, else $SHUNT_STATE_DIR, else /run/shunt.
+std::string state_dir(const std::string& override_dir = {});
+std::string kernel_stack_log_path(const std::string& state, const std::string& ifname);
+std::string bind_log_path(const std::string& state, const std::string& pci);
+
+// Creates DIR and its parents (mode 0755) if missing.
+Status make_dirs(const std::string& dir);
+// Writes CONTENT to PATH so that PATH holds either the old or the new content, whatever
+// happens: PATH.tmp.PID, fsync, rename over PATH, fsync of the directory.
+Status write_file_atomic(const std::string& path, const std::string& content);
+// Unlinks PATH and fsyncs its directory; a missing file is fine.
+Status remove_file_durable(const std::string& path);
+
+Status write_undo_log(const std::string& path, const UndoLog& log);
+Result<UndoLog> read_undo_log(const std::string& path);
+// Every log of KIND in STATE ("kernel-stack" or "bind"), with its path; unreadable logs are
+// reported as errors in ERRORS rather than skipped silently.
+std::vector<std::pair<std::string, UndoLog>> list_undo_logs(const std::string& state,
+                                                            const std::string& kind,
+                                                            std::vector<std::string>* errors);
+
+// Serializes shuntctl runs that change the host: flock on STATE/lock, released on
+// destruction (and by the kernel if the process dies).
+class StateLock {
+  public:
+    static Result<StateLock> acquire(const std::string& state);
+
+  private:
+    explicit StateLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+// Inode of the caller's network namespace (/proc/self/ns/net).
+Result<uint64_t> current_netns();
+
+}  // namespace shunt::ctl

@@ -1,0 +1,98 @@
+// A PCI function for driver tests: BAR 0 is plain memory, DMA memory is memfd (IOVA = virtual
+// address, so the test can follow descriptor addresses), and a small device model thread plays
+// the parts of the NIC that the bring-up waits for (reset completion, EEPROM reads). Everything
+// else the test does itself: it writes received frames and sets done bits.
+#pragma once
+
+#include "driver/pci_nic.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace shunt::test {
+
+struct FakeNicState {
+    static constexpr size_t kBarBytes = 128 * 1024;
+    alignas(4096) std::array<uint32_t, kBarBytes / 4> regs{};
+    std::array<uint16_t, 64> eeprom{};
+    bool eerd_82574 = false;  // EERD layout to answer in
+    std::atomic<bool> model_resets{true};
+    std::atomic<int> unmasks{0};
+    std::atomic<int> irq_enables{0};
+    bool offer_msi = false;
+
+    uint32_t& reg(uint32_t offset) { return regs[offset / 4]; }
+    uint32_t read(uint32_t offset) { return std::atomic_ref<uint32_t>(regs[offset / 4]).load(); }
+    void write(uint32_t offset, uint32_t v) {
+        std::atomic_ref<uint32_t>(regs[offset / 4]).store(v);
+    }
+};
+
+// Answers CTRL.RST and EERD like the hardware does, from a thread (the driver polls them).
+class DeviceModel {
+  public:
+    explicit DeviceModel(std::shared_ptr<FakeNicState> s) : s_(std::move(s)) {
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~DeviceModel() {
+        stop_ = true;
+        thread_.join();
+    }
+
+  private:
+    void loop() {
+        while (!stop_) {
+            std::atomic_ref<uint32_t> ctrl(s_->reg(0x0000));
+            if (s_->model_resets && (ctrl.load() & (1u << 26)) != 0) ctrl.fetch_and(~(1u << 26));
+            std::atomic_ref<uint32_t> eerd(s_->reg(0x0014));
+            const uint32_t v = eerd.load();
+            const uint32_t done = s_->eerd_82574 ? 1u << 1 : 1u << 4;
+            if ((v & 1u) != 0 && (v & done) == 0) {
+                const uint32_t word = s_->eerd_82574 ? (v >> 2) & 0x3FFF : (v >> 8) & 0xFF;
+                const uint16_t data = word < s_->eeprom.size() ? s_->eeprom[word] : 0xFFFF;
+                eerd.store((v & ~1u) | done | uint32_t{data} << 16);
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+    }
+
+    std::shared_ptr<FakeNicState> s_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+class FakePciFunction final : public PciFunction {
+  public:
+    explicit FakePciFunction(std::shared_ptr<FakeNicState> s) : s_(std::move(s)) {}
+    ~FakePciFunction() override { disable_interrupt(); }
+
+    std::string address() const override { return "0000:00:02.0"; }
+    Mmio bar0() override {
+        return Mmio(reinterpret_cast<uint8_t*>(s_->regs.data()), FakeNicState::kBarBytes);
+    }
+    MemoryProvider& dma() override { return memfd_; }
+    bool iommu() const override { return true; }
+    Result<PciInterrupt> enable_interrupt(bool prefer_msi) override {
+        ++s_->irq_enables;
+        efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        return PciInterrupt{efd_, prefer_msi && s_->offer_msi};
+    }
+    void disable_interrupt() noexcept override {
+        if (efd_ >= 0) ::close(efd_);
+        efd_ = -1;
+    }
+    void unmask_intx() noexcept override { ++s_->unmasks; }
+
+  private:
+    std::shared_ptr<FakeNicState> s_;
+    MemfdProvider memfd_;
+    int efd_ = -1;
+};
+
+}  // namespace shunt::test

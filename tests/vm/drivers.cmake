@@ -1,0 +1,71 @@
+# vm tier: the user-space e1000/e1000e drivers (driver/pci_nic.hpp) in a guest, against the
+# guest kernel's own e1000/e1000e as the peer, for both NIC models with and without an IOMMU.
+# Included from tests/vm/CMakeLists.txt; uses its run-guest.sh and cache fixtures.
+#
+#   vm.drv.<model>.<mode>.tx      link up, MAC read; shunt-pktgen's frames (software checksums,
+#                                 then checksum offload) counted by the peer and found
+#                                 byte-exact in wire.pcap on the host
+#   vm.drv.<model>.<mode>.rx      the peer's pings captured by shunt-pcap (polling); the pcap
+#                                 comes back on the console and is checked on the host
+#   vm.drv.<model>.<mode>.rx-irq  the same with shunt-pcap asleep on the interrupt eventfd
+#                                 (INTx on e1000, MSI on e1000e); the vector must have fired
+#   vm.drv.<model>.<mode>.rate    pktgen's rate under TCG, printed (never pass/fail on speed)
+
+if(NOT TARGET shunt-pktgen OR NOT TARGET shunt-pcap)
+  message(STATUS "vm tier: no shunt-pktgen/shunt-pcap targets, driver vm tests not registered")
+  return()
+endif()
+
+set(SHUNT_DRV_FRAMES_TX 200)
+set(SHUNT_DRV_FRAMES_RX 50)
+
+# shunt_drv_vm_test(NAME MODEL MODE SCRIPT [ENV NAME=VALUE...] [CHECK ARGS...])
+#   Like shunt_vm_test, with shunt-pktgen and shunt-pcap in the guest's PATH, and when CHECK is
+#   given, drv_wire_check.py runs on the host with ARGS after the guest passed ("@OUT@" in ARGS
+#   is the run's output directory: serial.log, wire.pcap).
+function(shunt_drv_vm_test name model mode script)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "ENV;CHECK" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 150)
+  endif()
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/vm-out/drv.${name})
+  set(args --model ${model} --mode ${mode} --script ${SHUNT_VM_DIR}/guest/${script}
+           --timeout ${ARG_TIMEOUT} --out ${out}
+           --bin $<TARGET_FILE:shunt-pktgen> --bin $<TARGET_FILE:shunt-pcap>)
+  foreach(env IN LISTS ARG_ENV)
+    list(APPEND args --env ${env})
+  endforeach()
+  set(check "true")
+  if(ARG_CHECK)
+    string(REPLACE "@OUT@" "${out}" check_args "${ARG_CHECK}")
+    string(REPLACE ";" " " check_args "${check_args}")
+    set(check "python3 ${SHUNT_VM_DIR}/drv_wire_check.py ${check_args}")
+  endif()
+  add_test(NAME vm.drv.${name}
+           COMMAND bash -c "bash \"\$0\" \"\$@\" && ${check}" ${SHUNT_VM_DIR}/run-guest.sh ${args})
+  set(fixtures vm_kernel)
+  if(mode STREQUAL "noiommu")
+    list(APPEND fixtures vm_noiommu)
+  endif()
+  math(EXPR ctest_timeout "${ARG_TIMEOUT} + 180")
+  set_tests_properties(vm.drv.${name} PROPERTIES
+                       LABELS vm
+                       TIMEOUT ${ctest_timeout}
+                       FIXTURES_REQUIRED "${fixtures}")
+endfunction()
+
+foreach(model e1000 e1000e)
+  foreach(mode iommu noiommu)
+    shunt_drv_vm_test(${model}.${mode}.tx ${model} ${mode} drv_tx.sh
+                      ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_TX}
+                      CHECK tx @OUT@/wire.pcap 0:${SHUNT_DRV_FRAMES_TX}:60
+                            ${SHUNT_DRV_FRAMES_TX}:${SHUNT_DRV_FRAMES_TX}:1000)
+    shunt_drv_vm_test(${model}.${mode}.rx ${model} ${mode} drv_rx.sh
+                      ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX}
+                      CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
+    shunt_drv_vm_test(${model}.${mode}.rx-irq ${model} ${mode} drv_rx.sh
+                      ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=1
+                      CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
+    shunt_drv_vm_test(${model}.${mode}.rate ${model} ${mode} drv_rate.sh)
+  endforeach()
+endforeach()

@@ -1,0 +1,102 @@
+// shuntctl hugepages / doctor: what the host offers shunt, and what to do about what's missing.
+#include "ioctl_ctl/host_checks.hpp"
+#include "ioctl_ctl/hugepages.hpp"
+#include "tools/shuntctl/common.hpp"
+
+#include <fmt/format.h>
+
+namespace shunt::cli {
+namespace {
+
+struct HugeArgs {
+    int64_t reserve = -1;
+    std::string size = "2M";
+    bool json = false;
+};
+
+int run_hugepages(const HugeArgs& a) {
+    uint64_t size_kb = 0;
+    if (a.size == "2M") size_kb = 2048;
+    if (a.size == "1G") size_kb = 1048576;
+    if (size_kb == 0) return fail(kUsage, fmt::format("--size '{}': expected 2M or 1G", a.size));
+    if (a.reserve >= 0) {
+        const auto want = static_cast<uint64_t>(a.reserve);
+        auto got = ctl::reserve_hugepages(size_kb, want);
+        if (!got) return fail(kFailure, got.error().message);
+        if (got.value() < want) {
+            return fail(kFailure, fmt::format("the kernel reserved only {} of {} {} hugepages "
+                                              "(memory is fragmented: reserve them at boot with "
+                                              "hugepages={} on the kernel command line)",
+                                              got.value(), want, a.size, want));
+        }
+    }
+    auto pools = ctl::hugepage_pools();
+    if (!pools) return fail(kFailure, pools.error().message);
+    if (a.json) {
+        Json arr = Json::array();
+        for (const auto& p : pools.value()) {
+            arr.push(Json::object()
+                         .set("size_kb", p.size_kb)
+                         .set("total", p.total)
+                         .set("free", p.free)
+                         .set("reserved", p.reserved)
+                         .set("surplus", p.surplus));
+        }
+        print_json(Json::object().set("pools", std::move(arr)));
+        return kOk;
+    }
+    for (const auto& p : pools.value()) {
+        fmt::print("{} kB hugepages: {} total, {} free, {} reserved, {} surplus\n", p.size_kb,
+                   p.total, p.free, p.reserved, p.surplus);
+    }
+    return kOk;
+}
+
+int run_doctor(bool json) {
+    const auto checks = ctl::host_checks();
+    bool all_ok = true;
+    Json arr = Json::array();
+    for (const auto& c : checks) {
+        all_ok = all_ok && c.ok;
+        arr.push(Json::object()
+                     .set("check", c.name)
+                     .set("ok", c.ok)
+                     .set("detail", c.detail)
+                     .set("fix", c.ok ? Json(nullptr) : Json(c.fix)));
+    }
+    if (json) {
+        print_json(Json::object().set("ok", all_ok).set("checks", std::move(arr)));
+    } else {
+        for (const auto& c : checks) {
+            fmt::print("{:4}  {}: {}\n", c.ok ? "ok" : "FAIL", c.name, c.detail);
+            if (!c.ok) fmt::print("      fix: {}\n", c.fix);
+        }
+        fmt::print("{}\n",
+                   all_ok ? "all checks passed" : "some checks failed: see the fixes above");
+    }
+    return all_ok ? kOk : kFailure;
+}
+
+}  // namespace
+
+void add_hugepages(CLI::App& app, Context& ctx) {
+    auto a = std::make_shared<HugeArgs>();
+    auto* sub = app.add_subcommand("hugepages", "Show the hugepage pools, or reserve pages");
+    sub->add_option("--reserve", a->reserve, "Set the pool to N pages (nr_hugepages)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--size", a->size, "Page size: 2M (default) or 1G");
+    sub->add_flag("--json", a->json, "Print JSON");
+    sub->callback([&ctx, a] { ctx.rc = run_hugepages(*a); });
+}
+
+void add_doctor(CLI::App& app, Context& ctx) {
+    auto json = std::make_shared<bool>(false);
+    auto* sub = app.add_subcommand(
+        "doctor",
+        "Check IOMMU, vfio modules, /dev/vfio, hugepages and memlock; each failing "
+        "check says the command that fixes it (exit 1 if any fails)");
+    sub->add_flag("--json", *json, "Print JSON");
+    sub->callback([&ctx, json] { ctx.rc = run_doctor(*json); });
+}
+
+}  // namespace shunt::cli
