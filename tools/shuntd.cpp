@@ -35,6 +35,9 @@ struct Options {
     uint32_t stats_interval_ms = 1000;
     bool no_udp_echo = false;
     double duration_s = 0;
+    bool allow_noiommu = false;
+    bool interrupts = false;
+    bool promiscuous = false;
 };
 
 // One line on stderr and the exit code: 2 for usage, 1 for a failure to run.
@@ -71,6 +74,9 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     }
     if (o.mtu < 576 || o.mtu > 1500) return fmt::format("--mtu {}: expected 576-1500", o.mtu);
     c.nic.mtu = o.mtu;
+    c.nic.pci.allow_noiommu = o.allow_noiommu;
+    c.nic.pci.interrupts = o.interrupts;
+    c.nic.pci.promiscuous = o.promiscuous;
     c.iface.mtu = o.mtu;
     return std::nullopt;
 }
@@ -99,6 +105,8 @@ int run(const Options& o, const Config& c) {
 
     const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
     shunt::UniqueFd ep(epfd);
+    // A NIC without a wait fd (a PCI NIC in poll mode) is busy-polled: never sleep on it.
+    const bool can_sleep = (*nic)->wait_fd(0) >= 0;
     if (const int fd = (*nic)->wait_fd(0); fd >= 0 && ep.valid()) {
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -122,7 +130,7 @@ int run(const Options& o, const Config& c) {
             next_stats = now + interval;
         }
         if (has_stop && now >= stop_at) break;
-        if (work > 0) continue;
+        if (work > 0 || !can_sleep) continue;
         // Idle: sleep on the NIC's fd until a frame comes or a timer is due (at most 100 ms).
         auto wake = now + std::chrono::milliseconds(100);
         if (auto d = iface.next_deadline(); d && *d < wake) wake = *d;
@@ -144,10 +152,13 @@ int run(const Options& o, const Config& c) {
 int main(int argc, char** argv) {
     Options o;
     CLI::App app{"shuntd: the shunt stack daemon (ARP, IPv4, ICMP echo, UDP echo on port 7)"};
-    app.add_option("--nic", o.nic, "NIC to run on: tap:NAME (created if missing)")->required();
+    app.add_option("--nic", o.nic,
+                   "NIC to run on: tap:NAME (created if missing) or pci:DDDD:BB:DD.F (bound to "
+                   "vfio-pci; e1000/e1000e)")
+        ->required();
     app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN")->required();
     app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");
-    app.add_option("--mac", o.mac, "our MAC (default: derived from the NIC name)");
+    app.add_option("--mac", o.mac, "our MAC for tap: (default: derived from the name)");
     app.add_option("--mtu", o.mtu, "MTU (576-1500)");
     app.add_option("--log-level", o.log_level, "debug|info|warn|error")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
@@ -155,6 +166,11 @@ int main(int argc, char** argv) {
     app.add_option("--stats-interval-ms", o.stats_interval_ms, "stats file period")
         ->check(CLI::Range(10u, 3'600'000u));
     app.add_flag("--no-udp-echo", o.no_udp_echo, "do not serve UDP echo on port 7");
+    app.add_flag("--allow-noiommu", o.allow_noiommu,
+                 "pci: accept a no-IOMMU VFIO group (DMA is then unprotected)");
+    app.add_flag("--interrupts", o.interrupts,
+                 "pci: sleep on the NIC's MSI/INTx eventfd when idle instead of polling it");
+    app.add_flag("--promiscuous", o.promiscuous, "pci: receive every frame on the wire");
     app.add_option("--duration", o.duration_s, "exit after this many seconds")
         ->check(CLI::NonNegativeNumber);
     app.footer(

@@ -69,3 +69,22 @@ foreach(model e1000 e1000e)
     shunt_drv_vm_test(${model}.${mode}.rate ${model} ${mode} drv_rate.sh)
   endforeach()
 endforeach()
+
+# vm.shuntd.<model>.<mode>: the daemon itself on the VFIO NIC, the guest kernel as its peer.
+if(TARGET shuntd AND TARGET udp_echo_check)
+  foreach(model e1000 e1000e)
+    foreach(mode iommu noiommu)
+      set(out ${CMAKE_CURRENT_BINARY_DIR}/vm-out/shuntd.${model}.${mode})
+      add_test(NAME vm.shuntd.${model}.${mode}
+               COMMAND bash ${SHUNT_VM_DIR}/run-guest.sh --model ${model} --mode ${mode}
+                       --script ${SHUNT_VM_DIR}/guest/drv_shuntd.sh --timeout 150 --out ${out}
+                       --bin $<TARGET_FILE:shuntd> --bin $<TARGET_FILE:udp_echo_check>)
+      set(fixtures vm_kernel)
+      if(mode STREQUAL "noiommu")
+        list(APPEND fixtures vm_noiommu)
+      endif()
+      set_tests_properties(vm.shuntd.${model}.${mode} PROPERTIES
+                           LABELS vm TIMEOUT 330 FIXTURES_REQUIRED "${fixtures}")
+    endforeach()
+  endforeach()
+endif()
