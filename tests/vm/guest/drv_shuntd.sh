@@ -10,7 +10,11 @@ shuntd_pid=$!
 i=0
 while [ ! -s /tmp/shuntd.json ] && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s /tmp/shuntd.json ] || { cat /tmp/shuntd.log; fail "shuntd did not start on pci:$SHUNT_VFIO_ADDR"; }
-sleep 1.5  # QEMU's e1000 holds frames back for 1 s after RCTL is written (docs/drivers.md)
+# QEMU holds frames back for about 1 s after RCTL is written (docs/drivers.md), longer when the
+# host is loaded: wait (bounded) for a first answered ping before the measured ones.
+i=0
+until ping -c 1 -W 1 10.0.2.15 >/dev/null 2>&1 || [ "$i" -ge 20 ]; do i=$((i + 1)); done
+[ "$i" -lt 20 ] || { cat /tmp/shuntd.log /tmp/shuntd.json; fail "shuntd never answered a ping in 20 tries"; }
 ping -c 3 -W 2 10.0.2.15 >/tmp/ping.out 2>&1 || true
 cat /tmp/ping.out
 grep -q "3 packets received" /tmp/ping.out || { cat /tmp/shuntd.log /tmp/shuntd.json; fail "56-byte ping: expected 3 replies"; }
