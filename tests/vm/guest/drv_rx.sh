@@ -24,11 +24,11 @@ grep -q "link up" /tmp/pcap.out || { cat /tmp/pcap.out; fail "shunt-pcap: link n
 # until shunt-pcap's per-second line shows traffic, so no measured request meets that window.
 arp -i "$SHUNT_PEER_IF" -s 10.0.2.98 52:54:00:12:34:56 || fail "arp -s failed"
 i=0
-while ! grep "Mbit/s" /tmp/pcap.out | grep -vq " 0.000 Mbit/s" && [ "$i" -lt 20 ]; do
+while ! grep "^pcap: 1s:" /tmp/pcap.out | grep -vq " 0.000 Mbit/s" && [ "$i" -lt 20 ]; do
     ping -c 1 -W 1 10.0.2.98 >/dev/null 2>&1 || true
     i=$((i + 1))
 done
-grep "Mbit/s" /tmp/pcap.out | grep -vq " 0.000 Mbit/s" ||
+grep "^pcap: 1s:" /tmp/pcap.out | grep -vq " 0.000 Mbit/s" ||
     { cat /tmp/pcap.out; fail "shunt-pcap saw none of the warm-up frames in $i s"; }
 # The vector's line in /proc/interrupts exists only while shunt-pcap holds it.
 irqs_before="$(vfio_irqs)"
