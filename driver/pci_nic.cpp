@@ -46,14 +46,16 @@ class VfioPciFunction final : public PciFunction {
     MemoryProvider& dma() override { return *dma_; }
     bool iommu() const override { return device_->mode() == vfio::IommuMode::type1; }
 
-    Result<PciInterrupt> enable_interrupt(bool prefer_msi) override {
+    unsigned irq_vectors(IrqKind kind) const override {
+        return device_->irq_count(vfio_type(kind));
+    }
+    Result<PciInterrupt> enable_interrupt(IrqKind kind) override {
         disable_interrupt();
-        const bool msi = prefer_msi && device_->irq_count(vfio::IrqType::msi) > 0;
-        type_ = msi ? vfio::IrqType::msi : vfio::IrqType::intx;
+        type_ = vfio_type(kind);
         auto fds = device_->enable_irqs(type_, 1);
         if (!fds) return fds.error();
         irq_fd_ = std::move(fds->front());
-        return PciInterrupt{irq_fd_.get(), msi};
+        return PciInterrupt{irq_fd_.get(), kind};
     }
     void disable_interrupt() noexcept override {
         if (!irq_fd_.valid()) return;
@@ -66,6 +68,18 @@ class VfioPciFunction final : public PciFunction {
 
   private:
     VfioPciFunction() = default;
+
+    static vfio::IrqType vfio_type(IrqKind kind) {
+        switch (kind) {
+            case IrqKind::msix:
+                return vfio::IrqType::msix;
+            case IrqKind::msi:
+                return vfio::IrqType::msi;
+            case IrqKind::intx:
+                break;
+        }
+        return vfio::IrqType::intx;
+    }
 
     std::unique_ptr<vfio::Device> device_;
     std::unique_ptr<vfio::MappedBar> bar_;
@@ -86,6 +100,26 @@ std::string supported_list() {
 }
 
 }  // namespace
+
+const char* to_string(IrqKind kind) {
+    switch (kind) {
+        case IrqKind::msix:
+            return "MSI-X";
+        case IrqKind::msi:
+            return "MSI";
+        case IrqKind::intx:
+            break;
+    }
+    return "INTx";
+}
+
+std::optional<IrqMode> parse_irq_mode(std::string_view text) {
+    if (text == "best") return IrqMode::best;
+    if (text == "msix") return IrqMode::msix;
+    if (text == "msi") return IrqMode::msi;
+    if (text == "intx") return IrqMode::intx;
+    return std::nullopt;
+}
 
 std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id) {
     const e1000::Model* m = e1000::find_model(vendor_id, device_id);

@@ -15,15 +15,28 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace shunt {
 
+// How a PCI function signals an interrupt (PCI Local Bus 3.0 §6.8: MSI and MSI-X).
+enum class IrqKind : uint8_t { intx, msi, msix };
+const char* to_string(IrqKind kind);
+
+// Which interrupt kind the driver asks for: the best the NIC and the function offer (MSI-X,
+// then MSI, then INTx), or exactly one (an error when it is not there).
+enum class IrqMode : uint8_t { best, msix, msi, intx };
+// "best", "msix", "msi" or "intx"; nullopt otherwise.
+std::optional<IrqMode> parse_irq_mode(std::string_view text);
+
 struct PciNicOptions {
     bool allow_noiommu = false;  // accept a no-IOMMU VFIO group (DMA unprotected)
-    bool interrupts = false;     // MSI/INTx eventfd in wait_fd(); otherwise poll only
-    bool promiscuous = false;    // receive every unicast and multicast frame
-    uint32_t rx_ring = 256;      // descriptors, power of two 8..4096
+    bool interrupts = false;     // an interrupt eventfd in wait_fd(); otherwise poll only
+    IrqMode irq_mode = IrqMode::best;
+    bool promiscuous = false;  // receive every unicast and multicast frame
+    uint32_t rx_ring = 256;    // descriptors, power of two 8..4096
     uint32_t tx_ring = 256;
     uint32_t pool_buffers = 4096;                 // packet buffers (RX ring refills and transmit)
     bool rx_checksum = true;                      // RXCSUM offload -> rx_flags on received buffers
@@ -35,7 +48,7 @@ struct PciNicOptions {
 // One interrupt vector wired to an eventfd.
 struct PciInterrupt {
     int fd = -1;
-    bool msi = false;  // false: INTx (level; must be unmasked after each event)
+    IrqKind kind = IrqKind::intx;  // INTx is level-triggered: unmask it after each event
 };
 
 // What a PCI NIC driver needs from the bus layer (VFIO in production, a fake in tests).
@@ -46,9 +59,10 @@ class PciFunction {
     virtual Mmio bar0() = 0;                  // stays mapped while this object lives
     virtual MemoryProvider& dma() = 0;        // DMA-able memory for rings and buffers
     virtual bool iommu() const = 0;           // false in no-IOMMU mode
-    // Wires one vector to an eventfd: MSI when the device offers it and prefer_msi is set,
-    // otherwise INTx. The fd stays owned by this object.
-    virtual Result<PciInterrupt> enable_interrupt(bool prefer_msi) = 0;
+    // How many vectors of `kind` the function offers (INTx: 1 when it has a pin, else 0).
+    virtual unsigned irq_vectors(IrqKind kind) const = 0;
+    // Wires vector 0 of `kind` to an eventfd (the fd stays owned by this object).
+    virtual Result<PciInterrupt> enable_interrupt(IrqKind kind) = 0;
     virtual void disable_interrupt() noexcept = 0;
     virtual void unmask_intx() noexcept = 0;
 };

@@ -1,7 +1,8 @@
 // shunt-pcap: writes every frame the NIC receives to a pcap file (libpcap format, microsecond
 // timestamps, Ethernet) that tcpdump and tshark read, printing per-second rates and drops.
 //
-//   shunt-pcap --nic pci:0000:00:02.0 --out rx.pcap --count 100 --seconds 30 [--interrupts]
+//   shunt-pcap --nic pci:0000:00:02.0 --out rx.pcap --count 100 --seconds 30
+//              [--interrupts [--irq best|msix|msi|intx]]
 #include "base/time.hpp"
 #include "base/unique_fd.hpp"
 #include "driver/packet_buf.hpp"
@@ -40,6 +41,7 @@ struct Options {
     double seconds = 0;  // 0: no limit
     bool allow_noiommu = false;
     bool interrupts = false;
+    std::string irq = "best";
     bool promiscuous = false;
 };
 
@@ -94,6 +96,7 @@ int run(const Options& o) {
     shunt::tools::NicOptions nic_opts;
     nic_opts.pci.allow_noiommu = o.allow_noiommu;
     nic_opts.pci.interrupts = o.interrupts;
+    nic_opts.pci.irq_mode = *shunt::parse_irq_mode(o.irq);  // CLI11 checked the name
     nic_opts.pci.promiscuous = o.promiscuous;
     auto opened = shunt::tools::open_nic(o.nic, nic_opts);
     if (!opened) return fail(1, opened.error().message);
@@ -170,6 +173,8 @@ int main(int argc, char** argv) {
     app.add_option("--seconds", o.seconds, "stop after this many seconds (0 = no limit)")
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--interrupts", o.interrupts, "sleep on the NIC's interrupt instead of polling");
+    app.add_option("--irq", o.irq, "interrupt kind with --interrupts: best|msix|msi|intx")
+        ->check(CLI::IsMember({"best", "msix", "msi", "intx"}));
     app.add_flag("--promiscuous", o.promiscuous, "receive frames for any destination MAC");
     app.add_flag("--allow-noiommu", o.allow_noiommu, "accept a no-IOMMU VFIO group (unsafe)");
     try {

@@ -37,6 +37,7 @@ struct Options {
     double duration_s = 0;
     bool allow_noiommu = false;
     bool interrupts = false;
+    std::string irq = "best";
     bool promiscuous = false;
 };
 
@@ -76,6 +77,7 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     c.nic.mtu = o.mtu;
     c.nic.pci.allow_noiommu = o.allow_noiommu;
     c.nic.pci.interrupts = o.interrupts;
+    c.nic.pci.irq_mode = *shunt::parse_irq_mode(o.irq);  // CLI11 checked the name
     c.nic.pci.promiscuous = o.promiscuous;
     c.iface.mtu = o.mtu;
     return std::nullopt;
@@ -169,7 +171,9 @@ int main(int argc, char** argv) {
     app.add_flag("--allow-noiommu", o.allow_noiommu,
                  "pci: accept a no-IOMMU VFIO group (DMA is then unprotected)");
     app.add_flag("--interrupts", o.interrupts,
-                 "pci: sleep on the NIC's MSI/INTx eventfd when idle instead of polling it");
+                 "pci: sleep on the NIC's interrupt eventfd when idle instead of polling it");
+    app.add_option("--irq", o.irq, "pci: interrupt kind with --interrupts: best|msix|msi|intx")
+        ->check(CLI::IsMember({"best", "msix", "msi", "intx"}));
     app.add_flag("--promiscuous", o.promiscuous, "pci: receive every frame on the wire");
     app.add_option("--duration", o.duration_s, "exit after this many seconds")
         ->check(CLI::NonNegativeNumber);

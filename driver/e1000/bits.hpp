@@ -46,6 +46,9 @@ inline constexpr uint32_t LSC = 1u << 2;     // link status change
 inline constexpr uint32_t RXDMT0 = 1u << 4;  // receive descriptor minimum threshold
 inline constexpr uint32_t RXO = 1u << 6;     // receiver overrun
 inline constexpr uint32_t RXT0 = 1u << 7;    // receiver timer interrupt (frame stored)
+// 82574 in MSI-X mode (DS §10.2.4.1): per-queue causes, and "other" for everything else (LSC).
+inline constexpr uint32_t RXQ0 = 1u << 20;
+inline constexpr uint32_t OTHER = 1u << 24;
 inline constexpr uint32_t ALL = 0xFFFFFFFFu;
 }  // namespace icr
 
@@ -92,6 +95,19 @@ inline constexpr uint32_t TUOFL = 1u << 9;  // TCP/UDP checksum offload
 namespace rah {                           // RAH, SDM §13.5.3
 inline constexpr uint32_t AV = 1u << 31;  // address valid
 }  // namespace rah
+
+namespace ctrl_ext {                               // CTRL_EXT (82574), DS §10.2.2
+inline constexpr uint32_t EIAME = 1u << 24;        // IAM applies on MSI-X messages too
+inline constexpr uint32_t IAME = 1u << 27;         // interrupt acknowledge auto-mask
+inline constexpr uint32_t PBA_SUPPORT = 1u << 31;  // MSI-X pending-bit array; set in MSI-X mode
+}  // namespace ctrl_ext
+
+namespace ivar {  // IVAR (82574), DS §10.2.4: 4-bit entries, vector number in bits 2:0
+inline constexpr uint32_t VALID = 1u << 3;
+inline constexpr uint32_t RXQ0_SHIFT = 0;
+inline constexpr uint32_t TXQ0_SHIFT = 8;
+inline constexpr uint32_t OTHER_SHIFT = 16;
+}  // namespace ivar
 
 namespace rfctl {                            // RFCTL (82574), DS §10.2.5
 inline constexpr uint32_t EXTEN = 1u << 15;  // extended receive descriptors (we use legacy)

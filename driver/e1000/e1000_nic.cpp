@@ -311,18 +311,70 @@ void E1000Nic::init_tx() {
                                   tctl::COLD_FULL_DUPLEX << tctl::COLD_SHIFT);
 }
 
-// SDM §13.4.18/§13.4.20, DS §10.2.4: one vector (MSI on the 82574, INTx on the 8254x), paced by
-// ITR, for the receive causes and link changes. Transmit completions are reaped in tx_batch.
+// The interrupt kind to use: the best that both the chip and the function offer (MSI-X, then
+// MSI, then INTx), or exactly the one the options ask for.
+Result<IrqKind> E1000Nic::choose_irq_kind() const {
+    auto offered = [this](IrqKind k) {
+        const bool chip = k == IrqKind::msix  ? model_.has_msix
+                          : k == IrqKind::msi ? model_.has_msi
+                                              : true;
+        return chip && fn_->irq_vectors(k) > 0;
+    };
+    IrqKind want = IrqKind::intx;
+    switch (opts_.irq_mode) {
+        case IrqMode::best:
+            for (IrqKind k : {IrqKind::msix, IrqKind::msi, IrqKind::intx}) {
+                if (offered(k)) return k;
+            }
+            return make_error("{}: the {} offers no interrupt at all (no MSI-X, MSI or INTx pin)",
+                              address_, model_.chip);
+        case IrqMode::msix:
+            want = IrqKind::msix;
+            break;
+        case IrqMode::msi:
+            want = IrqKind::msi;
+            break;
+        case IrqMode::intx:
+            break;
+    }
+    if (!offered(want)) {
+        return make_error("{}: {} interrupts were asked for, but this {} does not offer them",
+                          address_, to_string(want), model_.chip);
+    }
+    return want;
+}
+
+// SDM §13.4.18/§13.4.20, DS §10.2.4: one vector for the receive causes and link changes, paced
+// by ITR (EITR in MSI-X mode). Transmit completions are reaped in tx_batch, so they need none.
 Status E1000Nic::init_interrupts() {
-    auto irq = fn_->enable_interrupt(model_.prefer_msi);
+    auto kind = choose_irq_kind();
+    if (!kind) return kind.error();
+    auto irq = fn_->enable_interrupt(*kind);
     if (!irq) return make_error("{}: interrupts: {}", address_, irq.error().message);
     irq_ = *irq;
-    // ITR counts 256 ns units.
+    // ITR and EITR count 256 ns units.
     const uint64_t itr = uint64_t{opts_.itr_interval_us} * 1000 / 256;
-    mmio_.write32(regs::ITR, static_cast<uint32_t>(std::min<uint64_t>(itr, 0xFFFF)));
+    const auto itr_reg = static_cast<uint32_t>(std::min<uint64_t>(itr, 0xFFFF));
     (void)mmio_.read32(regs::ICR);
-    mmio_.write32(regs::IMS, icr::RXT0 | icr::RXDMT0 | icr::RXO | icr::LSC);
-    log::info("{}: interrupts on ({}, ITR {} us)", address_, irq_.msi ? "MSI" : "INTx",
+    if (irq_.kind == IrqKind::msix) {
+        // DS §7.4.2, §10.2.4 IVAR: receive queue 0 and the "other" causes (link changes, overruns)
+        // both go to vector 0, the only one enabled; the queue-1 and transmit entries stay
+        // invalid. No auto-clear (EIAC 0) and no auto-mask (IAME, EIAME off): a cause stays set
+        // until rearm_interrupt writes it back, exactly as in MSI mode. PBA_Support is required
+        // whenever MSI-X is in use.
+        mmio_.write32(regs::IVAR, (ivar::VALID | 0u) << ivar::RXQ0_SHIFT |
+                                      (ivar::VALID | 0u) << ivar::OTHER_SHIFT);
+        mmio_.write32(regs::EIAC, 0);
+        const uint32_t ext = mmio_.read32(regs::CTRL_EXT);
+        mmio_.write32(regs::CTRL_EXT,
+                      (ext & ~(ctrl_ext::IAME | ctrl_ext::EIAME)) | ctrl_ext::PBA_SUPPORT);
+        mmio_.write32(regs::EITR(0), itr_reg);
+        mmio_.write32(regs::IMS, icr::RXQ0 | icr::OTHER | icr::LSC | icr::RXO);
+    } else {
+        mmio_.write32(regs::ITR, itr_reg);
+        mmio_.write32(regs::IMS, icr::RXT0 | icr::RXDMT0 | icr::RXO | icr::LSC);
+    }
+    log::info("{}: interrupts on ({}, throttled to one per {} us)", address_, to_string(irq_.kind),
               opts_.itr_interval_us);
     return {};
 }

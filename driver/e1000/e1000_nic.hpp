@@ -33,8 +33,9 @@ struct Model {
     const char* driver;  // "e1000" or "e1000e"
     bool has_eerd;       // the 82544 reads its EEPROM only through EECD bit-banging
     EerdLayout eerd;
-    bool prefer_msi;  // MSI when the function offers it (82574); else INTx
-    uint32_t tipg;    // TIPG value: IPGT | IPGR1 << 10 | IPGR2 << 20
+    bool has_msi;   // the chip has an MSI capability (82574); the 8254x here use INTx
+    bool has_msix;  // the chip has an MSI-X capability with IVAR routing (82574)
+    uint32_t tipg;  // TIPG value: IPGT | IPGR1 << 10 | IPGR2 << 20
     // Chip steps of the shared sequence; null when there are none.
     Status (*after_reset)(Mmio& mmio);
     void (*before_rings)(Mmio& mmio);
@@ -141,6 +142,7 @@ class E1000Nic final : public Nic {
     Status alloc_rings();
     Status init_rx();
     void init_tx();
+    Result<IrqKind> choose_irq_kind() const;
     Status init_interrupts();
     void shutdown() noexcept;
 

@@ -153,15 +153,15 @@ size_t E1000Nic::rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
 // Called when the ring is empty: drains the eventfd (so wait_fd reads like a socket: readable
 // while there may be work), acknowledges the causes and unmasks INTx. SDM §13.4.17: reading ICR
 // returns and clears the causes; the 82574 (and QEMU's e1000e, docs/drivers.md) may keep them
-// until written back, and with MSI a cause left set never raises another message, so they are
-// written back too. A frame that landed between the ring check and here re-signals the fd.
+// until written back, and with MSI or MSI-X a cause left set never raises another message, so
+// they are written back too. A frame that landed between the ring check and here re-signals the fd.
 void E1000Nic::rearm_interrupt() noexcept {
     uint64_t events = 0;
     while (::read(irq_.fd, &events, sizeof(events)) > 0) {
     }
     const uint32_t cause = mmio_.read32(regs::ICR);
     if (cause != 0) mmio_.write32(regs::ICR, cause);
-    if (!irq_.msi) fn_->unmask_intx();
+    if (irq_.kind == IrqKind::intx) fn_->unmask_intx();
     if ((load_status(&rx_ring_[rx_next_].status) & rxd_status::DD) != 0) {
         const uint64_t one = 1;
         (void)!::write(irq_.fd, &one, sizeof(one));

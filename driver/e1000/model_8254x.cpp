@@ -15,10 +15,10 @@ constexpr uint32_t kTipg = 10 | 8u << tipg::IPGR1_SHIFT | 6u << tipg::IPGR2_SHIF
 constexpr uint32_t kTipg82544 = 8 | 8u << tipg::IPGR1_SHIFT | 6u << tipg::IPGR2_SHIFT;
 
 constexpr Model m(uint16_t id, const char* chip) {
-    return Model{id, chip, "e1000", true, kEerd, false, kTipg, nullptr, nullptr};
+    return Model{id, chip, "e1000", true, kEerd, false, false, kTipg, nullptr, nullptr};
 }
 constexpr Model m82544(uint16_t id, const char* chip) {
-    return Model{id, chip, "e1000", false, kEerd, false, kTipg82544, nullptr, nullptr};
+    return Model{id, chip, "e1000", false, kEerd, false, false, kTipg82544, nullptr, nullptr};
 }
 
 constexpr Model kModels[] = {

@@ -23,6 +23,14 @@ inline constexpr uint32_t ICR = 0x000C0;  // RC   Interrupt Cause Read (W1C on t
 inline constexpr uint32_t ITR = 0x000C4;  // R/W  Interrupt Throttling, 256 ns units    §13.4.18
 inline constexpr uint32_t IMS = 0x000D0;  // R/W  Interrupt Mask Set/Read              §13.4.20
 inline constexpr uint32_t IMC = 0x000D8;  // WO   Interrupt Mask Clear                 §13.4.21
+// MSI-X (82574 only, DS §10.2.4 and §7.4.2): causes are routed to vectors by IVAR, each vector
+// throttled by its own EITR; CTRL_EXT holds the MSI-X mode bits.
+inline constexpr uint32_t CTRL_EXT = 0x00018;  // R/W  Extended Device Control, DS §10.2.2
+inline constexpr uint32_t EIAC = 0x000DC;      // R/W  Extended Interrupt Auto Clear
+inline constexpr uint32_t IVAR = 0x000E4;      // R/W  Interrupt Vector Allocation
+constexpr uint32_t EITR(uint32_t vector) {     // R/W  Extended Interrupt Throttle, 0..4
+    return 0x000E8 + 4 * vector;
+}
 
 // Receive (SDM §13.4.22-31, §13.4.47; DS §10.2.5)
 inline constexpr uint32_t RCTL = 0x00100;    // R/W  Receive Control                   §13.4.22

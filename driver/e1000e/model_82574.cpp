@@ -1,5 +1,5 @@
-// The 82574 (e1000e) as a model of the shared e1000 driver: its own EERD layout, MSI, and the
-// few steps the 82574 datasheet adds to the 8254x sequence.
+// The 82574 (e1000e) as a model of the shared e1000 driver: its own EERD layout, MSI and MSI-X, and
+// the few steps the 82574 datasheet adds to the 8254x sequence.
 #include "base/log.hpp"
 #include "driver/e1000/bits.hpp"
 #include "driver/e1000/e1000_nic.hpp"
@@ -39,8 +39,8 @@ constexpr EerdLayout kEerd{eerd_82574::START, eerd_82574::DONE, eerd_82574::ADDR
 constexpr uint32_t kTipg = 8 | 8u << tipg::IPGR1_SHIFT | 6u << tipg::IPGR2_SHIFT;
 
 constexpr Model kModels[] = {
-    {0x10D3, "82574L", "e1000e", true, kEerd, true, kTipg, after_reset, before_rings},
-    {0x10F6, "82574LA", "e1000e", true, kEerd, true, kTipg, after_reset, before_rings},
+    {0x10D3, "82574L", "e1000e", true, kEerd, true, true, kTipg, after_reset, before_rings},
+    {0x10F6, "82574LA", "e1000e", true, kEerd, true, true, kTipg, after_reset, before_rings},
 };
 
 }  // namespace

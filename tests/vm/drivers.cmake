@@ -7,8 +7,10 @@
 #                                 byte-exact in wire.pcap on the host
 #   vm.drv.<model>.<mode>.rx      the peer's pings captured by shunt-pcap (polling); the pcap
 #                                 comes back on the console and is checked on the host
-#   vm.drv.<model>.<mode>.rx-irq  the same with shunt-pcap asleep on the interrupt eventfd
-#                                 (INTx on e1000, MSI on e1000e); the vector must have fired
+#   vm.drv.<model>.<mode>.rx-irq  the same with shunt-pcap asleep on the interrupt eventfd of
+#                                 the best kind (INTx on e1000, MSI-X on e1000e); the vector
+#                                 must have fired
+#   vm.drv.e1000e.iommu.rx-msi    the same with MSI forced on the e1000e (--irq msi)
 #   vm.drv.<model>.<mode>.rate    pktgen's rate under TCG, printed (never pass/fail on speed)
 
 if(NOT TARGET shunt-pktgen OR NOT TARGET shunt-pcap)
@@ -63,12 +65,20 @@ foreach(model e1000 e1000e)
     shunt_drv_vm_test(${model}.${mode}.rx ${model} ${mode} drv_rx.sh
                       ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX}
                       CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
+    if(model STREQUAL "e1000")
+      set(best_irq intx)
+    else()
+      set(best_irq msix)
+    endif()
     shunt_drv_vm_test(${model}.${mode}.rx-irq ${model} ${mode} drv_rx.sh
-                      ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=1
+                      ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=best DRV_IRQ_EXPECT=${best_irq}
                       CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
     shunt_drv_vm_test(${model}.${mode}.rate ${model} ${mode} drv_rate.sh)
   endforeach()
 endforeach()
+shunt_drv_vm_test(e1000e.iommu.rx-msi e1000e iommu drv_rx.sh
+                  ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=msi DRV_IRQ_EXPECT=msi
+                  CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
 
 # vm.shuntd.<model>.<mode>: the daemon itself on the VFIO NIC, the guest kernel as its peer.
 if(TARGET shuntd AND TARGET udp_echo_check)

@@ -94,11 +94,13 @@ TEST(E1000Models, KnowsQemuDevicesAndRejectsOthers) {
     ASSERT_NE(e1000, nullptr);
     EXPECT_STREQ(e1000->driver, "e1000");
     EXPECT_STREQ(e1000->chip, "82540EM");
-    EXPECT_FALSE(e1000->prefer_msi);
+    EXPECT_FALSE(e1000->has_msi);
+    EXPECT_FALSE(e1000->has_msix);
     const Model* e1000e = find_model(0x8086, 0x10D3);
     ASSERT_NE(e1000e, nullptr);
     EXPECT_STREQ(e1000e->driver, "e1000e");
-    EXPECT_TRUE(e1000e->prefer_msi);
+    EXPECT_TRUE(e1000e->has_msi);
+    EXPECT_TRUE(e1000e->has_msix);
     EXPECT_EQ(e1000e->eerd.done, 1u << 1);
     EXPECT_EQ(e1000->eerd.done, 1u << 4);
     EXPECT_EQ(find_model(0x8086, 0x1234), nullptr);

@@ -7,6 +7,7 @@
 #include "driver/packet_buf.hpp"
 #include "tests/unit/drivers/fake_pci.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -382,7 +383,63 @@ TEST_F(E1000NicTest, InterruptModeArmsCausesAndRearmsWhenIdle) {
     receive(0, udp_frame(60, 0));
     ASSERT_EQ(nic.rx_batch(0, got), 1u);
     got[0]->unref();
-    EXPECT_EQ(st_->unmasks.load(), 1);  // no re-arm while there was work
+    EXPECT_EQ(st_->unmasks.load(), 1);            // no re-arm while there was work
+    EXPECT_EQ(st_->enabled_kind, IrqKind::intx);  // the 82540EM has neither MSI nor MSI-X
+}
+
+TEST_F(E1000NicTest, The82574UsesMsixWithQueueAndOtherCausesOnVectorZero) {
+    PciNicOptions o = small_options();
+    o.interrupts = true;
+    o.itr_interval_us = 100;
+    E1000Nic& nic = open(0x10D3, o);
+    EXPECT_EQ(st_->enabled_kind, IrqKind::msix);
+    EXPECT_GE(nic.wait_fd(0), 0);
+    EXPECT_EQ(reg(regs::IVAR), 0x8u | 0x8u << 16);  // RxQ0 -> 0, other -> 0, both valid
+    EXPECT_EQ(reg(regs::EIAC), 0u);                 // no auto-clear
+    EXPECT_EQ(reg(regs::CTRL_EXT) & (ctrl_ext::PBA_SUPPORT | ctrl_ext::IAME | ctrl_ext::EIAME),
+              ctrl_ext::PBA_SUPPORT);
+    EXPECT_EQ(reg(regs::EITR(0)), 100u * 1000 / 256);
+    EXPECT_EQ(reg(regs::IMS), icr::RXQ0 | icr::OTHER | icr::LSC | icr::RXO);
+    std::array<PacketBuf*, 4> got{};
+    EXPECT_EQ(nic.rx_batch(0, got), 0u);
+    EXPECT_EQ(st_->unmasks.load(), 0);  // only INTx is unmasked by hand
+}
+
+TEST_F(E1000NicTest, IrqModeFallsBackToMsiThenIntxOrHonoursAnExactRequest) {
+    PciNicOptions o = small_options();
+    o.interrupts = true;
+    st_->msix_vectors = 0;
+    open(0x10D3, o);
+    EXPECT_EQ(st_->enabled_kind, IrqKind::msi);
+    EXPECT_EQ(reg(regs::IMS), icr::RXT0 | icr::RXDMT0 | icr::RXO | icr::LSC);
+    nic_.reset();
+    st_->msi_vectors = 0;
+    open(0x10D3, o);
+    EXPECT_EQ(st_->enabled_kind, IrqKind::intx);
+    nic_.reset();
+    st_->msix_vectors = st_->msi_vectors = 5;
+    o.irq_mode = IrqMode::msi;
+    open(0x10D3, o);
+    EXPECT_EQ(st_->enabled_kind, IrqKind::msi);
+}
+
+TEST_F(E1000NicTest, AnIrqKindTheChipLacksIsAClearError) {
+    PciNicOptions o = small_options();
+    o.interrupts = true;
+    o.irq_mode = IrqMode::msix;
+    auto r = try_open(0x100E, o);  // the 82540EM has no MSI-X capability
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("MSI-X interrupts were asked for"));
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("82540EM"));
+}
+
+TEST(IrqMode, ParsesTheFourNames) {
+    EXPECT_EQ(parse_irq_mode("best"), IrqMode::best);
+    EXPECT_EQ(parse_irq_mode("msix"), IrqMode::msix);
+    EXPECT_EQ(parse_irq_mode("msi"), IrqMode::msi);
+    EXPECT_EQ(parse_irq_mode("intx"), IrqMode::intx);
+    EXPECT_EQ(parse_irq_mode("MSI-X"), std::nullopt);
+    EXPECT_STREQ(to_string(IrqKind::msix), "MSI-X");
 }
 
 TEST_F(E1000NicTest, FrameLandingDuringRearmSignalsTheFdItself) {

@@ -25,7 +25,9 @@ struct FakeNicState {
     std::atomic<bool> model_resets{true};
     std::atomic<int> unmasks{0};
     std::atomic<int> irq_enables{0};
-    bool offer_msi = false;
+    // Vectors the fake function offers per kind (INTx pin, MSI, MSI-X), like VFIO's irq info.
+    unsigned intx_vectors = 1, msi_vectors = 1, msix_vectors = 5;
+    IrqKind enabled_kind = IrqKind::intx;
 
     uint32_t& reg(uint32_t offset) { return regs[offset / 4]; }
     uint32_t read(uint32_t offset) { return std::atomic_ref<uint32_t>(regs[offset / 4]).load(); }
@@ -78,10 +80,22 @@ class FakePciFunction final : public PciFunction {
     }
     MemoryProvider& dma() override { return memfd_; }
     bool iommu() const override { return true; }
-    Result<PciInterrupt> enable_interrupt(bool prefer_msi) override {
+    unsigned irq_vectors(IrqKind kind) const override {
+        switch (kind) {
+            case IrqKind::msix:
+                return s_->msix_vectors;
+            case IrqKind::msi:
+                return s_->msi_vectors;
+            case IrqKind::intx:
+                break;
+        }
+        return s_->intx_vectors;
+    }
+    Result<PciInterrupt> enable_interrupt(IrqKind kind) override {
         ++s_->irq_enables;
+        s_->enabled_kind = kind;
         efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        return PciInterrupt{efd_, prefer_msi && s_->offer_msi};
+        return PciInterrupt{efd_, kind};
     }
     void disable_interrupt() noexcept override {
         if (efd_ >= 0) ::close(efd_);

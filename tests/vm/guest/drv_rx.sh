@@ -1,17 +1,27 @@
 #!/bin/sh
 # The kernel peer pings 10.0.2.99 (a static neighbour entry points it at our NIC, and nobody
 # answers) DRV_FRAMES times; shunt-pcap on our NIC must capture every echo request. With
-# DRV_IRQ=1 shunt-pcap sleeps on the NIC's interrupt (INTx on e1000, MSI on e1000e) instead
-# of polling, and the interrupt must really have fired. The capture goes to the console as
-# base64 for the host's check (drv_wire_check.py rx), which also has tshark read it.
+# DRV_IRQ=best|msix|msi|intx shunt-pcap sleeps on the NIC's interrupt of that kind instead of
+# polling; the driver must have picked DRV_IRQ_EXPECT (msix|msi|intx: its log line and the
+# vfio-<kind> line in /proc/interrupts) and that vector must really have fired. The capture
+# goes to the console as base64 for the host's check (drv_wire_check.py rx), which also has
+# tshark read it.
 . /shunt/lib.sh
 n="${DRV_FRAMES:-50}"
 irq_flag=""
-[ "${DRV_IRQ:-0}" = 1 ] && irq_flag=--interrupts
+if [ -n "${DRV_IRQ:-}" ]; then
+    irq_flag="--interrupts --irq $DRV_IRQ"
+    case "${DRV_IRQ_EXPECT:-}" in
+    msix) irq_label=MSI-X ;;
+    msi) irq_label=MSI ;;
+    intx) irq_label=INTx ;;
+    *) fail "DRV_IRQ_EXPECT must be msix, msi or intx, not '${DRV_IRQ_EXPECT:-}'" ;;
+    esac
+fi
 vfio_irqs() { grep vfio /proc/interrupts | awk '{s += $2} END {print s + 0}'; }
 
 arp -i "$SHUNT_PEER_IF" -s 10.0.2.99 52:54:00:12:34:56 || fail "arp -s failed"
-# shellcheck disable=SC2046,SC2086 # noiommu_flag and irq_flag are zero or one word
+# shellcheck disable=SC2046,SC2086 # noiommu_flag and irq_flag are words to split
 shunt-pcap --nic "pci:$SHUNT_VFIO_ADDR" $(noiommu_flag) $irq_flag --out /tmp/rx.pcap \
     --seconds 120 >/tmp/pcap.out 2>&1 &
 pcap_pid=$!
@@ -36,7 +46,7 @@ grep vfio /proc/interrupts || true
 ping -c "$n" -i 0.05 -W 1 -q 10.0.2.99 || true  # no replies expected
 sleep 1
 irqs=$(($(vfio_irqs) - irqs_before))
-grep vfio /proc/interrupts || true
+grep vfio /proc/interrupts | tee /tmp/irqs.txt || true
 kill -INT "$pcap_pid"
 wait "$pcap_pid" || { cat /tmp/pcap.out; fail "shunt-pcap exited $?"; }
 cat /tmp/pcap.out
@@ -45,6 +55,8 @@ captured="$(sed -n 's/^pcap: captured \([0-9]*\) frames.*/\1/p' /tmp/pcap.out)"
 [ "${captured:-0}" -ge "$n" ] || fail "shunt-pcap captured ${captured:-0} frames, expected at least $n"
 if [ -n "$irq_flag" ]; then
     grep -q "interrupt mode" /tmp/pcap.out || fail "shunt-pcap did not run in interrupt mode"
+    grep -q "interrupts on ($irq_label," /tmp/pcap.out || fail "the driver did not use $irq_label interrupts"
+    grep -q "vfio-$DRV_IRQ_EXPECT" /tmp/irqs.txt || fail "no vfio-$DRV_IRQ_EXPECT vector in /proc/interrupts"
     wakeups="$(sed -n 's/.*interrupt wakeups \([0-9]*\)$/\1/p' /tmp/pcap.out)"
     [ "$irqs" -ge $((n / 2)) ] || fail "only $irqs vfio interrupts for $n frames"
     [ "${wakeups:-0}" -ge $((n / 2)) ] || fail "shunt-pcap woke ${wakeups:-0} times on the eventfd for $n frames"
