@@ -9,8 +9,10 @@
 #include "driver/packet_buf.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace shunt {
 
@@ -63,6 +65,42 @@ class Nic {
     virtual int wait_fd(uint16_t queue) const = 0;
     // The pool that transmit buffers for queue should come from.
     virtual Mempool& tx_pool(uint16_t queue) = 0;
+
+    // Stops all DMA and drops every buffer reference the NIC holds, those of other NICs' pools
+    // it was transmitting included. Afterwards only destruction is allowed. Idempotent; the
+    // destructor does it anyway. Backends that hold no buffers between calls need nothing.
+    virtual void stop() noexcept {}
+};
+
+// NICs that hand each other buffers (a buffer received on one is sent by another, as
+// shunt-fwd does): buffers go back to the pool they came from, so every NIC must be stopped
+// before any of them, with its pool, is destroyed. The set does that in its destructor.
+class NicSet {
+  public:
+    NicSet() = default;
+    explicit NicSet(std::vector<std::unique_ptr<Nic>> nics) : nics_(std::move(nics)) {}
+    NicSet(NicSet&&) noexcept = default;
+    NicSet& operator=(NicSet&& o) noexcept {
+        if (this != &o) {
+            stop_all();
+            nics_ = std::move(o.nics_);
+        }
+        return *this;
+    }
+    NicSet(const NicSet&) = delete;
+    NicSet& operator=(const NicSet&) = delete;
+    ~NicSet() { stop_all(); }
+
+    size_t size() const { return nics_.size(); }
+    Nic& operator[](size_t i) const { return *nics_[i]; }
+
+  private:
+    void stop_all() noexcept {
+        for (auto& n : nics_) {
+            if (n) n->stop();
+        }
+    }
+    std::vector<std::unique_ptr<Nic>> nics_;
 };
 
 }  // namespace shunt

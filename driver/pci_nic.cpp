@@ -14,9 +14,12 @@ namespace {
 // PciFunction over a VFIO device: BAR 0 mapping, DMA memory in its container, one interrupt.
 class VfioPciFunction final : public PciFunction {
   public:
-    static Result<std::unique_ptr<VfioPciFunction>> open(const vfio::PciAddress& address,
-                                                         bool allow_noiommu) {
-        auto dev = vfio::Device::open(address, {allow_noiommu, nullptr});
+    // container: join this one (one IOMMU address space with other devices) or, when null,
+    // open a new one.
+    static Result<std::unique_ptr<VfioPciFunction>> open(
+        const vfio::PciAddress& address, bool allow_noiommu,
+        std::shared_ptr<vfio::Container> container = nullptr) {
+        auto dev = vfio::Device::open(address, {allow_noiommu, std::move(container)});
         if (!dev) return dev.error();
         std::unique_ptr<VfioPciFunction> fn(new VfioPciFunction());
         fn->device_ = std::move(dev).value();
@@ -39,6 +42,7 @@ class VfioPciFunction final : public PciFunction {
     ~VfioPciFunction() override { disable_interrupt(); }
 
     uint16_t vendor_id() const { return device_->vendor_id(); }
+    const std::shared_ptr<vfio::Container>& container() const { return device_->container(); }
     uint16_t device_id() const { return device_->device_id(); }
 
     std::string address() const override { return device_->address().to_string(); }
@@ -139,14 +143,19 @@ Result<std::unique_ptr<Nic>> open_pci_nic(std::unique_ptr<PciFunction> function,
     return std::unique_ptr<Nic>(std::move(nic).value());
 }
 
-Result<std::unique_ptr<Nic>> open_pci_nic(const std::string& pci_address,
-                                          const PciNicOptions& options) {
+namespace {
+
+// Opens one device (in `container` when given) and starts its driver; `container` is set to the
+// one the device ended up in.
+Result<std::unique_ptr<Nic>> open_in_container(const std::string& pci_address,
+                                               const PciNicOptions& options,
+                                               std::shared_ptr<vfio::Container>& container) {
     auto address = vfio::PciAddress::parse(pci_address);
     if (!address) {
         return make_error("'{}' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:03:00.0)",
                           pci_address);
     }
-    auto fn = VfioPciFunction::open(*address, options.allow_noiommu);
+    auto fn = VfioPciFunction::open(*address, options.allow_noiommu, container);
     if (!fn) return fn.error();
     const uint16_t vendor = (*fn)->vendor_id();
     const uint16_t device = (*fn)->device_id();
@@ -155,7 +164,28 @@ Result<std::unique_ptr<Nic>> open_pci_nic(const std::string& pci_address,
                           address->to_string(), vendor, device, supported_list());
     }
     if (auto s = (*fn)->start(); !s) return s.error();
+    container = (*fn)->container();
     return open_pci_nic(std::move(fn).value(), vendor, device, options);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Nic>> open_pci_nic(const std::string& pci_address,
+                                          const PciNicOptions& options) {
+    std::shared_ptr<vfio::Container> container;
+    return open_in_container(pci_address, options, container);
+}
+
+Result<NicSet> open_pci_nics(const std::vector<std::string>& addresses,
+                             const PciNicOptions& options) {
+    std::vector<std::unique_ptr<Nic>> nics;
+    std::shared_ptr<vfio::Container> container;
+    for (const auto& a : addresses) {
+        auto nic = open_in_container(a, options, container);
+        if (!nic) return nic.error();
+        nics.push_back(std::move(nic).value());
+    }
+    return NicSet(std::move(nics));
 }
 
 }  // namespace shunt

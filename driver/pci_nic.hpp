@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shunt {
 
@@ -71,6 +72,12 @@ class PciFunction {
 // starts the matching driver.
 Result<std::unique_ptr<Nic>> open_pci_nic(const std::string& pci_address,
                                           const PciNicOptions& options);
+
+// Opens several devices in one VFIO container, i.e. one IOMMU address space: every NIC's DMA
+// memory is then reachable by all of them, so a buffer one NIC received can be sent by another
+// without a copy (shunt-fwd). In no-IOMMU mode addresses are physical and shared anyway.
+Result<NicSet> open_pci_nics(const std::vector<std::string>& addresses,
+                             const PciNicOptions& options);
 
 // Starts the driver for vendor:device on an already opened function (the VFIO-free half of
 // open_pci_nic; tests use it with a fake PciFunction).

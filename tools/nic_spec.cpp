@@ -7,33 +7,80 @@
 
 namespace shunt::tools {
 
-Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options) {
+namespace {
+
+struct Spec {
+    std::string kind;  // "tap" or "pci"
+    std::string arg;   // the interface name or PCI address
+};
+
+Result<Spec> parse_spec(const std::string& spec) {
     const auto colon = spec.find(':');
     if (colon == std::string::npos) {
         return make_error("--nic '{}': expected tap:NAME or pci:DDDD:BB:DD.F", spec);
     }
-    const std::string kind = spec.substr(0, colon);
-    const std::string arg = spec.substr(colon + 1);
-    if (kind == "tap") {
-        auto tap = TapNic::open(TapConfig{arg, options.mac, options.mtu});
-        if (!tap) return tap.error();
-        // The kernel's side of the TAP must be up for it to hand us frames.
-        if (auto up = ctl::set_link_up(arg, true); !up) return up.error();
-        return std::unique_ptr<Nic>(std::move(tap).value());
+    Spec s{spec.substr(0, colon), spec.substr(colon + 1)};
+    if (s.kind != "tap" && s.kind != "pci") {
+        return make_error("--nic '{}': unknown NIC kind '{}' (expected tap or pci)", spec, s.kind);
     }
-    if (kind == "pci") {
+    if (s.kind == "pci") {
         // sysfs names carry the domain; "03:00.0" means domain 0000.
         const std::filesystem::path dev =
-            "/sys/bus/pci/devices/" + (arg.size() == 7 ? "0000:" + arg : arg);
+            "/sys/bus/pci/devices/" + (s.arg.size() == 7 ? "0000:" + s.arg : s.arg);
         std::error_code ec;
         if (!std::filesystem::exists(dev, ec)) {
-            return make_error("--nic {}: no PCI device {} (see lspci -D)", spec, arg);
+            return make_error("--nic {}: no PCI device {} (see lspci -D)", spec, s.arg);
         }
-        auto nic = open_pci_nic(arg, options.pci);
-        if (!nic) return make_error("--nic {}: {}", spec, nic.error().message);
-        return std::move(nic).value();
     }
-    return make_error("--nic '{}': unknown NIC kind '{}' (expected tap or pci)", spec, kind);
+    return s;
+}
+
+Result<std::unique_ptr<Nic>> open_tap(const std::string& name, const NicOptions& options) {
+    auto tap = TapNic::open(TapConfig{name, options.mac, options.mtu});
+    if (!tap) return tap.error();
+    // The kernel's side of the TAP must be up for it to hand us frames.
+    if (auto up = ctl::set_link_up(name, true); !up) return up.error();
+    return std::unique_ptr<Nic>(std::move(tap).value());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options) {
+    auto s = parse_spec(spec);
+    if (!s) return s.error();
+    if (s->kind == "tap") return open_tap(s->arg, options);
+    auto nic = open_pci_nic(s->arg, options.pci);
+    if (!nic) return make_error("--nic {}: {}", spec, nic.error().message);
+    return std::move(nic).value();
+}
+
+Result<NicSet> open_nics(const std::vector<std::string>& specs, const NicOptions& options) {
+    std::vector<Spec> parsed;
+    for (const auto& spec : specs) {
+        auto s = parse_spec(spec);
+        if (!s) return s.error();
+        if (!parsed.empty() && s->kind != parsed.front().kind) {
+            return make_error(
+                "--nic {} and --nic {}: all ports must be pci: or all tap: (a pci: "
+                "NIC cannot reach a TAP's buffers by DMA)",
+                specs.front(), spec);
+        }
+        parsed.push_back(*s);
+    }
+    std::vector<std::unique_ptr<Nic>> nics;
+    if (!parsed.empty() && parsed.front().kind == "pci") {
+        std::vector<std::string> addresses;
+        for (const auto& s : parsed) addresses.push_back(s.arg);
+        auto opened = open_pci_nics(addresses, options.pci);
+        if (!opened) return opened.error();
+        return std::move(opened).value();
+    }
+    for (const auto& s : parsed) {
+        auto nic = open_tap(s.arg, options);
+        if (!nic) return nic.error();
+        nics.push_back(std::move(nic).value());
+    }
+    return NicSet(std::move(nics));
 }
 
 }  // namespace shunt::tools

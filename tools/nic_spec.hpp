@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace shunt::tools {
 
@@ -19,5 +20,10 @@ struct NicOptions {
 };
 
 Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options);
+
+// Opens several NICs that will hand each other buffers (shunt-fwd): all tap: (each opened on
+// its own; TAP copies anyway) or all pci: (in one VFIO container, so the buffers of one are
+// DMA-reachable by the others). Mixing the two kinds is an error.
+Result<NicSet> open_nics(const std::vector<std::string>& specs, const NicOptions& options);
 
 }  // namespace shunt::tools

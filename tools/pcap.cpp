@@ -7,6 +7,7 @@
 #include "base/unique_fd.hpp"
 #include "driver/packet_buf.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
 #include <poll.h>
@@ -24,14 +25,8 @@
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-void on_signal(int) {
-    g_stop.store(true);
-}
-
 int fail(int code, const std::string& message) {
-    fmt::print(stderr, "shunt-pcap: {}\n", message);
-    return code;
+    return shunt::tools::fail("shunt-pcap", code, message);
 }
 
 struct Options {
@@ -119,7 +114,7 @@ int run(const Options& o) {
     const auto start = shunt::Instant::now();
     auto last_print = start;
     const auto stop_at = start + shunt::Duration(static_cast<int64_t>(o.seconds * 1e6));
-    while (!g_stop.load() && (o.count == 0 || frames < o.count)) {
+    while (!shunt::tools::stop_requested() && (o.count == 0 || frames < o.count)) {
         const size_t n = nic.rx_batch(0, bufs);
         if (n > 0) {
             timeval tv{};
@@ -184,7 +179,6 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return fail(2, e.what());
     }
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    shunt::tools::install_stop_handlers();
     return run(o);
 }

@@ -8,6 +8,7 @@
 #include "driver/packet_buf.hpp"
 #include "stack/wire/checksum.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -20,14 +21,8 @@
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-void on_signal(int) {
-    g_stop.store(true);
-}
-
 int fail(int code, const std::string& message) {
-    fmt::print(stderr, "shunt-pktgen: {}\n", message);
-    return code;
+    return shunt::tools::fail("shunt-pktgen", code, message);
 }
 
 struct Options {
@@ -125,14 +120,14 @@ int run(const Options& o, const shunt::MacAddr& dst, shunt::wire::Ipv4Addr sip,
     const auto start = shunt::Instant::now();
     auto last_print = start;
     const auto stop_at = start + shunt::Duration(static_cast<int64_t>(o.seconds * 1e6));
-    while (!g_stop.load() && (o.count == 0 || seq < o.count)) {
+    while (!shunt::tools::stop_requested() && (o.count == 0 || seq < o.count)) {
         const size_t want = o.count == 0 ? kBatch : std::min<uint64_t>(kBatch, o.count - seq);
         const size_t got = pool.alloc_batch({bufs.data(), want});
         for (size_t i = 0; i < got; ++i)
             build_frame(*bufs[i], o.seq_start + seq + i, o, nic.mac(), dst, sip, dip);
         // Retry until the NIC took them all, like ixy's busy-wait send: none are lost here.
         size_t sent = 0;
-        while (sent < got && !g_stop.load()) {
+        while (sent < got && !shunt::tools::stop_requested()) {
             const size_t n = nic.tx_batch(0, {bufs.data() + sent, got - sent});
             if (n < got - sent) ++total.ring_full;
             sent += n;
@@ -190,7 +185,6 @@ int main(int argc, char** argv) {
     auto sip = shunt::wire::Ipv4Addr::parse(o.src_ip);
     auto dip = shunt::wire::Ipv4Addr::parse(o.dst_ip);
     if (!sip || !dip) return fail(2, "--src-ip/--dst-ip: expected A.B.C.D");
-    std::signal(SIGINT, on_signal);
-    std::signal(SIGTERM, on_signal);
+    shunt::tools::install_stop_handlers();
     return run(o, *dst, *sip, *dip);
 }

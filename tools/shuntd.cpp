@@ -5,6 +5,7 @@
 #include "stack/iface/interface.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/stats_file.hpp"
+#include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
 #include <sys/epoll.h>
@@ -17,12 +18,6 @@
 #include <string>
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void on_signal(int) {
-    g_stop.store(true);
-}
 
 struct Options {
     std::string nic;
@@ -41,10 +36,8 @@ struct Options {
     bool promiscuous = false;
 };
 
-// One line on stderr and the exit code: 2 for usage, 1 for a failure to run.
 int fail(int code, const std::string& message) {
-    fmt::print(stderr, "shuntd: {}\n", message);
-    return code;
+    return shunt::tools::fail("shuntd", code, message);
 }
 
 struct Config {
@@ -119,7 +112,7 @@ int run(const Options& o, const Config& c) {
     const bool has_stop = o.duration_s > 0;
     const shunt::Instant stop_at =
         start + shunt::Duration(static_cast<int64_t>(o.duration_s * 1e6));
-    while (!g_stop.load()) {
+    while (!shunt::tools::stop_requested()) {
         auto now = shunt::Instant::now();
         size_t work = iface.poll(now);
         if (echo != nullptr && echo->pending() > 0) {
@@ -190,11 +183,7 @@ int main(int argc, char** argv) {
     Config c;
     if (auto err = build_config(o, c)) return fail(2, *err);
 
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    shunt::tools::install_stop_handlers();
     ::signal(SIGPIPE, SIG_IGN);
     return run(o, c);
 }

@@ -118,6 +118,7 @@ class E1000Nic final : public Nic {
     size_t tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;
     int wait_fd(uint16_t queue) const override;
     Mempool& tx_pool(uint16_t) override { return *pool_; }
+    void stop() noexcept override { shutdown(); }
 
     const Model& model() const { return model_; }
     const HwStats& hw_stats();  // refreshed from the registers

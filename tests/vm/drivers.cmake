@@ -11,6 +11,12 @@
 #                                 the best kind (INTx on e1000, MSI-X on e1000e); the vector
 #                                 must have fired
 #   vm.drv.e1000e.iommu.rx-msi    the same with MSI forced on the e1000e (--irq msi)
+#   vm.drv.<model>.<mode>.fwd     shunt-fwd between two VFIO NICs on two hubs (fwd topology),
+#                                 each kernel peer pinging through it; every request found
+#                                 byte-exact on the other hub's wire
+#   vm.drv.group-not-viable       two e1000 behind a PCIe-to-PCI bridge share a group: one on
+#                                 vfio-pci, one on e1000 gives one error line naming the other;
+#                                 unbinding it makes the group viable
 #   vm.drv.<model>.<mode>.rate    pktgen's rate under TCG, printed (never pass/fail on speed)
 
 if(NOT TARGET shunt-pktgen OR NOT TARGET shunt-pcap)
@@ -26,7 +32,7 @@ set(SHUNT_DRV_FRAMES_RX 50)
 #   given, drv_wire_check.py runs on the host with ARGS after the guest passed ("@OUT@" in ARGS
 #   is the run's output directory: serial.log, wire.pcap).
 function(shunt_drv_vm_test name model mode script)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "ENV;CHECK" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;TOPOLOGY" "ENV;CHECK;BINS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 150)
   endif()
@@ -34,6 +40,12 @@ function(shunt_drv_vm_test name model mode script)
   set(args --model ${model} --mode ${mode} --script ${SHUNT_VM_DIR}/guest/${script}
            --timeout ${ARG_TIMEOUT} --out ${out}
            --bin $<TARGET_FILE:shunt-pktgen> --bin $<TARGET_FILE:shunt-pcap>)
+  if(ARG_TOPOLOGY)
+    list(APPEND args --topology ${ARG_TOPOLOGY})
+  endif()
+  foreach(bin IN LISTS ARG_BINS)
+    list(APPEND args --bin ${bin})
+  endforeach()
   foreach(env IN LISTS ARG_ENV)
     list(APPEND args --env ${env})
   endforeach()
@@ -76,6 +88,21 @@ foreach(model e1000 e1000e)
     shunt_drv_vm_test(${model}.${mode}.rate ${model} ${mode} drv_rate.sh)
   endforeach()
 endforeach()
+# vm.drv.<model>.<mode>.fwd: shunt-fwd between two VFIO NICs on two hubs, both ways at once.
+if(TARGET shunt-fwd)
+  foreach(model e1000 e1000e)
+    foreach(mode iommu noiommu)
+      shunt_drv_vm_test(${model}.${mode}.fwd ${model} ${mode} drv_fwd.sh TOPOLOGY fwd
+                        BINS $<TARGET_FILE:shunt-fwd>
+                        ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX}
+                        CHECK fwd @OUT@/wire.pcap @OUT@/wire-b.pcap ${SHUNT_DRV_FRAMES_RX})
+    endforeach()
+  endforeach()
+endif()
+
+# vm.drv.group-not-viable: two NICs in one IOMMU group behind a PCIe-to-PCI bridge.
+shunt_drv_vm_test(group-not-viable e1000e iommu group-not-viable.sh TOPOLOGY bridge)
+
 shunt_drv_vm_test(e1000e.iommu.rx-msi e1000e iommu drv_rx.sh
                   ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=msi DRV_IRQ_EXPECT=msi
                   CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})

@@ -8,6 +8,10 @@
       The pcap that shunt-pcap wrote in the guest (base64 on the console between
       SHUNT-DRV-PCAP-BEGIN/END) is a valid pcap that tshark reads and holds the COUNT echo
       requests the kernel peer sent to 10.0.2.99 (ICMP sequence 0..COUNT-1).
+  drv_wire_check.py fwd WIRE_A_PCAP WIRE_B_PCAP COUNT
+      shunt-fwd's two wires: the echo requests to 10.0.2.99 (sent on hub 0) and to 10.0.3.99
+      (sent on hub 1) are each at least COUNT, and every one of them is on the other wire too,
+      byte for byte, as many times.
 
 Exit status 0 when the check passes, 1 with one line per problem otherwise.
 """
@@ -142,12 +146,51 @@ def check_rx(serial_path, count):
     return problems
 
 
+def echo_requests_to(frames, dst_ip):
+    """The IPv4 ICMP echo requests to dst_ip among frames, as a multiset of their bytes."""
+    found = {}
+    for f in frames:
+        if len(f) < 42 or f[12:14] != b"\x08\x00" or f[23] != 1 or f[30:34] != dst_ip:
+            continue
+        ihl = (f[14] & 0x0F) * 4
+        if f[14 + ihl] == 8:
+            found[f] = found.get(f, 0) + 1
+    return found
+
+
+def check_fwd(pcap_a, pcap_b, count):
+    try:
+        wires = {pcap_a: list(read_pcap(open(pcap_a, "rb").read())),
+                 pcap_b: list(read_pcap(open(pcap_b, "rb").read()))}
+    except (OSError, ValueError) as e:
+        return [str(e)]
+    problems = []
+    for dst, origin in ((bytes([10, 0, 2, 99]), pcap_a), (bytes([10, 0, 3, 99]), pcap_b)):
+        other = pcap_b if origin == pcap_a else pcap_a
+        sent = echo_requests_to(wires[origin], dst)
+        seen = echo_requests_to(wires[other], dst)
+        ip = ".".join(str(b) for b in dst)
+        n = sum(sent.values())
+        if n < count:
+            problems.append(f"{origin}: {n} echo requests to {ip}, expected at least {count}")
+        lost = sum(max(0, c - seen.get(f, 0)) for f, c in sent.items())
+        extra = sum(max(0, c - sent.get(f, 0)) for f, c in seen.items())
+        if lost or extra:
+            problems.append(f"requests to {ip}: {lost} of {n} on {origin} are not on {other} "
+                            f"byte for byte, {extra} there were never sent")
+        else:
+            print(f"drv_wire_check: all {n} echo requests to {ip} crossed shunt-fwd byte-exact")
+    return problems
+
+
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("tx", "rx"):
+    if len(argv) < 3 or argv[1] not in ("tx", "rx", "fwd"):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     if argv[1] == "tx":
         problems = check_tx(argv[2], argv[3:])
+    elif argv[1] == "fwd":
+        problems = check_fwd(argv[2], argv[3], int(argv[4]))
     else:
         problems = check_rx(argv[2], int(argv[3]))
     for p in problems:

@@ -9,7 +9,8 @@
 #   SHUNT-GUEST-EXIT <rc>               the script's exit status
 #
 # /shunt/config (written per run) sets SHUNT_MODE (iommu|noiommu), SHUNT_MODEL (e1000|e1000e),
-# SHUNT_VFIO_ADDR, SHUNT_PEER_ADDR and any --env of run-guest.sh.
+# SHUNT_TOPOLOGY, SHUNT_VFIO_ADDR, SHUNT_PEER_ADDR (in the fwd topology also SHUNT_VFIO_ADDR2 and
+# SHUNT_PEER_ADDR2) and any --env of run-guest.sh.
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp /run
 /bin/busybox --install -s
@@ -57,30 +58,48 @@ load "$MODDIR/drivers/vfio/pci/vfio-pci.ko"
 
 # Our NIC goes to vfio-pci before any NIC driver is loaded (nothing to unbind: there is no
 # udev to load drivers by itself); driver_override keeps e1000/e1000e off it afterwards.
-dev="/sys/bus/pci/devices/$SHUNT_VFIO_ADDR"
-[ -d "$dev" ] || setup_fail "no PCI device $SHUNT_VFIO_ADDR (QEMU's -device ...,addr=02.0 missing?)"
-echo vfio-pci >"$dev/driver_override" || setup_fail "cannot write $dev/driver_override"
-if [ ! -e "$dev/driver" ]; then
-    echo "$SHUNT_VFIO_ADDR" >/sys/bus/pci/drivers/vfio-pci/bind ||
-        setup_fail "binding $SHUNT_VFIO_ADDR to vfio-pci failed: $(dmesg | tail -n 3 | tr '\n' ' ')"
+# bind_vfio ADDR: binds it and waits for its group's node; sets $group.
+bind_vfio() {
+    dev="/sys/bus/pci/devices/$1"
+    [ -d "$dev" ] || setup_fail "no PCI device $1 (QEMU's -device ...,addr= missing?)"
+    echo vfio-pci >"$dev/driver_override" || setup_fail "cannot write $dev/driver_override"
+    if [ ! -e "$dev/driver" ]; then
+        echo "$1" >/sys/bus/pci/drivers/vfio-pci/bind ||
+            setup_fail "binding $1 to vfio-pci failed: $(dmesg | tail -n 3 | tr '\n' ' ')"
+    fi
+    drv="$(basename "$(readlink "$dev/driver")")"
+    [ "$drv" = vfio-pci ] || setup_fail "$1 is bound to '$drv', expected vfio-pci"
+    group="$(basename "$(readlink "$dev/iommu_group")")"
+    [ -n "$group" ] || setup_fail "$1 has no iommu_group after binding to vfio-pci"
+    if [ "$SHUNT_MODE" = noiommu ]; then node="/dev/vfio/noiommu-$group"; else node="/dev/vfio/$group"; fi
+    i=0
+    while [ ! -e "$node" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e "$node" ] || setup_fail "$node did not appear after binding (have: $(ls /dev/vfio 2>&1))"
+}
+if [ -n "${SHUNT_VFIO_ADDR2:-}" ]; then
+    bind_vfio "$SHUNT_VFIO_ADDR2"
+    group2="$group"
 fi
-drv="$(basename "$(readlink "$dev/driver")")"
-[ "$drv" = vfio-pci ] || setup_fail "$SHUNT_VFIO_ADDR is bound to '$drv', expected vfio-pci"
-group="$(basename "$(readlink "$dev/iommu_group")")"
-[ -n "$group" ] || setup_fail "$SHUNT_VFIO_ADDR has no iommu_group after binding to vfio-pci"
-if [ "$SHUNT_MODE" = noiommu ]; then node="/dev/vfio/noiommu-$group"; else node="/dev/vfio/$group"; fi
-i=0
-while [ ! -e "$node" ] && [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -e "$node" ] || setup_fail "$node did not appear after binding (have: $(ls /dev/vfio 2>&1))"
+bind_vfio "$SHUNT_VFIO_ADDR"
 
 # The kernel's own driver takes the peer NIC at 03.0: the other end of the emulated wire.
 load "$MODDIR/drivers/net/ethernet/intel/$SHUNT_MODEL/$SHUNT_MODEL.ko"
-peer="/sys/bus/pci/devices/$SHUNT_PEER_ADDR"
-i=0
-while [ -z "$(ls "$peer/net" 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-SHUNT_PEER_IF=""
-for n in "$peer"/net/*; do [ -e "$n" ] && SHUNT_PEER_IF="$(basename "$n")" && break; done
-[ -n "$SHUNT_PEER_IF" ] || setup_fail "the $SHUNT_MODEL driver made no interface for $SHUNT_PEER_ADDR within 10 s"
+# peer_if ADDR: prints the interface the kernel made for the NIC at ADDR (waits up to 10 s).
+peer_if() {
+    peer="/sys/bus/pci/devices/$1"
+    i=0
+    while [ -z "$(ls "$peer/net" 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    for n in "$peer"/net/*; do [ -e "$n" ] && basename "$n" && return 0; done
+    return 1
+}
+SHUNT_PEER_IF="$(peer_if "$SHUNT_PEER_ADDR")" ||
+    setup_fail "the $SHUNT_MODEL driver made no interface for $SHUNT_PEER_ADDR within 10 s"
+SHUNT_PEER2_IF=""
+if [ -n "${SHUNT_PEER_ADDR2:-}" ]; then
+    SHUNT_PEER2_IF="$(peer_if "$SHUNT_PEER_ADDR2")" ||
+        setup_fail "the $SHUNT_MODEL driver made no interface for $SHUNT_PEER_ADDR2 within 10 s"
+    ip link set dev "$SHUNT_PEER2_IF" up || setup_fail "ip link set dev $SHUNT_PEER2_IF up failed"
+fi
 ip link set dev lo up
 ip link set dev "$SHUNT_PEER_IF" up || setup_fail "ip link set dev $SHUNT_PEER_IF up failed"
 ip addr add 10.0.2.2/24 dev "$SHUNT_PEER_IF" || setup_fail "ip addr add 10.0.2.2/24 dev $SHUNT_PEER_IF failed"
@@ -89,9 +108,10 @@ echo 64 >/proc/sys/vm/nr_hugepages
 pages="$(cat /proc/sys/vm/nr_hugepages)"
 [ "$pages" = 64 ] || setup_fail "reserved $pages of 64 hugepages (guest memory too small?)"
 
-export SHUNT_MODE SHUNT_MODEL SHUNT_VFIO_ADDR SHUNT_PEER_ADDR SHUNT_PEER_IF
+export SHUNT_MODE SHUNT_MODEL SHUNT_VFIO_ADDR SHUNT_PEER_ADDR SHUNT_PEER_IF SHUNT_TOPOLOGY
+export SHUNT_VFIO_ADDR2 SHUNT_PEER_ADDR2 SHUNT_PEER2_IF
 echo # the firmware's last escape sequences end without a newline
-say "kernel $KVER, mode $SHUNT_MODE, $SHUNT_VFIO_ADDR on vfio-pci (group $group), peer $SHUNT_PEER_ADDR is $SHUNT_PEER_IF ($SHUNT_MODEL), 64 hugepages, setup took $(cut -d' ' -f1 /proc/uptime) s"
+say "kernel $KVER, mode $SHUNT_MODE, $SHUNT_VFIO_ADDR on vfio-pci (group $group), peer $SHUNT_PEER_ADDR is $SHUNT_PEER_IF ($SHUNT_MODEL)${SHUNT_VFIO_ADDR2:+, $SHUNT_VFIO_ADDR2 on vfio-pci (group $group2), peer 2 $SHUNT_PEER_ADDR2 is $SHUNT_PEER2_IF}, 64 hugepages, setup took $(cut -d' ' -f1 /proc/uptime) s"
 echo "SHUNT-GUEST-SCRIPT-BEGIN"
 cd /tmp || setup_fail "no /tmp"
 sh /shunt/test.sh

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
-# Boots one vm-tier guest (QEMU TCG, q35, Debian's kernel) with two emulated Intel NICs on one
-# emulated hub and runs a test script in it (vm-recipe.md has the measured settings):
+# Boots one vm-tier guest (QEMU TCG, q35, Debian's kernel) with emulated Intel NICs on emulated
+# hubs and runs a test script in it (vm-recipe.md has the measured settings). The default
+# topology, "pair", is two NICs on one hub:
 #
 #   00:02.0  ours: bound to vfio-pci, MAC 52:54:00:12:34:56, its traffic dumped to wire.pcap
 #   00:03.0  the peer: the guest kernel's e1000/e1000e, 10.0.2.2/24, MAC 52:54:00:12:34:57
+#
+# "fwd" adds a second pair on a second hub, for shunt-fwd between 02.0 and 04.0:
+#
+#   00:04.0  ours too: bound to vfio-pci, MAC 52:54:00:12:34:58, dumped to wire-b.pcap
+#   00:05.0  peer 2: the guest kernel's driver, up without an address, MAC 52:54:00:12:34:59
+#
+# "bridge" adds a PCIe-to-PCI bridge at 00:06.0 with two e1000 NICs behind it (bus 01, slots 1
+# and 2, on a third hub). Behind such a bridge the IOMMU cannot tell the two apart, so they
+# share one IOMMU group: the setting for group-viability tests. No driver is bound to them.
 #
 # Hub ports only: no user-mode network, nothing leaves the QEMU process.
 #
 #   run-guest.sh --script PATH [--model e1000|e1000e] [--mode iommu|noiommu] [--bin PATH]...
 #                [--env NAME=VALUE]... [--out DIR] [--timeout SECONDS] [--host-check PATH]
+#                [--topology pair|fwd|bridge]
 #
 # --bin copies a binary into the guest's /shunt/bin with every shared library ldd lists (at
 # the same paths) and the dynamic loader. The script runs under busybox sh as root in /tmp
-# with SHUNT_VFIO_ADDR, SHUNT_PEER_ADDR, SHUNT_PEER_IF, SHUNT_MODE, SHUNT_MODEL and each
-# --env set, PATH starting with /shunt/bin, 64 free 2 MiB hugepages; it may source
+# with SHUNT_VFIO_ADDR, SHUNT_PEER_ADDR, SHUNT_PEER_IF, SHUNT_MODE, SHUNT_MODEL (and in the fwd
+# topology SHUNT_VFIO_ADDR2, SHUNT_PEER_ADDR2, SHUNT_PEER2_IF) and each --env set, PATH starting with /shunt/bin, 64 free 2 MiB hugepages; it may source
 # /shunt/lib.sh (guest/lib.sh). --out gets serial.log (the console), qemu.stderr and
 # wire.pcap (default: a fresh directory under $TMPDIR, printed). --timeout bounds the QEMU
 # run (default 120 s); guest-kernel.sh and noiommu-vfio.sh prepare their caches first.
@@ -31,6 +42,10 @@ readonly VFIO_ADDR=0000:00:02.0
 readonly PEER_ADDR=0000:00:03.0
 readonly MAC_OURS=52:54:00:12:34:56
 readonly MAC_PEER=52:54:00:12:34:57
+readonly VFIO_ADDR2=0000:00:04.0
+readonly PEER_ADDR2=0000:00:05.0
+readonly MAC_OURS2=52:54:00:12:34:58
+readonly MAC_PEER2=52:54:00:12:34:59
 
 log() { printf '[run-guest %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() {
@@ -38,12 +53,13 @@ die() {
     exit 1
 }
 usage() {
-    sed -n '10,11p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+    sed -n '20,22p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
     die "$*"
 }
 
 MODEL=e1000e
 MODE=iommu
+TOPOLOGY=pair
 SCRIPT=""
 OUT=""
 TIMEOUT=120
@@ -52,7 +68,7 @@ BINS=()
 ENVS=()
 while (($# > 0)); do
     case "$1" in
-    --model | --mode | --bin | --script | --out | --timeout | --env | --host-check)
+    --model | --mode | --bin | --script | --out | --timeout | --env | --host-check | --topology)
         (($# >= 2)) || usage "$1 needs a value"
         case "$1" in
         --model) MODEL="$2" ;;
@@ -63,6 +79,7 @@ while (($# > 0)); do
         --timeout) TIMEOUT="$2" ;;
         --env) ENVS+=("$2") ;;
         --host-check) HOST_CHECK="$2" ;;
+        --topology) TOPOLOGY="$2" ;;
         esac
         shift 2
         ;;
@@ -72,6 +89,7 @@ while (($# > 0)); do
 done
 case "$MODEL" in e1000 | e1000e) ;; *) usage "--model must be e1000 or e1000e, not '$MODEL'" ;; esac
 case "$MODE" in iommu | noiommu) ;; *) usage "--mode must be iommu or noiommu, not '$MODE'" ;; esac
+case "$TOPOLOGY" in pair | fwd | bridge) ;; *) usage "--topology must be pair, fwd or bridge, not '$TOPOLOGY'" ;; esac
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || usage "--timeout must be a positive number of seconds, not '$TIMEOUT'"
 [[ -n "$SCRIPT" ]] || usage "--script is required"
 [[ -f "$SCRIPT" ]] || die "guest script $SCRIPT does not exist"
@@ -103,7 +121,7 @@ if [[ -z "$OUT" ]]; then
     OUT="$(mktemp -d "${TMPDIR:-/tmp}/shunt-vm-out.XXXXXX")"
 fi
 mkdir -p "$OUT"
-rm -f "$OUT/serial.log" "$OUT/wire.pcap" "$OUT/qemu.stderr"
+rm -f "$OUT/serial.log" "$OUT/wire.pcap" "$OUT/wire-b.pcap" "$OUT/qemu.stderr"
 
 # A run killed with SIGKILL (ctest's hard timeout) leaves its directory (~7 MB) behind; no
 # live run is older than its timeout plus the cache warm-up, far below three hours.
@@ -189,6 +207,11 @@ build_initrd() {
         echo "SHUNT_MODEL=$MODEL"
         echo "SHUNT_VFIO_ADDR=$VFIO_ADDR"
         echo "SHUNT_PEER_ADDR=$PEER_ADDR"
+        echo "SHUNT_TOPOLOGY=$TOPOLOGY"
+        if [[ "$TOPOLOGY" == fwd ]]; then
+            echo "SHUNT_VFIO_ADDR2=$VFIO_ADDR2"
+            echo "SHUNT_PEER_ADDR2=$PEER_ADDR2"
+        fi
         local e
         for e in "${ENVS[@]}"; do echo "export ${e%%=*}=$(sh_quote "${e#*=}")"; done
     } >"$root/shunt/config"
@@ -208,7 +231,7 @@ build_initrd() {
 t0=$SECONDS
 build_initrd
 initrd_kb=$(($(stat -c %s "$RUN/initrd.cpio.gz") / 1024))
-log "initramfs ${initrd_kb} KiB for $KVER ($MODEL, $MODE, built in $((SECONDS - t0)) s); out: $OUT"
+log "initramfs ${initrd_kb} KiB for $KVER ($MODEL, $MODE, $TOPOLOGY, built in $((SECONDS - t0)) s); out: $OUT"
 
 # ---- QEMU: the recipe's command line ----
 # no_timer_check: the kernel's boot check that the IO-APIC timer ticks within a busy-wait
@@ -227,6 +250,20 @@ qemu+=(-kernel "$KDIR/vmlinuz" -initrd "$RUN/initrd.cpio.gz" -append "$append"
     -device "$MODEL,netdev=p2,mac=$MAC_PEER,addr=03.0"
     -object "filter-dump,id=f1,netdev=p1,file=$OUT/wire.pcap"
     -nographic -no-reboot)
+case "$TOPOLOGY" in
+fwd)
+    qemu+=(-netdev "hubport,id=p3,hubid=1" -netdev "hubport,id=p4,hubid=1"
+        -device "$MODEL,netdev=p3,mac=$MAC_OURS2,addr=04.0"
+        -device "$MODEL,netdev=p4,mac=$MAC_PEER2,addr=05.0"
+        -object "filter-dump,id=f2,netdev=p3,file=$OUT/wire-b.pcap")
+    ;;
+bridge)
+    qemu+=(-device "pcie-pci-bridge,id=br0,bus=pcie.0,addr=06.0"
+        -netdev "hubport,id=p5,hubid=2" -netdev "hubport,id=p6,hubid=2"
+        -device "e1000,netdev=p5,mac=52:54:00:12:35:01,bus=br0,addr=01.0"
+        -device "e1000,netdev=p6,mac=52:54:00:12:35:02,bus=br0,addr=02.0")
+    ;;
+esac
 
 t1=$SECONDS
 # In the background so the TERM/INT trap (ctest's timeout) can run and stop QEMU; timeout(1)

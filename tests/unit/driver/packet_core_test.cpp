@@ -1,13 +1,17 @@
 // Packet buffers, pools and chains: ownership, bounds and IOVAs.
 #include "driver/memory.hpp"
 #include "driver/mempool.hpp"
+#include "driver/nic.hpp"
 #include "driver/packet_buf.hpp"
 #include "stack/iface/packet_chain.hpp"
 
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdlib>
+#include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace shunt {
@@ -140,6 +144,45 @@ TEST(PacketChain, KeepsOrderAndReleasesEverything) {
         EXPECT_EQ(pool->available(), 3u);
     }
     EXPECT_EQ(pool->available(), 8u);
+}
+
+// A Nic that records when it is stopped and destroyed, for NicSet's ordering.
+class RecordingNic final : public Nic {
+  public:
+    RecordingNic(std::string name, std::vector<std::string>& log)
+        : name_(std::move(name)), log_(log) {}
+    ~RecordingNic() override { log_.push_back("destroy " + name_); }
+    std::string name() const override { return name_; }
+    std::string driver() const override { return "recording"; }
+    MacAddr mac() const override { return {}; }
+    uint16_t mtu() const override { return 1500; }
+    LinkStatus link() override { return {}; }
+    uint16_t queue_count() const override { return 1; }
+    NicCaps caps() const override { return {}; }
+    NicCounters counters() override { return {}; }
+    size_t rx_batch(uint16_t, std::span<PacketBuf*>) noexcept override { return 0; }
+    size_t tx_batch(uint16_t, std::span<PacketBuf*>) noexcept override { return 0; }
+    int wait_fd(uint16_t) const override { return -1; }
+    Mempool& tx_pool(uint16_t) override { std::abort(); }  // never called here
+    void stop() noexcept override { log_.push_back("stop " + name_); }
+
+  private:
+    std::string name_;
+    std::vector<std::string>& log_;
+};
+
+TEST(NicSet, StopsEveryNicBeforeDestroyingAny) {
+    std::vector<std::string> log;
+    {
+        std::vector<std::unique_ptr<Nic>> nics;
+        nics.push_back(std::make_unique<RecordingNic>("a", log));
+        nics.push_back(std::make_unique<RecordingNic>("b", log));
+        NicSet set(std::move(nics));
+        ASSERT_EQ(set.size(), 2u);
+        EXPECT_EQ(set[1].name(), "b");
+        NicSet moved = std::move(set);  // the moved-from set owns nothing and stops nothing
+    }
+    EXPECT_EQ(log, (std::vector<std::string>{"stop a", "stop b", "destroy a", "destroy b"}));
 }
 
 }  // namespace

@@ -48,7 +48,9 @@ sleep 1
 irqs=$(($(vfio_irqs) - irqs_before))
 grep vfio /proc/interrupts | tee /tmp/irqs.txt || true
 kill -INT "$pcap_pid"
-wait "$pcap_pid" || { cat /tmp/pcap.out; fail "shunt-pcap exited $?"; }
+rc=0
+wait "$pcap_pid" || rc=$?
+[ "$rc" = 0 ] || { cat /tmp/pcap.out; fail "shunt-pcap exited $rc"; }
 cat /tmp/pcap.out
 echo "vfio interrupts in /proc/interrupts: +$irqs"
 captured="$(sed -n 's/^pcap: captured \([0-9]*\) frames.*/\1/p' /tmp/pcap.out)"
