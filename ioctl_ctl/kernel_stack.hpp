@@ -42,7 +42,9 @@ Result<OffResult> kernel_stack_off(const std::string& ifname, const KernelStackO
 
 struct OnResult {
     bool nothing_to_restore = false;
-    std::string ifname;  // the interface restored
+    std::string ifname;  // the interface restored (under its saved name when it could be renamed)
+    std::string renamed_from;      // the name the driver gave it when it came back, if different
+    bool driver_restored = false;  // the NIC went back from vfio-pci to its driver
     std::string log_path;
     std::vector<std::string> warnings;  // restored, but with something worth saying
 };

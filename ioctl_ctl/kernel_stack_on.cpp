@@ -101,15 +101,18 @@ Result<OnResult> kernel_stack_on(const std::string& dev, const KernelStackOption
     };
     if (!log.pci.empty() && log.has_change(detail::kUnbound)) {
         if (auto s = restore_driver(log); !s) return s.error();
+        res.driver_restored = true;
         step("driver-restored");
     }
     auto ifname = find_interface(log);
     if (!ifname) return ifname.error();
     res.ifname = ifname.value();
+    const std::string found_as = res.ifname;
     if (auto s = restore_interface(log, res.ifname, step, res.warnings); !s) {
         return make_error("{} (the undo log {} is kept: run shuntctl kernel-stack on {} again)",
                           s.error().message, path, log.ifname);
     }
+    if (res.ifname != found_as) res.renamed_from = found_as;
     if (auto s = remove_file_durable(path); !s) return s.error();
     step("log-removed");
     return res;

@@ -125,10 +125,9 @@ Status reconcile_routes(const std::vector<RouteRecord>& saved_old, int old_ifind
     return {};
 }
 
-Status restore_interface(const UndoLog& log, const std::string& ifname_now,
+Status restore_interface(const UndoLog& log, std::string& ifname,
                          const std::function<void(std::string_view)>& step,
                          std::vector<std::string>& warnings) {
-    std::string ifname = ifname_now;
     if (ifname != log.ifname && !log.ifname.empty()) {
         // The driver came back under another name: the saved one is the one routes and
         // scripts know. The kernel renames only a link that is down.

@@ -14,8 +14,9 @@
 namespace shunt::ctl {
 
 // IFNAME is the interface now carrying the saved state (its name may differ from the
-// saved one after a driver rebind). STEP is called after each part with its name.
-Status restore_interface(const UndoLog& log, const std::string& ifname,
+// saved one after a driver rebind: it is then renamed back, and IFNAME says the name it ends
+// up with). STEP is called after each part with its name.
+Status restore_interface(const UndoLog& log, std::string& ifname,
                          const std::function<void(std::string_view)>& step,
                          std::vector<std::string>& warnings);
 

@@ -11,6 +11,10 @@
 #   00:04.0  ours too: bound to vfio-pci, MAC 52:54:00:12:34:58, dumped to wire-b.pcap
 #   00:05.0  peer 2: the guest kernel's driver, up without an address, MAC 52:54:00:12:34:59
 #
+# "ctl" adds a third NIC on hub 0 for host-control tests, left to the guest kernel:
+#
+#   00:04.0  the kernel's e1000/e1000e, up without an address, MAC 52:54:00:12:34:58
+#
 # "bridge" adds a PCIe-to-PCI bridge at 00:06.0 with two e1000 NICs behind it (bus 01, slots 1
 # and 2, on a third hub). Behind such a bridge the IOMMU cannot tell the two apart, so they
 # share one IOMMU group: the setting for group-viability tests. No driver is bound to them.
@@ -19,7 +23,7 @@
 #
 #   run-guest.sh --script PATH [--model e1000|e1000e] [--mode iommu|noiommu] [--bin PATH]...
 #                [--env NAME=VALUE]... [--out DIR] [--timeout SECONDS] [--host-check PATH]
-#                [--topology pair|fwd|bridge]
+#                [--topology pair|fwd|ctl|bridge]
 #
 # --bin copies a binary into the guest's /shunt/bin with every shared library ldd lists (at
 # the same paths) and the dynamic loader. The script runs under busybox sh as root in /tmp
@@ -53,7 +57,7 @@ die() {
     exit 1
 }
 usage() {
-    sed -n '20,22p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+    sed -n '24,26p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
     die "$*"
 }
 
@@ -89,7 +93,7 @@ while (($# > 0)); do
 done
 case "$MODEL" in e1000 | e1000e) ;; *) usage "--model must be e1000 or e1000e, not '$MODEL'" ;; esac
 case "$MODE" in iommu | noiommu) ;; *) usage "--mode must be iommu or noiommu, not '$MODE'" ;; esac
-case "$TOPOLOGY" in pair | fwd | bridge) ;; *) usage "--topology must be pair, fwd or bridge, not '$TOPOLOGY'" ;; esac
+case "$TOPOLOGY" in pair | fwd | ctl | bridge) ;; *) usage "--topology must be pair, fwd, ctl or bridge, not '$TOPOLOGY'" ;; esac
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || usage "--timeout must be a positive number of seconds, not '$TIMEOUT'"
 [[ -n "$SCRIPT" ]] || usage "--script is required"
 [[ -f "$SCRIPT" ]] || die "guest script $SCRIPT does not exist"
@@ -211,6 +215,8 @@ build_initrd() {
         if [[ "$TOPOLOGY" == fwd ]]; then
             echo "SHUNT_VFIO_ADDR2=$VFIO_ADDR2"
             echo "SHUNT_PEER_ADDR2=$PEER_ADDR2"
+        elif [[ "$TOPOLOGY" == ctl ]]; then
+            echo "SHUNT_PEER_ADDR2=$VFIO_ADDR2" # 04.0, left to the kernel
         fi
         local e
         for e in "${ENVS[@]}"; do echo "export ${e%%=*}=$(sh_quote "${e#*=}")"; done
@@ -256,6 +262,10 @@ fwd)
         -device "$MODEL,netdev=p3,mac=$MAC_OURS2,addr=04.0"
         -device "$MODEL,netdev=p4,mac=$MAC_PEER2,addr=05.0"
         -object "filter-dump,id=f2,netdev=p3,file=$OUT/wire-b.pcap")
+    ;;
+ctl)
+    qemu+=(-netdev "hubport,id=p3,hubid=0"
+        -device "$MODEL,netdev=p3,mac=$MAC_OURS2,addr=04.0")
     ;;
 bridge)
     qemu+=(-device "pcie-pci-bridge,id=br0,bus=pcie.0,addr=06.0"

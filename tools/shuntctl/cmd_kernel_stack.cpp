@@ -78,8 +78,11 @@ int restore_one(const Context& ctx, const std::string& dev) {
         return kOk;
     }
     for (const auto& w : res->warnings) fmt::print(stderr, "shuntctl: warning: {}\n", w);
-    fmt::print("{}: kernel stack restored (addresses, routes, MTU, link, IPv6 setting{})\n",
-               res->ifname, dev != res->ifname ? ", driver" : "");
+    fmt::print("{}: kernel stack restored (addresses, routes, MTU, link, IPv6 setting{}){}\n",
+               res->ifname, res->driver_restored ? ", driver" : "",
+               res->renamed_from.empty()
+                   ? ""
+                   : fmt::format("; the driver named it {}, renamed back", res->renamed_from));
     return kOk;
 }
 
