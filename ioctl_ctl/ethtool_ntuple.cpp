@@ -53,6 +53,12 @@ Result<std::vector<uint32_t>> rule_locations(const std::string& ifname, uint32_t
 
 // Like ethtool's rule manager for RX_CLS_LOC_ANY: the highest free slot.
 Result<uint32_t> free_location(const std::string& ifname, const RuleCount& c) {
+    if (c.table_size == 0) {
+        // igb on the 82576 answers the count query but has no rule table ("ntuple-filters:
+        // off [fixed]"): say that, not "all 0 slots are in use".
+        return ethtool_error(ifname, EOPNOTSUPP,
+                             "n-tuple steering rules (it reports no rule slots)");
+    }
     auto used = rule_locations(ifname, c.count);
     if (!used) return used.error();
     for (uint32_t loc = c.table_size; loc-- > 0;) {

@@ -8,24 +8,52 @@ packages=(
     # build
     build-essential cmake ninja-build pkg-config g++
     # libraries
-    libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev
+    libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev libssl-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev clang-format
     # the TCP benchmark's third contender (bench/tcp)
     liblwip-dev
     # the netns tier and the demo: the Linux peer and its tools
     iproute2 iputils-ping tcpdump tshark socat netcat-openbsd iperf3 curl python3
-    # the vm tier: QEMU guests with an emulated IOMMU; the guest kernel and, for no-IOMMU
-    # mode, its vfio.ko rebuild are fetched by tests/vm/*.sh with apt-get download
-    qemu-system-x86 busybox-static cpio kmod make gcc-12 xz-utils binutils libelf1 libssl3
+    # the vm tier: QEMU guests with an emulated IOMMU (qemu-system-x86 itself is below: it
+    # must be QEMU >= 8); the guest kernel and, for no-IOMMU mode, its vfio.ko rebuild are
+    # fetched by tests/vm/*.sh with apt-get download
+    busybox-static cpio kmod make gcc-12 xz-utils binutils libelf1 libssl3
     # host control: device names for shuntctl status, ethtool for cross-checks
     pci.ids ethtool
 )
 
+# The vm tier's igb model (a multi-queue NIC for the guest kernel) needs QEMU >= 8. Debian 12
+# ships 7.2; its own bookworm-backports suite has 10.0 (shared/vm-recipe.md), which upgrades
+# only QEMU's packages and seabios.
+readonly QEMU_PKG=qemu-system-x86
+readonly QEMU_MIN=1:8
+readonly BACKPORTS_LIST=/etc/apt/sources.list.d/shunt-bookworm-backports.sources
+
 if [[ "${1:-}" == "--list" ]]; then
-    printf '%s\n' "${packages[@]}"
+    printf '%s\n' "${packages[@]}" "$QEMU_PKG (>= ${QEMU_MIN#1:}, from bookworm-backports on Debian 12)"
     exit 0
 fi
+
+# qemu_ok: the installed QEMU is new enough.
+qemu_ok() {
+    local v
+    v="$(dpkg-query -W -f='${Status} ${Version}' "$QEMU_PKG" 2>/dev/null || true)"
+    [[ "$v" == "install ok installed "* ]] && dpkg --compare-versions "${v##* }" ge "$QEMU_MIN"
+}
+# The suite to take QEMU from: bookworm-backports on Debian 12, the release itself elsewhere.
+codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")"
+# Adds bookworm-backports as an apt source, with the same mirror as the main Debian source.
+add_backports() {
+    [[ -e "$BACKPORTS_LIST" ]] && return 0
+    grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+    local uri
+    uri="$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)"
+    uri="${uri:-http://deb.debian.org/debian}"
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: %s\n' \
+        "$uri" /usr/share/keyrings/debian-archive-keyring.gpg | "${sudo_cmd[@]}" tee "$BACKPORTS_LIST" >/dev/null
+    echo "install-deps: added bookworm-backports ($uri) as $BACKPORTS_LIST for QEMU >= 8"
+}
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -35,12 +63,14 @@ for pkg in "${packages[@]}"; do
     fi
 done
 
-if ((${#missing[@]} == 0)); then
-    echo "install-deps: all ${#packages[@]} packages are installed"
+need_qemu=0
+qemu_ok || need_qemu=1
+if ((${#missing[@]} == 0 && need_qemu == 0)); then
+    echo "install-deps: all ${#packages[@]} packages and QEMU >= ${QEMU_MIN#1:} are installed"
     exit 0
 fi
 
-echo "install-deps: installing ${#missing[@]} missing package(s): ${missing[*]}"
+echo "install-deps: installing ${#missing[@]} missing package(s): ${missing[*]}$( ((need_qemu)) && echo " and $QEMU_PKG >= ${QEMU_MIN#1:}")"
 
 sudo_cmd=()
 if [[ "$(id -u)" -ne 0 ]]; then
@@ -59,6 +89,18 @@ if [[ " ${missing[*]} " == *" tshark "* ]]; then
         "${sudo_cmd[@]}" debconf-set-selections
 fi
 
+if ((need_qemu)) && [[ "$codename" == bookworm ]]; then add_backports; fi
 "${sudo_cmd[@]}" apt-get update
-"${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+if ((${#missing[@]} > 0)); then
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+if ((need_qemu)); then
+    target=()
+    [[ "$codename" == bookworm ]] && target=(-t bookworm-backports)
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${target[@]}" "$QEMU_PKG"
+    qemu_ok || {
+        echo "install-deps: $QEMU_PKG is still older than ${QEMU_MIN#1:} (the vm tier's igb needs it)" >&2
+        exit 1
+    }
+fi
 echo "install-deps: done"

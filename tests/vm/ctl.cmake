@@ -25,3 +25,13 @@ if(SHUNT_IPROUTE2_IP)
 else()
   message(WARNING "vm tier: iproute2's ip not found; vm.ctl.kernel-stack not registered")
 endif()
+
+# channels/RSS on the guest kernel's igb: QEMU >= 8 has the model (scripts/install-deps.sh
+# installs QEMU 10 from bookworm-backports).
+find_program(SHUNT_ETHTOOL NAMES ethtool PATHS /usr/sbin /sbin NO_DEFAULT_PATH)
+if(SHUNT_ETHTOOL)
+  shunt_vm_test(ctl.channels-rss e1000e iommu ctl_channels.sh TOPOLOGY igb TIMEOUT 150
+                $<TARGET_FILE:shuntctl> ${SHUNT_ETHTOOL})
+else()
+  message(WARNING "vm tier: ethtool not found; vm.ctl.channels-rss not registered")
+endif()

@@ -26,6 +26,9 @@ readonly MODULES=(
     drivers/vfio/pci/vfio-pci.ko
     drivers/net/ethernet/intel/e1000/e1000.ko
     drivers/net/ethernet/intel/e1000e/e1000e.ko
+    drivers/dca/dca.ko
+    drivers/i2c/algos/i2c-algo-bit.ko
+    drivers/net/ethernet/intel/igb/igb.ko
 )
 
 note() { printf 'guest-kernel: %s\n' "$*" >&2; }

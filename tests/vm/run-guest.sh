@@ -15,6 +15,10 @@
 #
 #   00:04.0  the kernel's e1000/e1000e, up without an address, MAC 52:54:00:12:34:58
 #
+# "igb" adds a multi-queue NIC for the guest kernel (QEMU >= 8, vm-recipe.md pitfalls 7-9):
+#
+#   00:0a.0  an igb (82576), on hub 0, MAC 52:54:00:12:34:5a; nothing loads its driver
+#
 # "bridge" adds a PCIe-to-PCI bridge at 00:06.0 with two e1000 NICs behind it (bus 01, slots 1
 # and 2, on a third hub). Behind such a bridge the IOMMU cannot tell the two apart, so they
 # share one IOMMU group: the setting for group-viability tests. No driver is bound to them.
@@ -23,7 +27,7 @@
 #
 #   run-guest.sh --script PATH [--model e1000|e1000e] [--mode iommu|noiommu] [--bin PATH]...
 #                [--env NAME=VALUE]... [--out DIR] [--timeout SECONDS] [--host-check PATH]
-#                [--topology pair|fwd|ctl|bridge]
+#                [--topology pair|fwd|ctl|igb|bridge]
 #
 # --bin copies a binary into the guest's /shunt/bin with every shared library ldd lists (at
 # the same paths) and the dynamic loader. The script runs under busybox sh as root in /tmp
@@ -57,7 +61,7 @@ die() {
     exit 1
 }
 usage() {
-    sed -n '24,26p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+    sed -n '28,30p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
     die "$*"
 }
 
@@ -93,7 +97,7 @@ while (($# > 0)); do
 done
 case "$MODEL" in e1000 | e1000e) ;; *) usage "--model must be e1000 or e1000e, not '$MODEL'" ;; esac
 case "$MODE" in iommu | noiommu) ;; *) usage "--mode must be iommu or noiommu, not '$MODE'" ;; esac
-case "$TOPOLOGY" in pair | fwd | ctl | bridge) ;; *) usage "--topology must be pair, fwd, ctl or bridge, not '$TOPOLOGY'" ;; esac
+case "$TOPOLOGY" in pair | fwd | ctl | igb | bridge) ;; *) usage "--topology must be pair, fwd, ctl, igb or bridge, not '$TOPOLOGY'" ;; esac
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || usage "--timeout must be a positive number of seconds, not '$TIMEOUT'"
 [[ -n "$SCRIPT" ]] || usage "--script is required"
 [[ -f "$SCRIPT" ]] || die "guest script $SCRIPT does not exist"
@@ -266,6 +270,10 @@ fwd)
 ctl)
     qemu+=(-netdev "hubport,id=p3,hubid=0"
         -device "$MODEL,netdev=p3,mac=$MAC_OURS2,addr=04.0")
+    ;;
+igb)
+    # Slot 0a: an igb reserves the functions after it for its VFs (pitfall 7).
+    qemu+=(-netdev "hubport,id=p3,hubid=0" -device "igb,netdev=p3,mac=52:54:00:12:34:5a,addr=0a.0")
     ;;
 bridge)
     qemu+=(-device "pcie-pci-bridge,id=br0,bus=pcie.0,addr=06.0"
