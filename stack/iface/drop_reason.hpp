@@ -41,7 +41,23 @@ enum class DropReason : uint8_t {
     no_route,
     no_buffer,      // pool exhausted while building a packet
     tx_queue_full,  // the NIC did not take the frame
-    count_          // number of reasons (not a reason)
+    // TCP (stack/tcp, RFC 9293 §3.10.7 segment arrival).
+    tcp_malformed,  // short, bad data offset, bad option length
+    tcp_bad_checksum,
+    tcp_bad_address,        // to or from a broadcast/multicast address (RFC 9293 §3.9.1)
+    tcp_no_socket,          // no connection or listener: answered with RST (§3.10.7.1)
+    tcp_listen_invalid,     // a non-SYN segment to a listener (ACK answered with RST)
+    tcp_syn_queue_full,     // listener's SYN queue full (and no SYN cookie was made)
+    tcp_accept_queue_full,  // listener's backlog full when the handshake completed
+    tcp_out_of_window,      // unacceptable sequence number (§3.10.7.4 first check; ACK sent)
+    tcp_paws_rejected,      // RFC 7323 §5.3 old timestamp (ACK sent)
+    tcp_rst_invalid,        // RST outside the window (RFC 5961 §3)
+    tcp_rst_challenged,     // RST in window but not exact: challenge ACK (RFC 5961 §3.2)
+    tcp_syn_challenged,     // SYN in a synchronized state: challenge ACK (RFC 5961 §4)
+    tcp_ack_invalid,        // ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 §5)
+    tcp_no_ack_bit,         // synchronized state, segment without ACK (§3.10.7.4 fifth)
+    tcp_ooo_limit,          // out-of-order queue's segment or byte bound
+    count_                  // number of reasons (not a reason)
 };
 
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count_);
@@ -78,6 +94,21 @@ inline constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames
     "no_route",
     "no_buffer",
     "tx_queue_full",
+    "tcp_malformed",
+    "tcp_bad_checksum",
+    "tcp_bad_address",
+    "tcp_no_socket",
+    "tcp_listen_invalid",
+    "tcp_syn_queue_full",
+    "tcp_accept_queue_full",
+    "tcp_out_of_window",
+    "tcp_paws_rejected",
+    "tcp_rst_invalid",
+    "tcp_rst_challenged",
+    "tcp_syn_challenged",
+    "tcp_ack_invalid",
+    "tcp_no_ack_bit",
+    "tcp_ooo_limit",
 };
 
 inline constexpr std::string_view to_string(DropReason r) {

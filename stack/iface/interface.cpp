@@ -38,16 +38,29 @@ size_t Interface::poll(Instant now) noexcept {
     const size_t n = nic_.rx_batch(queue_, std::span(rx.data(), want));
     for (size_t i = 0; i < n; ++i) receive_frame(Packet(rx[i]));
     run_timers();
+    for (Ipv4Handler* h : handlers_) {
+        if (h != nullptr) h->on_timers(now);
+    }
     const size_t sent = tx_count_;
     flush_tx();
     return n + sent;
 }
 
 std::optional<Instant> Interface::next_deadline() const noexcept {
-    auto a = neighbors_.next_deadline();
-    auto b = reassembler_.next_deadline();
-    if (a && b) return std::min(*a, *b);
-    return a ? a : b;
+    std::optional<Instant> earliest;
+    auto consider = [&earliest](std::optional<Instant> t) {
+        if (t && (!earliest || *t < *earliest)) earliest = t;
+    };
+    consider(neighbors_.next_deadline());
+    consider(reassembler_.next_deadline());
+    for (Ipv4Handler* h : handlers_) {
+        if (h != nullptr) consider(h->next_deadline());
+    }
+    return earliest;
+}
+
+void Interface::set_protocol_handler(uint8_t protocol, Ipv4Handler* handler) noexcept {
+    handlers_[protocol] = handler;
 }
 
 void Interface::receive_frame(Packet frame) noexcept {
@@ -151,6 +164,9 @@ void Interface::dispatch_ipv4(const Ipv4Meta& meta, PacketChain payload) noexcep
         case wire::ip_proto::udp:
             return receive_udp(meta, std::move(payload));
         default:
+            if (Ipv4Handler* h = handlers_[meta.protocol]; h != nullptr) {
+                return h->receive(meta, std::move(payload), now_);
+            }
             drops_.count(DropReason::ipv4_unknown_protocol);
             // RFC 1122 §3.2.2.1: protocol unreachable, never in answer to a broadcast.
             if (!meta.to_broadcast) {

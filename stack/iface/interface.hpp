@@ -8,6 +8,7 @@
 #include "base/time.hpp"
 #include "driver/nic.hpp"
 #include "stack/iface/drop_reason.hpp"
+#include "stack/iface/ip_protocol.hpp"
 #include "stack/iface/neighbor_cache.hpp"
 #include "stack/iface/packet_chain.hpp"
 #include "stack/iface/reassembly.hpp"
@@ -55,12 +56,12 @@ struct StackCounters {
     uint64_t tx_copy_bytes = 0;     // bytes the stack copied to send (copy_* paths)
 };
 
-class Interface {
+class Interface final : public Ipv4Output {
   public:
     Interface(Nic& nic, uint16_t queue, InterfaceConfig config);
     Interface(const Interface&) = delete;
     Interface& operator=(const Interface&) = delete;
-    ~Interface();
+    ~Interface() override;
 
     // Receives and processes up to one batch, runs due timers, sends what is pending.
     // Returns the number of frames received plus sent (0 means idle).
@@ -74,9 +75,24 @@ class Interface {
     UdpSocket* udp_bind(uint16_t port);
     void udp_close(UdpSocket* socket);
 
+    // A transport for one IPv4 protocol number (TCP: 6). Its datagrams go to the handler,
+    // its timers run in poll and count in next_deadline. Null unregisters. The handler must
+    // outlive the interface or be unregistered first.
+    void set_protocol_handler(uint8_t protocol, Ipv4Handler* handler) noexcept;
+
     // Sends an IPv4 datagram whose payload is `payload` (zero copy: headers are prepended,
     // fragments are made in place when the buffers allow it, copied otherwise).
-    SendResult send_ipv4(wire::Ipv4Addr dst, uint8_t protocol, PacketChain payload) noexcept;
+    SendResult send_ipv4(wire::Ipv4Addr dst, uint8_t protocol,
+                         PacketChain payload) noexcept override;
+    // Ipv4Output for transports.
+    wire::Ipv4Addr source_address(wire::Ipv4Addr) const noexcept override {
+        return config_.address.addr;
+    }
+    uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return config_.mtu; }
+    Mempool& tx_pool() noexcept override { return nic_.tx_pool(queue_); }
+    void count_drop(DropReason reason, uint64_t n = 1) noexcept override {
+        drops_.count(reason, n);
+    }
 
     const InterfaceConfig& config() const { return config_; }
     const DropCounters& drops() const { return drops_; }
@@ -84,17 +100,10 @@ class Interface {
     const NeighborCache& neighbors() const { return neighbors_; }
     const RouteTable& routes() const { return routes_; }
     Nic& nic() { return nic_; }
-    Mempool& tx_pool() { return nic_.tx_pool(queue_); }
     Instant now() const { return now_; }
 
   private:
     friend class UdpSocket;
-
-    struct Ipv4Meta {
-        wire::Ipv4Addr src, dst;
-        uint8_t protocol = 0;
-        bool to_broadcast = false;
-    };
 
     void receive_frame(Packet frame) noexcept;
     void receive_arp(Packet frame) noexcept;
@@ -132,6 +141,7 @@ class Interface {
     uint16_t next_ident_ = 1;
     uint16_t next_ephemeral_ = 49152;  // RFC 6335 §6 dynamic range
     std::unordered_map<uint16_t, std::unique_ptr<UdpSocket>> udp_sockets_;
+    std::array<Ipv4Handler*, 256> handlers_{};  // by IPv4 protocol number
     std::array<PacketBuf*, 64> tx_frames_{};
     size_t tx_count_ = 0;
 };

@@ -366,3 +366,61 @@ TEST_F(InterfaceTest, BadSourcesAreDroppedAsSuch) {
 
 }  // namespace
 }  // namespace shunt
+
+// ---- transport handlers (stack/iface/ip_protocol.hpp) ----
+
+namespace shunt {
+namespace {
+
+// Records what the interface hands a transport and asks of it.
+struct RecordingHandler final : Ipv4Handler {
+    void receive(const Ipv4Meta& meta, PacketChain payload, Instant now) noexcept override {
+        metas.push_back(meta);
+        sizes.push_back(payload.byte_length());
+        times.push_back(now);
+    }
+    std::optional<Instant> next_deadline() const noexcept override { return deadline; }
+    void on_timers(Instant now) noexcept override { timer_calls.push_back(now); }
+
+    std::vector<Ipv4Meta> metas;
+    std::vector<size_t> sizes;
+    std::vector<Instant> times;
+    std::vector<Instant> timer_calls;
+    std::optional<Instant> deadline;
+};
+
+TEST_F(InterfaceTest, RegisteredHandlerGetsItsProtocolInsteadOfAnIcmpError) {
+    meet_peer();
+    RecordingHandler h;
+    iface_->set_protocol_handler(wire::ip_proto::tcp, &h);
+    inject_ip({kPeerIp, kOurIp, wire::ip_proto::tcp}, pattern(40));
+    auto out = step(std::chrono::milliseconds(5));
+    EXPECT_TRUE(out.empty());  // no ICMP protocol unreachable
+    ASSERT_EQ(h.metas.size(), 1u);
+    EXPECT_EQ(h.metas[0].src, kPeerIp);
+    EXPECT_EQ(h.metas[0].dst, kOurIp);
+    EXPECT_EQ(h.metas[0].protocol, wire::ip_proto::tcp);
+    EXPECT_FALSE(h.metas[0].to_broadcast);
+    EXPECT_EQ(h.sizes[0], 40u);  // trimmed to the IP payload
+    EXPECT_EQ(h.times[0], now_);
+    ASSERT_FALSE(h.timer_calls.empty());
+    EXPECT_EQ(h.timer_calls.back(), now_);
+    EXPECT_EQ(drops(DropReason::ipv4_unknown_protocol), 0u);
+    iface_->set_protocol_handler(wire::ip_proto::tcp, nullptr);
+    inject_ip({kPeerIp, kOurIp, wire::ip_proto::tcp}, pattern(40));
+    out = step();
+    ASSERT_EQ(out.size(), 1u);  // unregistered: protocol unreachable again
+    EXPECT_EQ(drops(DropReason::ipv4_unknown_protocol), 1u);
+}
+
+TEST_F(InterfaceTest, HandlerDeadlineJoinsTheInterfaceDeadline) {
+    RecordingHandler h;
+    iface_->set_protocol_handler(wire::ip_proto::tcp, &h);
+    EXPECT_EQ(iface_->next_deadline(), std::nullopt);
+    h.deadline = now_ + std::chrono::milliseconds(7);
+    EXPECT_EQ(iface_->next_deadline(), h.deadline);
+    iface_->set_protocol_handler(wire::ip_proto::tcp, nullptr);
+}
+
+}  // namespace
+}  // namespace shunt

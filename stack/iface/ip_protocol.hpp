@@ -1,0 +1,54 @@
+// The seam between the interface and the transport protocols above it (TCP today).
+// Dependencies point one way: the interface knows only these two abstract classes, so
+// shunt_iface never links a transport; a transport (TcpStack) implements Ipv4Handler and
+// sends through Ipv4Output, which Interface implements and unit tests fake.
+#pragma once
+
+#include "base/time.hpp"
+#include "driver/mempool.hpp"
+#include "stack/iface/drop_reason.hpp"
+#include "stack/iface/packet_chain.hpp"
+#include "stack/iface/udp_socket.hpp"
+#include "stack/wire/ipv4_addr.hpp"
+
+#include <cstdint>
+#include <optional>
+
+namespace shunt {
+
+// What the IPv4 layer learned about a datagram it delivers upwards.
+struct Ipv4Meta {
+    wire::Ipv4Addr src, dst;
+    uint8_t protocol = 0;
+    bool to_broadcast = false;  // sent to a broadcast address (never answered by TCP)
+};
+
+// A transport protocol registered with the interface for one IPv4 protocol number.
+class Ipv4Handler {
+  public:
+    virtual ~Ipv4Handler() = default;
+    // One datagram for this protocol, trimmed to the IP payload (reassembled if it was
+    // fragmented), received at `now`. The handler owns the chain.
+    virtual void receive(const Ipv4Meta& meta, PacketChain payload, Instant now) noexcept = 0;
+    // When on_timers next has work (nullopt: none).
+    virtual std::optional<Instant> next_deadline() const noexcept = 0;
+    // Runs timers due at `now` (called by every poll, after receive).
+    virtual void on_timers(Instant now) noexcept = 0;
+};
+
+// The narrow output side a transport needs: send a datagram, know the MTU and our address,
+// get buffers, count drops.
+class Ipv4Output {
+  public:
+    virtual ~Ipv4Output() = default;
+    virtual SendResult send_ipv4(wire::Ipv4Addr dst, uint8_t protocol,
+                                 PacketChain payload) noexcept = 0;
+    // Our source address towards dst (one address per interface today).
+    virtual wire::Ipv4Addr source_address(wire::Ipv4Addr dst) const noexcept = 0;
+    // The IP MTU of the route towards dst.
+    virtual uint16_t route_mtu(wire::Ipv4Addr dst) const noexcept = 0;
+    virtual Mempool& tx_pool() noexcept = 0;
+    virtual void count_drop(DropReason reason, uint64_t n = 1) noexcept = 0;
+};
+
+}  // namespace shunt

@@ -1,0 +1,59 @@
+// The send/retransmission queue (see send_queue.hpp).
+#include "stack/tcp/send_queue.hpp"
+
+namespace shunt::tcp {
+
+size_t SendQueue::find(SeqNum seq) const noexcept {
+    size_t lo = 0;
+    size_t hi = count_;
+    while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        const TxEntry& e = at(mid);
+        if (seq < e.seq) {
+            hi = mid;
+        } else if (seq_in_window(seq, e.seq, e.len)) {
+            return mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return count_;
+}
+
+uint64_t SendQueue::ack_to(SeqNum una) noexcept {
+    uint64_t released = 0;
+    while (count_ > 0) {
+        TxEntry& e = ring_[head_];
+        if (e.seq + e.len <= una) {
+            released += e.len;
+            e.buf.reset();
+            e.len = 0;
+            head_ = (head_ + 1) % ring_.size();
+            --count_;
+            continue;
+        }
+        if (e.seq < una) {
+            // Partly acknowledged: keep the unacknowledged tail in place. Only the bookkeeping
+            // moves; the bytes stay where they are until a transmission uses them.
+            const auto done = static_cast<uint32_t>(una - e.seq);
+            e.seq = una;
+            e.len -= done;
+            e.payload_off = static_cast<uint16_t>(e.payload_off + done);
+            released += done;
+        }
+        break;
+    }
+    bytes_ -= released;
+    return released;
+}
+
+void SendQueue::clear() noexcept {
+    while (count_ > 0) {
+        ring_[head_].buf.reset();
+        head_ = (head_ + 1) % ring_.size();
+        --count_;
+    }
+    bytes_ = 0;
+}
+
+}  // namespace shunt::tcp

@@ -1,0 +1,304 @@
+// One TCP connection: its TCB (RFC 9293 §3.3.1) and the application's handle to it.
+//
+// The work is split by concern across files: tcp_input.cpp (segment arrival, RFC 9293
+// §3.10.7), tcp_ack.cpp (the ACK check: send queue, RTT, congestion and loss recovery),
+// tcp_output.cpp (segments out), tcp_options.cpp (MSS/WS/TS/SACK negotiation, PAWS),
+// tcp_timers.cpp, tcp_api.cpp (send/recv/close). Nothing here allocates after setup.
+#pragma once
+
+#include "driver/packet_buf.hpp"
+#include "stack/iface/packet_chain.hpp"
+#include "stack/iface/udp_socket.hpp"
+#include "stack/tcp/congestion.hpp"
+#include "stack/tcp/recv_queue.hpp"
+#include "stack/tcp/rto.hpp"
+#include "stack/tcp/sack_scoreboard.hpp"
+#include "stack/tcp/send_queue.hpp"
+#include "stack/tcp/seq.hpp"
+#include "stack/tcp/tcp_types.hpp"
+#include "stack/wire/tcp.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+namespace shunt::tcp {
+
+class TcpStack;
+class TcpListener;
+class TcpSocket;
+
+// A parsed, checksummed arriving segment; payload is trimmed to the TCP payload.
+struct Segment {
+    wire::TcpRepr repr;
+    SeqNum seq;
+    SeqNum ack;
+    uint32_t payload_len = 0;
+    PacketChain payload;
+    bool has(uint8_t flag) const noexcept { return (repr.flags & flag) != 0; }
+    uint32_t seg_len() const noexcept {
+        return payload_len + (has(wire::tcp_flag::syn) ? 1u : 0u) +
+               (has(wire::tcp_flag::fin) ? 1u : 0u);
+    }
+};
+
+enum class TcpSendStatus : uint8_t {
+    queued,
+    would_block,  // the send buffer (bytes or buffer slots) is full: wait for writable
+    not_open,     // no more sending: not connected, or shut down for writing
+    bad_buffer,   // empty, or too little headroom for the headers (kSendHeadroom)
+};
+
+using TcpCallback = void (*)(void* context, TcpSocket& socket, uint32_t events);
+
+class TcpSocket {
+  public:
+    TcpSocket(TcpStack& stack, Endpoint local, Endpoint remote, const SocketOptions& options);
+    TcpSocket(const TcpSocket&) = delete;
+    TcpSocket& operator=(const TcpSocket&) = delete;
+    ~TcpSocket();
+
+    // ---- application API (tcp_api.cpp) ----
+    TcpState state() const noexcept { return state_; }
+    TcpError error() const noexcept { return error_; }
+    uint32_t events() const noexcept;
+    Endpoint local() const noexcept { return local_; }
+    Endpoint remote() const noexcept { return remote_; }
+
+    // Zero copy: the buffer's data is the payload; the socket keeps it until acknowledged and
+    // writes headers into its headroom. A buffer larger than the MSS is sent as an MSS-sized
+    // zero-copy segment and the rest by copy_ (counted).
+    TcpSendStatus send(Packet buf) noexcept;
+    // Bulk: queues buffers from the front of the chain while they fit; returns how many.
+    size_t send(PacketChain& bufs) noexcept;
+    // Copies bytes into pool buffers (appending to the last unsent one when it has room).
+    size_t copy_send(std::span<const uint8_t> bytes) noexcept;
+    // Zero copy: whole in-order buffers, trimmed to payload: the first one waiting, then more
+    // while the total stays within max_bytes. Dropping the chain releases them. A window
+    // update, if the read opened the window enough, goes out at once.
+    PacketChain recv(size_t max_bytes = SIZE_MAX) noexcept;
+    size_t copy_recv(std::span<uint8_t> out) noexcept;
+    uint64_t readable_bytes() const noexcept { return rx_.readable_bytes(); }
+    uint64_t send_space() const noexcept;
+
+    // RFC 9293 §3.10.4: FIN after the queued data; the stack frees the socket when the
+    // connection is done, so the handle must not be used after close(). Unread data makes it
+    // an abort (RST, RFC 9293 §3.10.4 / RFC 2525 §2.17).
+    void close() noexcept;
+    // Half-close: FIN after the queued data; receiving continues.
+    void shutdown_write() noexcept;
+    // RST now, socket CLOSED with TcpError::aborted.
+    void abort() noexcept;
+
+    void set_nodelay(bool on) noexcept { options_.nodelay = on; }
+    void set_keepalive(bool on) noexcept;
+    // The controller is made when the handshake completes; false after that.
+    bool set_congestion(CongestionAlgorithm a) noexcept;
+    // The byte limit of the send queue (its buffer slots stay as allocated).
+    void set_send_buffer(uint32_t bytes) noexcept { options_.send_buffer = bytes; }
+    void set_callback(TcpCallback cb, void* context) noexcept {
+        callback_ = cb;
+        callback_ctx_ = context;
+    }
+    const SocketOptions& options() const noexcept { return options_; }
+
+    // ---- introspection for tests and stats ----
+    SeqNum snd_una() const noexcept { return snd_una_; }
+    SeqNum snd_nxt() const noexcept { return snd_nxt_; }
+    SeqNum rcv_nxt() const noexcept { return rcv_nxt_; }
+    uint32_t snd_wnd() const noexcept { return snd_wnd_; }
+    uint32_t smss() const noexcept { return smss_; }
+    uint32_t cwnd() const noexcept;
+    uint32_t ssthresh() const noexcept { return cc_ ? cc_->ssthresh() : UINT32_MAX; }
+    bool in_recovery() const noexcept { return in_recovery_; }
+    const RtoEstimator& rto() const noexcept { return rto_; }
+    bool sack_enabled() const noexcept { return sack_ok_; }
+    bool timestamps_enabled() const noexcept { return ts_ok_; }
+    uint8_t snd_wscale() const noexcept { return snd_wscale_; }
+    uint8_t rcv_wscale() const noexcept { return rcv_wscale_; }
+    uint32_t bytes_in_flight() const noexcept { return static_cast<uint32_t>(snd_nxt_ - snd_una_); }
+
+  private:
+    friend class TcpStack;
+    friend class TcpListener;
+
+    // ---- setup (tcp_stack.cpp) ----
+    void start_active(SeqNum iss, Instant now) noexcept;
+    void start_passive(const Segment& syn, SeqNum iss, Instant now) noexcept;
+    void establish_from_cookie(const Segment& ack, SeqNum iss, uint16_t mss,
+                               std::optional<uint8_t> peer_wscale, bool sack, Instant now) noexcept;
+
+    // ---- input (tcp_input.cpp) ----
+    void on_segment(Segment& seg, Instant now) noexcept;
+    void input_syn_sent(Segment& seg) noexcept;
+    bool check_sequence(Segment& seg) noexcept;
+    bool check_rst(const Segment& seg) noexcept;
+    bool check_syn() noexcept;
+    bool check_ack_field(Segment& seg) noexcept;
+    void process_text(Segment& seg) noexcept;
+    void process_fin(const Segment& seg) noexcept;
+    void trim_to_window(Segment& seg) noexcept;
+    void on_data_queued() noexcept;
+    void accept_fin() noexcept;
+    void enter_established() noexcept;
+    void after_handshake_rto() noexcept;
+    void enter_time_wait() noexcept;
+    void enter_closed(TcpError why) noexcept;
+    void on_reset_received() noexcept;
+
+    // ---- ACK processing, loss recovery (tcp_ack.cpp) ----
+    void process_ack(const Segment& seg) noexcept;
+    void update_send_window(const Segment& seg) noexcept;
+    void on_new_ack(const Segment& seg, uint32_t acked) noexcept;
+    void on_duplicate_ack(const Segment& seg) noexcept;
+    bool is_duplicate_ack(const Segment& seg, uint32_t old_wnd) const noexcept;
+    void take_rtt_sample(const Segment& seg) noexcept;
+    void enter_recovery() noexcept;
+    void newreno_partial_ack(uint32_t acked) noexcept;
+    void sack_recovery_send() noexcept;
+    void rescue_retransmission() noexcept;
+    void our_fin_acked() noexcept;
+    uint32_t flight_size() const noexcept;
+
+    // ---- options (tcp_options.cpp) ----
+    void offer_syn_options(wire::TcpRepr& r) const noexcept;
+    void negotiate(const wire::TcpRepr& peer_syn) noexcept;
+    bool paws_reject(const Segment& seg) const noexcept;
+    void update_ts_recent(const Segment& seg) noexcept;
+    void add_segment_options(wire::TcpRepr& r) const noexcept;
+    uint32_t ts_now() const noexcept;
+    uint16_t mss_to_advertise() const noexcept;
+    void init_congestion() noexcept;
+
+    // ---- output (tcp_output.cpp) ----
+    void output() noexcept;
+    bool send_new_data() noexcept;
+    bool nagle_holds(uint32_t len) const noexcept;
+    uint32_t transmit(SeqNum seq, uint32_t max_len) noexcept;
+    SeqNum data_start() const noexcept { return snd_una_ == iss_ ? iss_ + 1 : snd_una_; }
+    SeqNum data_end() const noexcept {
+        return tx_.empty() ? data_start() : tx_.back().seq + tx_.back().len;
+    }
+    uint32_t effective_cwnd() const noexcept;
+    bool transmit_from_entry(TxEntry& e, uint32_t len, uint8_t extra_flags) noexcept;
+    bool copy_segment_out(const TxEntry& e, uint32_t off, uint32_t len,
+                          uint8_t extra_flags) noexcept;
+    bool send_fin_segment() noexcept;
+    void send_syn() noexcept;
+    void send_ack() noexcept;
+    void send_rst(SeqNum seq) noexcept;
+    void send_keepalive_probe() noexcept;
+    bool emit_and_send(Packet buf, wire::TcpRepr& r) noexcept;
+    wire::TcpRepr make_header(SeqNum seq, uint8_t flags) noexcept;
+    uint16_t window_to_advertise() noexcept;
+    void maybe_send_window_update() noexcept;
+
+    // ---- timers (tcp_timers.cpp) ----
+    std::optional<Instant> next_deadline() const noexcept;
+    void on_timers(Instant now) noexcept;
+    void on_rto_expired() noexcept;
+    void on_persist_expired() noexcept;
+    void on_keepalive_expired() noexcept;
+    void restart_rto() noexcept;
+    void stop_rto() noexcept { rto_at_.reset(); }
+    void arm_keepalive() noexcept;
+    void update_persist() noexcept;
+
+    // Send queue changes, counted stack-wide (TcpConfig::max_send_buffers).
+    bool send_buffer_available() const noexcept;
+    TcpSendStatus check_send(const PacketBuf* buf) const noexcept;
+    void queue_send_buffer(Packet buf) noexcept;
+    void release_send_buffers(SeqNum una) noexcept;
+    void clear_send_queue() noexcept;
+
+    void notify() noexcept;
+    bool can_receive_data() const noexcept;
+    bool fin_sent() const noexcept { return fin_queued_ && snd_nxt_ == fin_seq_ + 1; }
+    bool fin_acked() const noexcept { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
+
+    TcpStack& stack_;
+    Endpoint local_;
+    Endpoint remote_;
+    SocketOptions options_;
+    TcpState state_ = TcpState::closed;
+    TcpError error_ = TcpError::none;
+    Instant now_{};
+
+    // Ownership: the application holds the handle until close(); a passive socket belongs to
+    // its listener until accept().
+    bool app_owned_ = true;
+    TcpListener* listener_ = nullptr;  // SYN-RECEIVED/accept queue membership (passive opens)
+    bool passive_ = false;
+    bool in_syn_queue_ = false;  // counted in listener_->syn_queue_
+    bool peer_fin_ = false;
+    std::optional<SeqNum> ooo_fin_;  // a FIN that arrived beyond a hole
+
+    // Send sequence space (RFC 9293 §3.3.1).
+    SeqNum iss_;
+    SeqNum snd_una_;
+    SeqNum snd_nxt_;
+    SeqNum snd_max_;  // highest sequence sent + 1 (snd_nxt goes back after an RTO)
+    SeqNum snd_wl1_;
+    SeqNum snd_wl2_;
+    uint32_t snd_wnd_ = 0;
+    uint32_t max_snd_wnd_ = 0;  // RFC 5961 §5 MAX.SND.WND
+    bool fin_queued_ = false;   // the application is done sending (close or shutdown)
+    SeqNum fin_seq_;            // the FIN's sequence number once fin_queued_
+    // Receive sequence space.
+    SeqNum irs_;
+    SeqNum rcv_nxt_;
+    SeqNum rcv_adv_;  // right edge of the window we advertised (never moves left)
+    SeqNum last_ack_sent_;
+
+    // Options (RFC 9293 §3.7.1 MSS, RFC 7323, RFC 2018).
+    uint32_t smss_ = 536;  // RFC 9293 §3.7.1 default when no MSS option arrives
+    uint16_t peer_mss_ = 536;
+    uint8_t snd_wscale_ = 0;
+    uint8_t rcv_wscale_ = 0;
+    bool ws_ok_ = false;
+    bool ts_ok_ = false;
+    bool sack_ok_ = false;
+    uint32_t ts_recent_ = 0;
+    Instant ts_recent_age_{};
+    uint32_t ts_offset_ = 0;
+
+    SendQueue tx_;
+    RecvQueue rx_;
+
+    // RTT and congestion (RFC 6298, RFC 5681, RFC 6582, RFC 6675).
+    RtoEstimator rto_;
+    std::unique_ptr<CongestionControl> cc_;
+    SackScoreboard scoreboard_;
+    bool rtt_timing_ = false;
+    SeqNum rtt_seq_;
+    Instant rtt_start_{};
+    uint32_t dupacks_ = 0;
+    bool in_recovery_ = false;
+    SeqNum recover_;
+    SeqNum high_rxt_;
+    std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt
+    int64_t inflation_ = 0;  // NewReno recovery: RFC 6582 inflation/deflation on top of cwnd
+    bool partial_ack_seen_ = false;
+    Instant last_send_{};
+
+    // Receiver ACK policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
+    bool ack_now_ = false;
+    uint32_t rcv_mss_ = 536;  // largest segment received (RFC 1122 §4.2.3.2 "full-sized")
+
+    // Timers.
+    std::optional<Instant> rto_at_;
+    std::optional<Instant> delack_at_;
+    std::optional<Instant> persist_at_;
+    std::optional<Instant> keepalive_at_;
+    std::optional<Instant> deadline_at_;  // connect timeout / orphaned FIN-WAIT-2
+    uint32_t retries_ = 0;
+    uint32_t persist_backoff_ = 0;
+    uint32_t keepalive_sent_ = 0;
+    Instant last_rx_{};
+
+    TcpCallback callback_ = nullptr;
+    void* callback_ctx_ = nullptr;
+};
+
+}  // namespace shunt::tcp

@@ -1,0 +1,121 @@
+// The TCP layer of one stack shard: the connection table (4-tuple demultiplexing),
+// listeners with SYN and accept queues, the TIME-WAIT table, ephemeral ports (RFC 6056) and
+// the timers of every connection. It receives protocol-6 datagrams from the interface
+// (Ipv4Handler) and sends through an Ipv4Output (the Interface, or a fake in tests).
+#pragma once
+
+#include "stack/iface/ip_protocol.hpp"
+#include "stack/tcp/isn.hpp"
+#include "stack/tcp/syn_cookie.hpp"
+#include "stack/tcp/tcp_socket.hpp"
+#include "stack/tcp/tcp_types.hpp"
+#include "stack/tcp/time_wait.hpp"
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace shunt::tcp {
+
+class TcpListener {
+  public:
+    TcpListener(TcpStack& stack, uint16_t port, size_t backlog, const SocketOptions& options);
+    TcpListener(const TcpListener&) = delete;
+    TcpListener& operator=(const TcpListener&) = delete;
+
+    uint16_t port() const noexcept { return port_; }
+    // The oldest established connection; the application owns it from now on (close() it).
+    TcpSocket* accept() noexcept;
+    size_t pending() const noexcept { return accept_count_; }
+    size_t syn_queue_length() const noexcept { return syn_queue_; }
+    uint32_t events() const noexcept { return accept_count_ > 0 ? tcp_event::accepted : 0; }
+    const SocketOptions& options() const noexcept { return options_; }
+
+  private:
+    friend class TcpStack;
+    friend class TcpSocket;
+    bool push_accepted(TcpSocket* s) noexcept;
+    void forget(TcpSocket* s) noexcept;  // a queued child died before accept()
+
+    TcpStack& stack_;
+    uint16_t port_;
+    SocketOptions options_;
+    std::vector<TcpSocket*> accept_ring_;  // the backlog, fixed at listen()
+    size_t accept_head_ = 0;
+    size_t accept_count_ = 0;
+    size_t syn_queue_ = 0;  // children in SYN-RECEIVED
+};
+
+class TcpStack final : public Ipv4Handler {
+  public:
+    TcpStack(Ipv4Output& out, TcpConfig config);
+    TcpStack(const TcpStack&) = delete;
+    TcpStack& operator=(const TcpStack&) = delete;
+    ~TcpStack() override;
+
+    // RFC 9293 §3.10.1 passive OPEN. Null when the port already has a listener.
+    // `backlog` bounds both the SYN queue and the accept queue.
+    TcpListener* listen(uint16_t port, size_t backlog, const SocketOptions* options = nullptr);
+    // Stops listening; connections still queued are reset and freed.
+    void close_listener(TcpListener* listener) noexcept;
+    // RFC 9293 §3.10.1 active OPEN: SYN now. local_port 0 picks one (RFC 6056 Algorithm 3).
+    // Null when no port is free, the 4-tuple is in use, or the table is full.
+    TcpSocket* connect(Endpoint remote, Instant now, uint16_t local_port = 0,
+                       const SocketOptions* options = nullptr);
+
+    // Ipv4Handler.
+    void receive(const Ipv4Meta& meta, PacketChain payload, Instant now) noexcept override;
+    std::optional<Instant> next_deadline() const noexcept override;
+    void on_timers(Instant now) noexcept override;
+
+    // Sends what application calls made ready (window updates after recv, new data) now,
+    // without waiting for the next poll.
+    void flush(Instant now) noexcept;
+
+    const TcpConfig& config() const noexcept { return config_; }
+    const TcpCounters& counters() const noexcept { return counters_; }
+    size_t connection_count() const noexcept { return table_.size(); }
+    size_t time_wait_count() const noexcept { return time_wait_.size(); }
+    // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).
+    size_t send_buffers_held() const noexcept { return send_buffers_; }
+    Instant now() const noexcept { return now_; }
+
+  private:
+    friend class TcpSocket;
+    friend class TcpListener;
+
+    bool parse_segment(const Ipv4Meta& meta, PacketChain& payload, Segment& seg) noexcept;
+    void on_listen_segment(TcpListener& l, const FourTuple& key, Segment& seg) noexcept;
+    void accept_syn(TcpListener& l, const FourTuple& key, Segment& seg) noexcept;
+    void send_syn_cookie(const FourTuple& key, const Segment& syn) noexcept;
+    bool accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg) noexcept;
+    bool on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexcept;
+    void reply_rst(const FourTuple& key, const Segment& seg) noexcept;
+    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept;
+    uint32_t ts_clock() const noexcept { return static_cast<uint32_t>(now_.millis()); }
+    void send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum> ack, uint8_t flags,
+                   uint16_t window, const std::optional<wire::TcpTimestamps>& ts) noexcept;
+    std::optional<uint16_t> pick_ephemeral_port(wire::Ipv4Addr local, Endpoint remote) noexcept;
+    bool tuple_in_use(const FourTuple& key) noexcept;
+    TcpSocket* create_socket(const FourTuple& key, const SocketOptions& options) noexcept;
+    void to_time_wait(TcpSocket& s) noexcept;
+    void unlink(TcpSocket& s) noexcept;
+    void reclaim() noexcept;
+
+    Ipv4Output& out_;
+    TcpConfig config_;
+    TcpCounters counters_;
+    IsnGenerator isn_;
+    SynCookies cookies_;
+    Instant now_{};
+    std::unordered_map<FourTuple, TcpSocket*, FourTupleHash> table_;
+    std::vector<std::unique_ptr<TcpSocket>> sockets_;  // every socket not yet freed
+    std::unordered_map<uint16_t, std::unique_ptr<TcpListener>> listeners_;
+    TimeWaitTable time_wait_;
+    uint32_t ephemeral_next_ = 0;
+    size_t send_buffers_ = 0;
+    bool reclaim_pending_ = false;
+};
+
+}  // namespace shunt::tcp

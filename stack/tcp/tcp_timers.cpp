@@ -1,0 +1,162 @@
+// TcpSocket timers: retransmission (RFC 6298), persist (RFC 9293 §3.8.6.1, RFC 1122
+// §4.2.2.17), delayed ACK (RFC 9293 §3.8.6.3), keep-alive (RFC 1122 §4.2.3.6), and the
+// connect / orphaned FIN-WAIT-2 deadlines.
+#include "stack/tcp/tcp_socket.hpp"
+#include "stack/tcp/tcp_stack.hpp"
+
+namespace shunt::tcp {
+
+namespace {
+void consider(std::optional<Instant>& earliest, const std::optional<Instant>& t) {
+    if (t && (!earliest || *t < *earliest)) earliest = t;
+}
+}  // namespace
+
+std::optional<Instant> TcpSocket::next_deadline() const noexcept {
+    std::optional<Instant> t;
+    consider(t, rto_at_);
+    consider(t, delack_at_);
+    consider(t, persist_at_);
+    consider(t, keepalive_at_);
+    consider(t, deadline_at_);
+    return t;
+}
+
+void TcpSocket::on_timers(Instant now) noexcept {
+    if (state_ == TcpState::closed || state_ == TcpState::time_wait) return;
+    now_ = now;
+    const TcpState before = state_;
+    bool fired = false;
+    if (deadline_at_ && *deadline_at_ <= now) {
+        deadline_at_.reset();
+        stack_.counters_.timeouts++;
+        const bool handshake = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
+        enter_closed(handshake && !passive_ ? TcpError::connect_timeout : TcpError::none);
+        return notify();
+    }
+    if (rto_at_ && *rto_at_ <= now) {
+        fired = true;
+        on_rto_expired();
+    }
+    if (persist_at_ && *persist_at_ <= now && state_ != TcpState::closed) {
+        fired = true;
+        on_persist_expired();
+    }
+    if (delack_at_ && *delack_at_ <= now && state_ != TcpState::closed) {
+        fired = true;
+        delack_at_.reset();
+        ack_now_ = true;
+        output();
+    }
+    if (keepalive_at_ && *keepalive_at_ <= now && state_ != TcpState::closed) {
+        fired = true;
+        on_keepalive_expired();
+    }
+    if (fired || state_ != before) notify();
+}
+
+void TcpSocket::restart_rto() noexcept {
+    rto_at_ = now_ + rto_.rto();
+}
+
+// RFC 6298 §5.4-5.7, RFC 5681 (4), RFC 6582 §4, RFC 6675 §5.1.
+void TcpSocket::on_rto_expired() noexcept {
+    rto_at_.reset();
+    if (snd_una_ == snd_max_) return;  // nothing outstanding any more
+    retries_++;
+    stack_.counters_.rto_expirations++;
+    const bool handshake = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
+    const uint32_t limit =
+        handshake ? stack_.config().max_syn_retries : stack_.config().max_retries;
+    if (retries_ > limit) {
+        stack_.counters_.timeouts++;
+        return enter_closed(handshake && passive_ ? TcpError::none : TcpError::timed_out);
+    }
+    rto_.backoff();  // (5.5)
+    if (handshake) {
+        stack_.counters_.retransmits++;
+        send_syn();
+        return restart_rto();
+    }
+    if (retries_ == 1) {
+        cc_->on_rto(flight_size(), now_);
+    } else {
+        cc_->on_repeated_rto(now_);
+    }
+    in_recovery_ = false;
+    inflation_ = 0;
+    dupacks_ = 0;
+    recover_ = snd_max_ - 1;  // RFC 6582 §4: no fast retransmit for this window's losses
+    scoreboard_.reset();      // RFC 6675 §5.1: SACK information is not trusted after an RTO
+    rtt_timing_ = false;
+    // Go back to SND.UNA: retransmit the earliest unacknowledged segment (5.4) and resend
+    // the rest in slow start as acknowledgments return.
+    snd_nxt_ = snd_una_;
+    restart_rto();  // (5.6)
+    output();
+}
+
+// Zero window: probe with one byte of new data (RFC 9293 §3.8.6.1 "the sending TCP peer
+// must regularly transmit at least one octet of new data"), backing off like the RTO. A
+// zero window is no reason to give up (RFC 1122 §4.2.2.17), so retries are not counted.
+void TcpSocket::on_persist_expired() noexcept {
+    persist_at_.reset();
+    if (snd_wnd_ != 0) return;
+    stack_.counters_.window_probes++;
+    if (snd_nxt_ == snd_una_ && snd_nxt_ < data_end()) {
+        const uint32_t n = transmit(snd_nxt_, 1);
+        snd_nxt_ += n;
+        snd_max_ = max(snd_max_, snd_nxt_);
+    } else if (snd_nxt_ != snd_una_) {
+        transmit(snd_una_, 1);
+    } else if (fin_queued_ && !fin_sent()) {
+        send_fin_segment();
+    }
+    persist_backoff_ = std::min<uint32_t>(persist_backoff_ + 1, 16);
+    update_persist();
+}
+
+// The persist timer runs while the peer's window is zero and we have something to send;
+// the retransmission timer does not (the probe stands in for it).
+void TcpSocket::update_persist() noexcept {
+    const bool pending = snd_nxt_ < data_end() || (fin_queued_ && !fin_sent());
+    const bool probing = snd_wnd_ == 0 && pending && flight_size() <= 1;
+    if (!probing) {
+        persist_at_.reset();
+        persist_backoff_ = 0;
+        return;
+    }
+    stop_rto();
+    if (!persist_at_) {
+        const Duration base = rto_.rto();
+        Duration d = base * (int64_t{1} << persist_backoff_);
+        d = std::min(d, rto_.config().max);
+        persist_at_ = now_ + d;
+    }
+}
+
+void TcpSocket::arm_keepalive() noexcept {
+    const bool open = state_ == TcpState::established || state_ == TcpState::close_wait;
+    if (!options_.keepalive || !open) {
+        keepalive_at_.reset();
+        return;
+    }
+    keepalive_at_ =
+        last_rx_ + options_.keepalive_idle + options_.keepalive_interval * int64_t{keepalive_sent_};
+}
+
+void TcpSocket::on_keepalive_expired() noexcept {
+    if (snd_una_ != snd_max_) {  // data in flight: the retransmission timer watches the peer
+        keepalive_at_ = now_ + options_.keepalive_interval;
+        return;
+    }
+    if (keepalive_sent_ >= options_.keepalive_probes) {
+        stack_.counters_.timeouts++;
+        return enter_closed(TcpError::keepalive);
+    }
+    send_keepalive_probe();
+    keepalive_sent_++;
+    keepalive_at_ = now_ + options_.keepalive_interval;
+}
+
+}  // namespace shunt::tcp

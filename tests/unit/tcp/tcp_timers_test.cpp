@@ -1,0 +1,113 @@
+// Persist (zero-window probes), keep-alive, delayed ACK timing and the stack's deadlines.
+#include "tcp_fixture.hpp"
+
+namespace shunt::tcp::test {
+namespace {
+
+using TcpTimers = TcpTest;
+
+TEST_F(TcpTimers, ZeroWindowIsProbedWithOneByteAndBacksOff) {
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_, 0));  // the peer's window closes
+    EXPECT_EQ(s->snd_wnd(), 0u);
+    s->send(payload("abc"));
+    expect_nothing();
+    // Initial RTO (no RTT sample with an instant handshake: 1 ms -> clamped to 200 ms).
+    const Duration rto = s->rto().rto();
+    EXPECT_EQ(rto, 200ms);
+    advance(rto);
+    // RFC 9293 §3.8.6.1: one octet of new data.
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a")});
+    EXPECT_EQ(stack_->counters().window_probes, 1u);
+    send(peer(0, remote_seq_, local_seq_, 0));  // still closed; the byte was not taken
+    advance(rto);
+    expect_nothing();
+    advance(rto);  // backed off: 2 * RTO
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a")});
+    // The window opens: the rest goes (copied: it starts inside the buffer).
+    send(peer(0, remote_seq_, local_seq_ + 1, 1000));
+    expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("bc")});
+    EXPECT_EQ(s->state(), TcpState::established);
+}
+
+TEST_F(TcpTimers, ZeroWindowNeverTimesOutWhileAcked) {
+    TcpConfig cfg = config_;
+    cfg.max_retries = 2;
+    make_stack(cfg);
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_, 0));
+    s->send(payload("abc"));
+    for (int i = 0; i < 10; ++i) {
+        advance(120s);
+        send(peer(0, remote_seq_, local_seq_, 0));
+    }
+    EXPECT_EQ(s->state(), TcpState::established);
+    EXPECT_GE(stack_->counters().window_probes, 5u);
+}
+
+TEST_F(TcpTimers, KeepaliveIsOffByDefault) {
+    TcpSocket* s = connect_established();
+    advance(std::chrono::hours(3));
+    expect_nothing();
+    EXPECT_EQ(s->state(), TcpState::established);
+}
+
+TEST_F(TcpTimers, KeepaliveProbesThenAborts) {
+    SocketOptions o = plain_options();
+    o.keepalive = true;
+    o.keepalive_idle = 10s;
+    o.keepalive_interval = 2s;
+    o.keepalive_probes = 3;
+    make_stack(o);
+    TcpSocket* s = connect_established();
+    advance(9s);
+    expect_nothing();
+    advance(1s);
+    // RFC 1122 §4.2.3.6: SEG.SEQ = SND.NXT - 1, no data.
+    expect_sent({ours(0, local_seq_ - 1, remote_seq_)});
+    // An answer restarts the idle time.
+    send(peer(0, remote_seq_, local_seq_));
+    advance(9s);
+    expect_nothing();
+    advance(1s);
+    expect_sent({ours(0, local_seq_ - 1, remote_seq_)});
+    advance(2s);
+    expect_sent({ours(0, local_seq_ - 1, remote_seq_)});
+    advance(2s);
+    expect_sent({ours(0, local_seq_ - 1, remote_seq_)});
+    advance(2s);
+    EXPECT_EQ(s->state(), TcpState::closed);
+    EXPECT_EQ(s->error(), TcpError::keepalive);
+}
+
+TEST_F(TcpTimers, SetKeepaliveOnOneSocket) {
+    TcpSocket* s = connect_established();
+    s->set_keepalive(true);
+    advance(7199s);
+    expect_nothing();
+    advance(1s);
+    expect_sent({ours(0, local_seq_ - 1, remote_seq_)});
+}
+
+TEST_F(TcpTimers, DelayedAckIsPiggybackedOnData) {
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_).data("question"));
+    advance(10ms);
+    s->send(payload("answer"));
+    expect_sent({ours(psh, local_seq_, remote_seq_ + 8, 65535 - 8).data("answer")});
+    advance(40ms);
+    expect_nothing();  // the data carried the ACK; the timer was cancelled
+}
+
+TEST_F(TcpTimers, NextDeadlineReportsTheEarliestTimer) {
+    EXPECT_EQ(stack_->next_deadline(), std::nullopt);
+    TcpSocket* s = connect_established();
+    EXPECT_EQ(stack_->next_deadline(), std::nullopt);  // idle connection: no timers
+    send(peer(0, remote_seq_, local_seq_).data("x"));
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 40ms));
+    s->send(payload("y"));
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 200ms));  // the RTO
+}
+
+}  // namespace
+}  // namespace shunt::tcp::test
