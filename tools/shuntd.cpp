@@ -3,14 +3,18 @@
 #include "base/log.hpp"
 #include "base/time.hpp"
 #include "stack/iface/interface.hpp"
+#include "stack/wire/ipv4.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/stats_file.hpp"
+#include "tools/tcp_services.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
 #include <sys/epoll.h>
 #include <CLI/CLI.hpp>
 
+#include <sys/random.h>
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -29,6 +33,9 @@ struct Options {
     std::string stats_file;
     uint32_t stats_interval_ms = 1000;
     bool no_udp_echo = false;
+    uint16_t http_port = 0;  // 0: no HTTP service
+    bool no_tcp_echo = false;
+    bool no_tcp_discard = false;
     double duration_s = 0;
     bool allow_noiommu = false;
     bool interrupts = false;
@@ -76,6 +83,19 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     return std::nullopt;
 }
 
+// 16 bytes from the kernel's CSPRNG: the key of ISNs, ephemeral ports and SYN cookies
+// (RFC 6528 wants it secret and random; the stack itself only takes it as input).
+std::array<uint8_t, 16> random_secret() {
+    std::array<uint8_t, 16> key{};
+    size_t got = 0;
+    while (got < key.size()) {
+        const ssize_t n = ::getrandom(key.data() + got, key.size() - got, 0);
+        if (n <= 0) break;  // only EINTR is possible for 16 bytes; the rest stays zero-seeded
+        got += static_cast<size_t>(n);
+    }
+    return key;
+}
+
 // Echoes every waiting datagram back to its sender, zero copy: the received buffers go out.
 void serve_udp_echo(shunt::UdpSocket& socket) {
     shunt::UdpDatagram d;
@@ -91,12 +111,34 @@ int run(const Options& o, const Config& c) {
     shunt::UdpSocket* echo = nullptr;
     if (!o.no_udp_echo) echo = iface.udp_bind(7);
 
+    // TCP: one stack on this interface, the built-in services on top. The stack is
+    // unregistered from the interface before it goes (the guard runs first on the way out).
+    shunt::tcp::TcpConfig tcp_cfg;
+    tcp_cfg.secret = random_secret();
+    // Send queues and received frames share the pool: keep half of it for reception.
+    tcp_cfg.max_send_buffers = iface.tx_pool().capacity() / 2;
+    shunt::tcp::TcpStack tcp(iface, tcp_cfg);
+    iface.set_protocol_handler(shunt::wire::ip_proto::tcp, &tcp);
+    struct Unregister {
+        shunt::Interface& iface;
+        ~Unregister() { iface.set_protocol_handler(shunt::wire::ip_proto::tcp, nullptr); }
+    } unregister{iface};
+    shunt::app::ServicePorts ports;
+    if (o.no_tcp_echo) ports.echo.reset();
+    if (o.no_tcp_discard) ports.discard.reset();
+    if (o.http_port != 0) ports.http = o.http_port;
+    auto services = shunt::tools::TcpServices::start(tcp, iface.tx_pool(), ports, {});
+    if (!services) return fail(1, services.error().message);
+    auto tcp_stats = [&] { return (*services)->stats_json(); };
+
     shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();
-    if (auto w = stats.write(iface, start); !w) return fail(1, w.error().message);
-    shunt::log::info("serving {} on {} (mac {}, mtu {}){}", iface_cfg.address.to_string(),
+    if (auto w = stats.write(iface, start, tcp_stats()); !w) return fail(1, w.error().message);
+    shunt::log::info("serving {} on {} (mac {}, mtu {}){}{}{}{}", iface_cfg.address.to_string(),
                      (*nic)->name(), iface_cfg.mac.to_string(), iface_cfg.mtu,
-                     echo != nullptr ? ", udp echo on 7" : "");
+                     echo != nullptr ? ", udp echo on 7" : "", ports.echo ? ", tcp echo on 7" : "",
+                     ports.discard ? ", tcp discard on 9" : "",
+                     ports.http ? fmt::format(", http on {}", *ports.http) : "");
 
     const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
     shunt::UniqueFd ep(epfd);
@@ -117,11 +159,17 @@ int run(const Options& o, const Config& c) {
         size_t work = iface.poll(now);
         if (echo != nullptr && echo->pending() > 0) {
             serve_udp_echo(*echo);
-            iface.flush();
             work++;
         }
+        if (const size_t served = (*services)->serve(); served > 0) {
+            tcp.flush(now);
+            work += served;
+        }
+        iface.flush();
         if (now >= next_stats) {
-            if (auto w = stats.write(iface, now); !w) shunt::log::warn("{}", w.error().message);
+            if (auto w = stats.write(iface, now, tcp_stats()); !w) {
+                shunt::log::warn("{}", w.error().message);
+            }
             next_stats = now + interval;
         }
         if (has_stop && now >= stop_at) break;
@@ -134,7 +182,7 @@ int run(const Options& o, const Config& c) {
         epoll_event ev{};
         if (ep.valid()) ::epoll_wait(ep.get(), &ev, 1, static_cast<int>(timeout_ms));
     }
-    if (auto w = stats.write(iface, shunt::Instant::now()); !w) {
+    if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats()); !w) {
         return fail(1, w.error().message);
     }
     shunt::log::info("stopped: rx {} tx {} frames, {} dropped", (*nic)->counters().rx_packets,
@@ -146,7 +194,9 @@ int run(const Options& o, const Config& c) {
 
 int main(int argc, char** argv) {
     Options o;
-    CLI::App app{"shuntd: the shunt stack daemon (ARP, IPv4, ICMP echo, UDP echo on port 7)"};
+    CLI::App app{
+        "shuntd: the shunt stack daemon (ARP, IPv4, ICMP echo, UDP echo on 7, TCP echo on 7, "
+        "discard on 9, HTTP with --http)"};
     app.add_option("--nic", o.nic,
                    "NIC to run on: tap:NAME (created if missing) or pci:DDDD:BB:DD.F (bound to "
                    "vfio-pci; e1000/e1000e)")
@@ -161,6 +211,11 @@ int main(int argc, char** argv) {
     app.add_option("--stats-interval-ms", o.stats_interval_ms, "stats file period")
         ->check(CLI::Range(10u, 3'600'000u));
     app.add_flag("--no-udp-echo", o.no_udp_echo, "do not serve UDP echo on port 7");
+    app.add_flag("--no-tcp-echo", o.no_tcp_echo, "do not serve TCP echo on port 7");
+    app.add_flag("--no-tcp-discard", o.no_tcp_discard, "do not serve TCP discard on port 9");
+    app.add_option("--http", o.http_port,
+                   "serve HTTP/1.1 on this TCP port: GET /bytes/N, POST /sink (see README)")
+        ->check(CLI::Range(1, 65535));
     app.add_flag("--allow-noiommu", o.allow_noiommu,
                  "pci: accept a no-IOMMU VFIO group (DMA is then unprotected)");
     app.add_flag("--interrupts", o.interrupts,

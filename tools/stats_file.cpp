@@ -8,7 +8,7 @@
 
 namespace shunt::tools {
 
-std::string stats_json(Interface& iface, int64_t uptime_ms) {
+std::string stats_json(Interface& iface, int64_t uptime_ms, std::string_view extra) {
     const NicCounters n = iface.nic().counters();
     std::string out = fmt::format(
         R"({{"nic":{{"name":"{}","rx_packets":{},"rx_bytes":{},"tx_packets":{},"tx_bytes":{},)"
@@ -24,18 +24,18 @@ std::string stats_json(Interface& iface, int64_t uptime_ms) {
     out += fmt::format(R"(}},"stack":{{"ipv4_rx":{},"ipv4_tx":{},"arp_rx":{},"arp_tx":{},)"
                        R"("icmp_echo_replies":{},"icmp_errors_tx":{},"udp_rx":{},"udp_tx":{},)"
                        R"("frag_reassembled":{},"frag_tx":{},"tx_copy_bytes":{},"neighbors":{}}},)"
-                       R"("uptime_ms":{}}})"
+                       R"({}"uptime_ms":{}}})"
                        "\n",
                        s.ipv4_rx, s.ipv4_tx, s.arp_rx, s.arp_tx, s.icmp_echo_replies,
                        s.icmp_errors_tx, s.udp_rx, s.udp_tx, s.frag_reassembled, s.frag_tx,
-                       s.tx_copy_bytes, iface.neighbors().size(), uptime_ms);
+                       s.tx_copy_bytes, iface.neighbors().size(), extra, uptime_ms);
     return out;
 }
 
-Status StatsWriter::write(Interface& iface, Instant now) {
+Status StatsWriter::write(Interface& iface, Instant now, std::string_view extra) {
     if (path_.empty()) return {};
     if (!start_) start_ = now;
-    const std::string json = stats_json(iface, (now - *start_).count() / 1000);
+    const std::string json = stats_json(iface, (now - *start_).count() / 1000, extra);
     const std::string tmp = path_ + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (f == nullptr) return make_error("stats file {}: {}", tmp, std::strerror(errno));

@@ -7,15 +7,18 @@
 #include "stack/iface/interface.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace shunt::tools {
 
-std::string stats_json(Interface& iface, int64_t uptime_ms);
+// `extra` is more members for the top-level object, each followed by a comma (e.g. the TCP
+// section, `"tcp":{...},`), or empty.
+std::string stats_json(Interface& iface, int64_t uptime_ms, std::string_view extra = {});
 
 class StatsWriter {
   public:
     explicit StatsWriter(std::string path) : path_(std::move(path)) {}
-    Status write(Interface& iface, Instant now);
+    Status write(Interface& iface, Instant now, std::string_view extra = {});
 
   private:
     std::string path_;

@@ -1,0 +1,171 @@
+#include "tools/tcp_services.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace shunt::tools {
+
+namespace {
+// How much received data one step offers before moving on (fairness between connections).
+constexpr size_t kRecvChunk = 64 * 1024;
+}  // namespace
+
+Result<std::unique_ptr<TcpServices>> TcpServices::start(tcp::TcpStack& stack, Mempool& tx_pool,
+                                                        const app::ServicePorts& ports,
+                                                        const app::HttpServerConfig& http,
+                                                        size_t max_connections) {
+    std::unique_ptr<TcpServices> s(new TcpServices(stack, tx_pool, ports, http, max_connections));
+    for (auto port : {ports.echo, ports.discard, ports.http}) {
+        if (!port) continue;
+        if (std::find_if(s->listeners_.begin(), s->listeners_.end(),
+                         [&](auto* l) { return l->port() == *port; }) != s->listeners_.end()) {
+            continue;  // --http on 7 or 9: one listener, the HTTP service wins
+        }
+        tcp::TcpListener* l = stack.listen(*port, 512);
+        if (l == nullptr) return make_error("TCP port {} is already in use", *port);
+        s->listeners_.push_back(l);
+    }
+    return s;
+}
+
+TcpServices::TcpServices(tcp::TcpStack& stack, Mempool& tx_pool, const app::ServicePorts& ports,
+                         const app::HttpServerConfig& http, size_t max_connections)
+    : stack_(stack),
+      pool_(tx_pool),
+      ports_(ports),
+      http_(http),
+      max_connections_(max_connections) {}
+
+TcpServices::~TcpServices() {
+    for (auto& c : conns_) c->socket->abort();
+    for (auto* l : listeners_) stack_.close_listener(l);
+}
+
+size_t TcpServices::accept_new() noexcept {
+    size_t n = 0;
+    for (auto* l : listeners_) {
+        while (tcp::TcpSocket* s = l->accept()) {
+            ++n;
+            auto kind = app::service_for_port(ports_, l->port());
+            if (!kind || conns_.size() >= max_connections_) {
+                ++counters_.refused;
+                s->abort();
+                continue;
+            }
+            ++counters_.accepted;
+            conns_.push_back(std::unique_ptr<Connection>(
+                new Connection{s, app::ServiceSession(*kind, http_), {}, 0, false}));
+        }
+    }
+    return n;
+}
+
+// Offers received bytes to the session where they lie in the NIC buffers; what it does not
+// take yet (an HTTP response is still going out) stays queued for the next step.
+size_t TcpServices::pump_input(Connection& c) noexcept {
+    size_t taken = 0;
+    if (c.unread.empty()) {
+        c.unread = c.socket->recv(kRecvChunk);
+        c.unread_offset = 0;
+    }
+    while (!c.unread.empty()) {
+        PacketBuf* b = c.unread.front();
+        const auto bytes = b->bytes().subspan(c.unread_offset);
+        const size_t n = c.session.on_receive(bytes);
+        taken += n;
+        c.unread_offset += static_cast<uint32_t>(n);
+        if (c.unread_offset < b->length()) break;  // the session is full for now
+        c.unread.pop_front();
+        c.unread_offset = 0;
+        if (c.unread.empty()) {
+            c.unread = c.socket->recv(kRecvChunk);  // more may have arrived in order
+        }
+    }
+    counters_.bytes_in += taken;
+    if (c.unread.empty() && !c.peer_close_told && c.socket->readable_bytes() == 0 &&
+        (c.socket->events() & tcp::tcp_event::peer_closed) != 0) {
+        c.peer_close_told = true;
+        c.session.on_peer_closed();
+    }
+    return taken;
+}
+
+// The session writes into pool buffers (one MSS each, after the headroom the headers need);
+// each goes to the socket's zero-copy send. Output is produced only when the socket can take
+// a whole buffer, so no produced byte ever waits outside the socket.
+size_t TcpServices::pump_output(Connection& c) noexcept {
+    size_t produced = 0;
+    const size_t mss = std::max<size_t>(c.socket->smss(), 1);
+    while (c.session.has_output() && c.socket->send_space() >= mss) {
+        PacketBuf* b = pool_.alloc();
+        if (b == nullptr) {
+            ++counters_.no_buffer;
+            break;
+        }
+        Packet p(b);
+        const size_t room = std::min(mss, p->tailroom());
+        uint8_t* out = p->append(room);
+        const size_t n = c.session.produce({out, room});
+        p->trim_back(room - n);
+        if (n == 0) break;
+        if (c.socket->send(std::move(p)) != tcp::TcpSendStatus::queued) break;
+        produced += n;
+    }
+    counters_.bytes_out += produced;
+    return produced;
+}
+
+bool TcpServices::step(Connection& c, size_t& work) noexcept {
+    const uint32_t ev = c.socket->events();
+    if ((ev & (tcp::tcp_event::closed | tcp::tcp_event::error)) != 0) {
+        c.socket->close();  // releases the handle; the stack frees the socket
+        return false;
+    }
+    work += pump_input(c);
+    work += pump_output(c);
+    if (c.session.should_close()) {
+        // FIN after the queued output; unread input (a peer still sending) makes it an abort,
+        // which is what a server that stops reading must do (RFC 9293 §3.10.4).
+        c.socket->close();
+        return false;
+    }
+    return true;
+}
+
+size_t TcpServices::serve() noexcept {
+    size_t work = accept_new();
+    for (size_t i = 0; i < conns_.size();) {
+        if (step(*conns_[i], work)) {
+            ++i;
+            continue;
+        }
+        ++counters_.closed;
+        ++work;
+        conns_[i] = std::move(conns_.back());
+        conns_.pop_back();
+    }
+    return work;
+}
+
+std::string TcpServices::stats_json() const {
+    const tcp::TcpCounters& t = stack_.counters();
+    const TcpServiceCounters& c = counters_;
+    return fmt::format(
+        R"("tcp":{{"connections":{},"time_wait":{},"segments_rx":{},"segments_tx":{},)"
+        R"("active_opens":{},"passive_opens":{},"established":{},"resets_rx":{},"resets_tx":{},)"
+        R"("challenge_acks":{},"retransmits":{},"fast_retransmits":{},"rto_expirations":{},)"
+        R"("retransmit_copies":{},"tx_copy_bytes":{},"rx_copy_bytes":{},"ooo_segments":{},)"
+        R"("dup_segments":{},"syn_cookies_sent":{},"syn_cookies_accepted":{},)"
+        R"("time_wait_evictions":{},"timeouts":{},"window_probes":{},"keepalive_probes":{},)"
+        R"("services":{{"open":{},"accepted":{},"refused":{},"closed":{},"bytes_in":{},)"
+        R"("bytes_out":{},"no_buffer":{}}}}},)",
+        stack_.connection_count(), stack_.time_wait_count(), t.segments_rx, t.segments_tx,
+        t.active_opens, t.passive_opens, t.established, t.resets_rx, t.resets_tx, t.challenge_acks,
+        t.retransmits, t.fast_retransmits, t.rto_expirations, t.retransmit_copies, t.tx_copy_bytes,
+        t.rx_copy_bytes, t.ooo_segments, t.dup_segments, t.syn_cookies_sent, t.syn_cookies_accepted,
+        t.time_wait_evictions, t.timeouts, t.window_probes, t.keepalive_probes, conns_.size(),
+        c.accepted, c.refused, c.closed, c.bytes_in, c.bytes_out, c.no_buffer);
+}
+
+}  // namespace shunt::tools

@@ -1,0 +1,74 @@
+// shuntd's built-in TCP services on one stack: echo (7), discard (9) and HTTP (--http PORT).
+// Each accepted connection gets a sans-IO session (stack/app/service.hpp); this class moves
+// bytes between the socket and the session: received buffers are offered to the session in
+// place (no copy into a staging area), and the session writes its output straight into pool
+// buffers that go to the socket's zero-copy send.
+#pragma once
+
+#include "stack/app/service.hpp"
+#include "stack/tcp/tcp_stack.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace shunt::tools {
+
+struct TcpServiceCounters {
+    uint64_t accepted = 0;
+    uint64_t refused = 0;  // reset at accept: more than max_connections open
+    uint64_t closed = 0;
+    uint64_t bytes_in = 0;   // offered to sessions
+    uint64_t bytes_out = 0;  // produced by sessions and queued on sockets
+    uint64_t no_buffer = 0;  // times output waited for a pool buffer
+};
+
+class TcpServices {
+  public:
+    // Listens on every port `ports` names. Fails when a port is taken.
+    static Result<std::unique_ptr<TcpServices>> start(tcp::TcpStack& stack, Mempool& tx_pool,
+                                                      const app::ServicePorts& ports,
+                                                      const app::HttpServerConfig& http,
+                                                      size_t max_connections = 4096);
+    ~TcpServices();
+    TcpServices(const TcpServices&) = delete;
+    TcpServices& operator=(const TcpServices&) = delete;
+
+    // Accepts waiting connections and moves what can move on each. Returns a count of work
+    // done (0: idle). Call after every Interface::poll, then flush the stack.
+    size_t serve() noexcept;
+
+    size_t open_connections() const noexcept { return conns_.size(); }
+    // `"tcp":{...},` for the stats file: the stack's counters and the services'.
+    std::string stats_json() const;
+    const TcpServiceCounters& counters() const noexcept { return counters_; }
+
+  private:
+    struct Connection {
+        tcp::TcpSocket* socket;
+        app::ServiceSession session;
+        PacketChain unread;          // received, not yet taken by the session
+        uint32_t unread_offset = 0;  // into unread.front()
+        bool peer_close_told = false;
+    };
+
+    TcpServices(tcp::TcpStack& stack, Mempool& tx_pool, const app::ServicePorts& ports,
+                const app::HttpServerConfig& http, size_t max_connections);
+    size_t accept_new() noexcept;
+    size_t pump_input(Connection& c) noexcept;
+    size_t pump_output(Connection& c) noexcept;
+    // False when the connection is finished (its socket closed and released).
+    bool step(Connection& c, size_t& work) noexcept;
+
+    tcp::TcpStack& stack_;
+    Mempool& pool_;
+    app::ServicePorts ports_;
+    app::HttpServerConfig http_;
+    size_t max_connections_;
+    std::vector<tcp::TcpListener*> listeners_;
+    std::vector<std::unique_ptr<Connection>> conns_;
+    TcpServiceCounters counters_;
+};
+
+}  // namespace shunt::tools
