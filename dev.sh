@@ -7,6 +7,7 @@ cd "$ROOT"
 
 RELEASE_DIR=build/release
 ASAN_DIR=build/asan
+FUZZ_DIR=build/fuzz
 
 usage() {
     cat <<'EOF'
@@ -15,8 +16,10 @@ Usage: ./dev.sh COMMAND [ARGS]
   demo          install missing packages, build (release), and run the demo: shuntd on a TAP
                 inside a private network namespace, answering the Linux kernel's ping and UDP
                 echo, then its counters (needs root)
-  test [ARGS]   install, build release and ASan+UBSan, and run the unit and netns tiers on both
-                builds; ARGS go to ctest (e.g. -R netns.ping). Ends with "N passed, N failed"
+  test [ARGS]   install, build release, ASan+UBSan and the clang fuzz tree; run unit, netns
+                and vm on release, unit and netns on ASan, and 10 s of every fuzz target;
+                ARGS go to ctest (e.g. -R netns.ping; the fuzz stage is then left out).
+                Ends with "N passed, N failed"
   build [asan]  install missing packages and build build/release (or build/asan)
   deps          install the missing Debian packages (scripts/install-deps.sh)
   --help        this text
@@ -52,6 +55,21 @@ build_dir() {
 
 build_release() {
     build_dir "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHUNT_WERROR=ON
+}
+
+# The libFuzzer targets need clang: a third tree with only them built (fuzz/run.sh uses it too).
+build_fuzz() {
+    say "configure $FUZZ_DIR (clang, libFuzzer)"
+    if ! CC=clang CXX=clang++ cmake -S "$ROOT" -B "$FUZZ_DIR" -G Ninja -DSHUNT_FUZZ=ON \
+        -DSHUNT_WERROR=ON -DSHUNT_BUILD_BENCH=OFF; then
+        echo "dev.sh: configuring $FUZZ_DIR failed" >&2
+        return 1
+    fi
+    say "build $FUZZ_DIR (fuzz targets)"
+    if ! cmake --build "$FUZZ_DIR" --target fuzz_all; then
+        echo "dev.sh: building the fuzz targets failed" >&2
+        return 1
+    fi
 }
 
 build_asan() {
@@ -104,7 +122,7 @@ cmd_test() {
     deps
     local results="$ROOT/build/test-results" build_failures=()
     mkdir -p "$results"
-    rm -f "$results/release.xml" "$results/asan.xml"
+    rm -f "$results/release.xml" "$results/asan.xml" "$results/fuzz.xml"
     if build_release; then
         # The vm tier (QEMU guests with vfio-pci) runs on the release build only: sanitized
         # binaries would be too slow under TCG.
@@ -119,10 +137,22 @@ cmd_test() {
     else
         build_failures+=("asan build")
     fi
+    # A short run of every fuzz target (10 s each, the `fuzz` label); skipped when ctest
+    # arguments narrow the run to other tests.
+    local junits=("$results/release.xml" "$results/asan.xml") fuzz_note=""
+    if (($# == 0)); then
+        if build_fuzz; then
+            run_ctest "$FUZZ_DIR" "$results/fuzz.xml" 'fuzz'
+        else
+            build_failures+=("fuzz build")
+        fi
+        junits+=("$results/fuzz.xml")
+        fuzz_note=" + fuzz (10 s per target)"
+    fi
     local passed failed skipped
-    read -r passed failed skipped < <(count_results "$results/release.xml" "$results/asan.xml")
+    read -r passed failed skipped < <(count_results "${junits[@]}")
     echo
-    echo "release (unit, netns, vm) + asan (unit, netns) (JUnit results in build/test-results/)"
+    echo "release (unit, netns, vm) + asan (unit, netns)$fuzz_note (JUnit results in build/test-results/)"
     if ((${#build_failures[@]} > 0)); then
         echo "failed to build: ${build_failures[*]} (each counted as one failure)"
     fi

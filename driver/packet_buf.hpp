@@ -119,16 +119,16 @@ class PacketBuf {
     friend struct PacketBufLayout;
     PacketBuf() = default;  // trivial: slots live in mapped memory, set up by Mempool
 
-    uint64_t iova_;         // IOVA of this slot (header start)
-    Mempool* pool_;         // owner pool
-    PacketBuf* next_;       // intrusive queue link
-    uint32_t index_;        // index in the pool
-    uint32_t rss_hash_;     // set by RX when the NIC computes it
-    uint16_t data_off_;     // offset of the first data byte in storage_
-    uint16_t data_len_;     // bytes of packet data
-    uint16_t refcnt_;       // owners; 0 while in the pool
-    uint16_t flags_;        // rx_flags / tx_flags
-    uint8_t reserved_[24];  // room for offload metadata (l2/l3 lengths, VLAN)
+    uint64_t iova_;                          // IOVA of this slot (header start)
+    Mempool* pool_;                          // owner pool
+    PacketBuf* next_;                        // intrusive queue link
+    uint32_t index_;                         // index in the pool
+    uint32_t rss_hash_;                      // set by RX when the NIC computes it
+    uint16_t data_off_;                      // offset of the first data byte in storage_
+    uint16_t data_len_;                      // bytes of packet data
+    uint16_t refcnt_;                        // owners; 0 while in the pool
+    uint16_t flags_;                         // rx_flags / tx_flags
+    [[maybe_unused]] uint8_t reserved_[24];  // room for offload metadata (l2/l3 lengths, VLAN)
     alignas(64) uint8_t storage_[kStorage];
 };
 

@@ -11,6 +11,8 @@ packages=(
     libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev libssl-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev clang-format
+    # the fuzz tier: clang with libFuzzer (its runtime is in libclang-rt-14-dev)
+    clang libclang-rt-14-dev
     # the netns tier and the demo: the Linux peer and its tools
     iproute2 iputils-ping tcpdump tshark socat netcat-openbsd iperf3 curl python3
     # the vm tier: QEMU guests with an emulated IOMMU (qemu-system-x86 itself is below: it

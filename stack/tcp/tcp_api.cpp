@@ -92,7 +92,8 @@ size_t TcpSocket::copy_send(std::span<const uint8_t> bytes) noexcept {
         PacketBuf* b = stack_.out_.tx_pool().alloc();
         if (b == nullptr) break;
         Packet p(b);
-        const size_t n = std::min<size_t>({target, bytes.size() - done, send_space()});
+        const size_t n =
+            std::min<size_t>({target, p->tailroom(), bytes.size() - done, send_space()});
         std::memcpy(p->append(n), bytes.data() + done, n);
         queue_send_buffer(std::move(p));
         done += n;
@@ -128,6 +129,12 @@ void TcpSocket::shutdown_write() noexcept {
     now_ = std::max(now_, stack_.now_);
     switch (state_) {
         case TcpState::syn_received:
+            // RFC 9293 §3.10.4: CLOSE in SYN-RECEIVED goes to FIN-WAIT-1 without passing
+            // ESTABLISHED, where the congestion controller is made; the FIN still needs one
+            // (its retransmission timeout consults it). Found by fuzz_tcp_stack.
+            init_congestion();
+            state_ = TcpState::fin_wait_1;
+            break;
         case TcpState::established:
             state_ = TcpState::fin_wait_1;
             break;

@@ -3,10 +3,13 @@
 #include "stack/tcp/tcp_socket.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 
+#include <algorithm>
+
 namespace shunt::tcp {
 
 namespace {
 constexpr uint32_t kTsOptionLen = 12;                        // NOP NOP TS (RFC 7323 Appendix A)
+constexpr uint16_t kMinPeerMss = 88;                         // Linux TCP_MIN_MSS
 constexpr Duration kPawsIdle = std::chrono::hours(24 * 24);  // RFC 7323 §5.5: 24 days
 }  // namespace
 
@@ -47,8 +50,11 @@ void TcpSocket::negotiate(const wire::TcpRepr& peer_syn) noexcept {
     rcv_wscale_ = ws_ok_ ? wscale_for(options_.recv_buffer) : 0;
     ts_ok_ = options_.timestamps && peer_syn.timestamps.has_value();
     sack_ok_ = options_.sack && peer_syn.sack_permitted;
-    // RFC 9293 §3.7.1: without an MSS option assume 536; never above our route's limit.
-    peer_mss_ = std::min<uint16_t>(peer_syn.mss.value_or(536), mss_to_advertise());
+    // RFC 9293 §3.7.1: without an MSS option assume 536; never above our route's limit, and
+    // never below 88 bytes (Linux's TCP_MIN_MSS): a peer announcing MSS 0..12 would otherwise
+    // leave no room for data once the timestamp option is taken out (found by fuzz_tcp_stack).
+    peer_mss_ = std::min<uint16_t>(std::max<uint16_t>(peer_syn.mss.value_or(536), kMinPeerMss),
+                                   mss_to_advertise());
     // The options of every data segment come out of the MSS (RFC 6691): timestamps take 12.
     smss_ = peer_mss_ - (ts_ok_ ? kTsOptionLen : 0);
 }

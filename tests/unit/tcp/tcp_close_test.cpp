@@ -252,4 +252,24 @@ TEST_F(TcpClose, RstInClosingCloses) {
 }
 
 }  // namespace
+// RFC 9293 §3.10.4: CLOSE in SYN-RECEIVED queues a FIN and goes to FIN-WAIT-1 without ever
+// being ESTABLISHED; when that FIN's retransmission timer fires, loss recovery must have a
+// congestion controller to consult. (fuzz_tcp_stack found the null controller.)
+TEST_F(TcpClose, CloseInSynReceivedRetransmitsItsFin) {
+    TcpSocket* s = connect_syn_sent();
+    send(peer(syn, SeqNum(300)).mss(1460));  // simultaneous open: SYN-RECEIVED
+    expect_sent({ours(syn, local_isn_, SeqNum(301)).mss(1460)});
+    ASSERT_EQ(s->state(), TcpState::syn_received);
+    s->shutdown_write();
+    EXPECT_EQ(s->state(), TcpState::fin_wait_1);
+    sent();
+    send(peer(0, SeqNum(301), local_seq_));  // acknowledges the SYN, not the FIN
+    sent();
+    advance(5s);  // the FIN's retransmission timeout, with backoff, fires
+    bool fin_again = false;
+    for (const auto& seg : sent()) fin_again = fin_again || (seg.r.flags & fin) != 0;
+    EXPECT_TRUE(fin_again);
+    EXPECT_NE(s->cwnd(), 0u);
+}
+
 }  // namespace shunt::tcp::test

@@ -174,4 +174,15 @@ TEST_F(TcpOptions, FourSackBlocksWithoutTimestamps) {
 }
 
 }  // namespace
+// A peer announcing a tiny MSS (here 4) with timestamps on must not leave the send MSS
+// below zero once the 12 option bytes are taken out: the announced MSS is raised to 88
+// (Linux's TCP_MIN_MSS). (fuzz_tcp_stack found the wrap-around.)
+TEST_F(TcpOptions, TinyPeerMssIsRaisedToTheMinimum) {
+    TcpSocket* s = syn_sent();
+    send(peer(syn, remote_isn_, local_seq_).mss(4).ts(100, 1).sack_perm());
+    ASSERT_TRUE(s->timestamps_enabled());
+    EXPECT_EQ(s->smss(), 88u - 12u);
+    EXPECT_EQ(s->copy_send(bytes(1000, 1)), 1000u);
+}
+
 }  // namespace shunt::tcp::test
