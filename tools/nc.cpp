@@ -1,0 +1,202 @@
+// shunt-nc: netcat over shunt's TCP. Runs the stack on one NIC, opens a connection to
+// HOST:PORT (an active open), sends what it reads on stdin, writes what it receives to stdout,
+// half-closes when stdin ends and exits when the peer has closed too.
+//
+//   shunt-nc --nic tap:shunt0 --ip 10.77.0.2/24 [--gateway A.B.C.D] [--mac M] HOST PORT
+//
+// Exit status: 0 after a clean close, 1 when the connection failed (refused, reset, timed
+// out: one line says which), 2 for bad arguments.
+#include "base/log.hpp"
+#include "base/time.hpp"
+#include "stack/iface/interface.hpp"
+#include "stack/tcp/tcp_stack.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "tools/nic_spec.hpp"
+#include "tools/tool_main.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <string>
+
+namespace {
+
+using shunt::tcp::TcpError;
+
+struct Options {
+    std::string nic, ip, gateway, mac, host;
+    uint16_t port = 0;
+    double connect_timeout_s = 10;
+};
+
+int fail(int code, const std::string& message) {
+    return shunt::tools::fail("shunt-nc", code, message);
+}
+
+const char* describe(TcpError e) {
+    switch (e) {
+        case TcpError::refused:
+            return "connection refused";
+        case TcpError::reset:
+            return "connection reset by peer";
+        case TcpError::timed_out:
+            return "connection timed out (retransmissions exhausted)";
+        case TcpError::connect_timeout:
+            return "connect timed out";
+        case TcpError::keepalive:
+            return "peer stopped answering keep-alives";
+        case TcpError::aborted:
+            return "connection aborted";
+        case TcpError::none:
+            break;
+    }
+    return "connection closed";
+}
+
+// Moves stdin into the socket while it has room; false once stdin has ended.
+bool pump_stdin(shunt::tcp::TcpSocket& s, bool& stdin_open) {
+    std::array<uint8_t, 16384> buf{};
+    while (stdin_open && s.send_space() > 0) {
+        const size_t want = std::min<size_t>(buf.size(), s.send_space());
+        const ssize_t n = ::read(STDIN_FILENO, buf.data(), want);
+        if (n > 0) {
+            // copy_send takes all of it: no more was read than the send space.
+            s.copy_send({buf.data(), static_cast<size_t>(n)});
+            continue;
+        }
+        if (n == 0) {
+            stdin_open = false;
+            s.shutdown_write();
+        }
+        break;  // EAGAIN: nothing now
+    }
+    return stdin_open;
+}
+
+// Writes what arrived to stdout (blocking: the output is the point).
+bool pump_stdout(shunt::tcp::TcpSocket& s) {
+    shunt::PacketChain got = s.recv();
+    for (shunt::PacketBuf* b = got.front(); b != nullptr; b = b->next()) {
+        const uint8_t* p = b->data();
+        size_t left = b->length();
+        while (left > 0) {
+            const ssize_t n = ::write(STDOUT_FILENO, p, left);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            p += n;
+            left -= static_cast<size_t>(n);
+        }
+    }
+    return true;
+}
+
+int run(const Options& o) {
+    auto cidr = shunt::wire::Ipv4Cidr::parse(o.ip);
+    if (!cidr || cidr->prefix_len == 0 || cidr->prefix_len > 30) {
+        return fail(2, fmt::format("--ip '{}': expected A.B.C.D/LEN with LEN 1-30", o.ip));
+    }
+    auto host = shunt::wire::Ipv4Addr::parse(o.host);
+    if (!host) return fail(2, fmt::format("HOST '{}': expected A.B.C.D", o.host));
+    shunt::tools::NicOptions nic_opts;
+    if (!o.mac.empty()) {
+        auto mac = shunt::MacAddr::parse(o.mac);
+        if (!mac) return fail(2, fmt::format("--mac '{}': expected aa:bb:cc:dd:ee:ff", o.mac));
+        nic_opts.mac = *mac;
+    }
+    shunt::InterfaceConfig cfg;
+    cfg.address = *cidr;
+    if (!o.gateway.empty()) {
+        auto gw = shunt::wire::Ipv4Addr::parse(o.gateway);
+        if (!gw) return fail(2, fmt::format("--gateway '{}': expected A.B.C.D", o.gateway));
+        cfg.gateway = *gw;
+    }
+    auto nic = shunt::tools::open_nic(o.nic, nic_opts);
+    if (!nic) return fail(1, nic.error().message);
+    cfg.mac = (*nic)->mac();
+    shunt::Interface iface(**nic, 0, cfg);
+    shunt::tcp::TcpConfig tcp_cfg;
+    (void)!::getrandom(tcp_cfg.secret.data(), tcp_cfg.secret.size(), 0);
+    tcp_cfg.connect_timeout =
+        shunt::Duration(static_cast<int64_t>(o.connect_timeout_s * 1'000'000));
+    shunt::tcp::TcpStack tcp(iface, tcp_cfg);
+    iface.set_protocol_handler(shunt::wire::ip_proto::tcp, &tcp);
+    struct Unregister {
+        shunt::Interface& iface;
+        ~Unregister() { iface.set_protocol_handler(shunt::wire::ip_proto::tcp, nullptr); }
+    } unregister{iface};
+
+    shunt::tcp::TcpSocket* s = tcp.connect({*host, o.port}, shunt::Instant::now());
+    if (s == nullptr) return fail(1, "no local port free for the connection");
+    ::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    bool stdin_open = true;
+    const int nic_fd = (*nic)->wait_fd(0);
+    while (!shunt::tools::stop_requested()) {
+        const auto now = shunt::Instant::now();
+        size_t work = iface.poll(now);
+        const uint32_t ev = s->events();
+        if ((ev & shunt::tcp::tcp_event::error) != 0) {
+            const TcpError e = s->error();
+            s->close();
+            return fail(1, fmt::format("{}:{}: {}", o.host, o.port, describe(e)));
+        }
+        const bool synced = s->state() != shunt::tcp::TcpState::syn_sent &&
+                            s->state() != shunt::tcp::TcpState::syn_received;
+        if (synced && stdin_open) pump_stdin(*s, stdin_open);
+        if (s->readable_bytes() > 0 && !pump_stdout(*s)) {
+            s->abort();
+            return fail(1, "writing stdout failed");
+        }
+        tcp.flush(now);
+        iface.flush();
+        // Done when nothing more can happen (CLOSED or TIME-WAIT) and all data is written out.
+        if ((s->events() & shunt::tcp::tcp_event::closed) != 0 && s->readable_bytes() == 0) {
+            break;
+        }
+        if (work > 0) continue;
+        // Idle: sleep on the NIC and stdin until a frame, input or the next timer.
+        std::array<pollfd, 2> fds{pollfd{nic_fd, POLLIN, 0},
+                                  pollfd{stdin_open && synced ? STDIN_FILENO : -1, POLLIN, 0}};
+        int timeout_ms = 10;
+        if (auto d = iface.next_deadline()) {
+            timeout_ms = static_cast<int>(std::clamp<int64_t>((*d - now).count() / 1000, 0, 10));
+        }
+        ::poll(fds.data(), fds.size(), nic_fd >= 0 ? timeout_ms : 0);
+    }
+    s->close();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App app{"shunt-nc: netcat over shunt's TCP (an active open from the stack)"};
+    app.add_option("--nic", o.nic, "tap:NAME or pci:DDDD:BB:DD.F")->required();
+    app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN")->required();
+    app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");
+    app.add_option("--mac", o.mac, "our MAC for tap: (default: derived from the name)");
+    app.add_option("--connect-timeout", o.connect_timeout_s, "seconds to wait for the handshake")
+        ->check(CLI::PositiveNumber);
+    app.add_option("HOST", o.host, "the server's IPv4 address")->required();
+    app.add_option("PORT", o.port, "the server's TCP port")
+        ->required()
+        ->check(CLI::Range(1, 65535));
+    app.footer("Example:\n  shunt-nc --nic tap:shunt0 --ip 10.77.0.2/24 10.77.0.1 5000 < file");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        return fail(2, e.what());
+    }
+    shunt::log::threshold() = shunt::log::Level::warn;
+    shunt::tools::install_stop_handlers();
+    return run(o);
+}
