@@ -137,13 +137,7 @@ int main(int argc, char** argv) {
     app.footer(
         "Example:\n  shunt-fwd --nic pci:0000:03:00.0 --nic pci:0000:03:00.1 --seconds 60\n"
         "Exit status: 0 done, 1 a port could not be opened, 2 bad arguments.");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(2, e.what());
-    }
+    if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shunt-fwd")) return *rc;
     if (o.nics[0] == o.nics[1]) return fail(2, fmt::format("--nic {} given twice", o.nics[0]));
     shunt::tools::install_stop_handlers();
     return run(o);

@@ -10,14 +10,13 @@
 #include "base/time.hpp"
 #include "stack/iface/interface.hpp"
 #include "stack/tcp/tcp_stack.hpp"
-#include "stack/wire/ipv4.hpp"
+#include "tools/interface_tcp.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
-#include <sys/random.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -122,15 +121,10 @@ int run(const Options& o) {
     cfg.mac = (*nic)->mac();
     shunt::Interface iface(**nic, 0, cfg);
     shunt::tcp::TcpConfig tcp_cfg;
-    (void)!::getrandom(tcp_cfg.secret.data(), tcp_cfg.secret.size(), 0);
     tcp_cfg.connect_timeout =
         shunt::Duration(static_cast<int64_t>(o.connect_timeout_s * 1'000'000));
-    shunt::tcp::TcpStack tcp(iface, tcp_cfg);
-    iface.set_protocol_handler(shunt::wire::ip_proto::tcp, &tcp);
-    struct Unregister {
-        shunt::Interface& iface;
-        ~Unregister() { iface.set_protocol_handler(shunt::wire::ip_proto::tcp, nullptr); }
-    } unregister{iface};
+    shunt::tools::InterfaceTcp iface_tcp(iface, tcp_cfg);
+    shunt::tcp::TcpStack& tcp = iface_tcp.stack();
 
     shunt::tcp::TcpSocket* s = tcp.connect({*host, o.port}, shunt::Instant::now());
     if (s == nullptr) return fail(1, "no local port free for the connection");
@@ -189,13 +183,7 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::Range(1, 65535));
     app.footer("Example:\n  shunt-nc --nic tap:shunt0 --ip 10.77.0.2/24 10.77.0.1 5000 < file");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(2, e.what());
-    }
+    if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shunt-nc")) return *rc;
     shunt::log::threshold() = shunt::log::Level::warn;
     shunt::tools::install_stop_handlers();
     return run(o);

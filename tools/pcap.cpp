@@ -172,13 +172,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"best", "msix", "msi", "intx"}));
     app.add_flag("--promiscuous", o.promiscuous, "receive frames for any destination MAC");
     app.add_flag("--allow-noiommu", o.allow_noiommu, "accept a no-IOMMU VFIO group (unsafe)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(2, e.what());
-    }
+    if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shunt-pcap")) return *rc;
     shunt::tools::install_stop_handlers();
     return run(o);
 }

@@ -173,13 +173,7 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     app.add_flag("--offload", o.offload, "let the NIC fill the IPv4 and UDP checksums");
     app.add_flag("--allow-noiommu", o.allow_noiommu, "accept a no-IOMMU VFIO group (unsafe)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(2, e.what());
-    }
+    if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shunt-pktgen")) return *rc;
     auto dst = shunt::MacAddr::parse(o.dst_mac);
     if (!dst) return fail(2, fmt::format("--dst-mac '{}': expected aa:bb:cc:dd:ee:ff", o.dst_mac));
     auto sip = shunt::wire::Ipv4Addr::parse(o.src_ip);

@@ -3,7 +3,7 @@
 #include "base/log.hpp"
 #include "base/time.hpp"
 #include "stack/iface/interface.hpp"
-#include "stack/wire/ipv4.hpp"
+#include "tools/interface_tcp.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/stats_file.hpp"
 #include "tools/tcp_services.hpp"
@@ -13,7 +13,6 @@
 #include <sys/epoll.h>
 #include <CLI/CLI.hpp>
 
-#include <sys/random.h>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -83,19 +82,6 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     return std::nullopt;
 }
 
-// 16 bytes from the kernel's CSPRNG: the key of ISNs, ephemeral ports and SYN cookies
-// (RFC 6528 wants it secret and random; the stack itself only takes it as input).
-std::array<uint8_t, 16> random_secret() {
-    std::array<uint8_t, 16> key{};
-    size_t got = 0;
-    while (got < key.size()) {
-        const ssize_t n = ::getrandom(key.data() + got, key.size() - got, 0);
-        if (n <= 0) break;  // only EINTR is possible for 16 bytes; the rest stays zero-seeded
-        got += static_cast<size_t>(n);
-    }
-    return key;
-}
-
 // Echoes every waiting datagram back to its sender, zero copy: the received buffers go out.
 void serve_udp_echo(shunt::UdpSocket& socket) {
     shunt::UdpDatagram d;
@@ -114,15 +100,10 @@ int run(const Options& o, const Config& c) {
     // TCP: one stack on this interface, the built-in services on top. The stack is
     // unregistered from the interface before it goes (the guard runs first on the way out).
     shunt::tcp::TcpConfig tcp_cfg;
-    tcp_cfg.secret = random_secret();
     // Send queues and received frames share the pool: keep half of it for reception.
     tcp_cfg.max_send_buffers = iface.tx_pool().capacity() / 2;
-    shunt::tcp::TcpStack tcp(iface, tcp_cfg);
-    iface.set_protocol_handler(shunt::wire::ip_proto::tcp, &tcp);
-    struct Unregister {
-        shunt::Interface& iface;
-        ~Unregister() { iface.set_protocol_handler(shunt::wire::ip_proto::tcp, nullptr); }
-    } unregister{iface};
+    shunt::tools::InterfaceTcp iface_tcp(iface, tcp_cfg);
+    shunt::tcp::TcpStack& tcp = iface_tcp.stack();
     shunt::app::ServicePorts ports;
     if (o.no_tcp_echo) ports.echo.reset();
     if (o.no_tcp_discard) ports.discard.reset();
@@ -227,13 +208,7 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     app.footer(
         "Example:\n  shuntd --nic tap:shunt0 --ip 10.77.0.2/24 --stats-file /run/shuntd.json");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        return fail(2, e.what());
-    }
+    if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shuntd")) return *rc;
     shunt::log::threshold() = *shunt::log::parse_level(o.log_level);
     Config c;
     if (auto err = build_config(o, c)) return fail(2, *err);

@@ -1,6 +1,7 @@
 #include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -31,6 +32,17 @@ bool stop_requested() {
 int fail(const char* program, int code, const std::string& message) {
     fmt::print(stderr, "{}: {}\n", program, message);
     return code;
+}
+
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, const char* program) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        return fail(program, 2, e.what());
+    }
+    return std::nullopt;
 }
 
 }  // namespace shunt::tools
