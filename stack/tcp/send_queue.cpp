@@ -1,6 +1,8 @@
 // The send/retransmission queue (see send_queue.hpp).
 #include "stack/tcp/send_queue.hpp"
 
+#include <new>
+
 namespace shunt::tcp {
 
 size_t SendQueue::find(SeqNum seq) const noexcept {
@@ -45,6 +47,20 @@ uint64_t SendQueue::ack_to(SeqNum una) noexcept {
     }
     bytes_ -= released;
     return released;
+}
+
+// Doubles the ring (up to max_), keeping the entries in sequence order from index 0.
+bool SendQueue::grow() noexcept {
+    if (ring_.size() >= max_) return false;
+    try {
+        std::vector<TxEntry> bigger(std::min(ring_.size() * 2, max_));
+        for (size_t i = 0; i < count_; ++i) bigger[i] = std::move(at(i));
+        ring_.swap(bigger);
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+    head_ = 0;
+    return true;
 }
 
 void SendQueue::clear() noexcept {

@@ -1,11 +1,14 @@
 // The send and retransmission queue: the application's own payload buffers, held by
-// reference until acknowledged (zero copy). Entries are contiguous in sequence space and
-// sit in a fixed ring allocated when the connection is set up.
+// reference until acknowledged (zero copy). Entries are contiguous in sequence space and sit
+// in a ring that starts small (an idle connection costs kInitialSlots entries) and doubles,
+// up to its maximum, when the application queues more than it holds: the growth happens on
+// the application's send path, a few times per connection, never while segments arrive.
 #pragma once
 
 #include "driver/packet_buf.hpp"
 #include "stack/tcp/seq.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -21,9 +24,13 @@ struct TxEntry {
 
 class SendQueue {
   public:
-    explicit SendQueue(size_t capacity) : ring_(capacity == 0 ? 1 : capacity) {}
+    static constexpr size_t kInitialSlots = 8;
 
-    bool full() const noexcept { return count_ == ring_.size(); }
+    explicit SendQueue(size_t max_capacity)
+        : max_(max_capacity == 0 ? 1 : max_capacity), ring_(std::min(kInitialSlots, max_)) {}
+
+    bool full() const noexcept { return count_ == max_; }
+    size_t slots() const noexcept { return ring_.size(); }  // allocated now
     bool empty() const noexcept { return count_ == 0; }
     size_t size() const noexcept { return count_; }
     uint64_t bytes() const noexcept { return bytes_; }
@@ -32,8 +39,10 @@ class SendQueue {
         return empty() ? if_empty : back().seq + back().len;
     }
 
-    // Appends a buffer whose data is the payload. The caller checked capacity and size.
-    void push(Packet buf, SeqNum seq) noexcept {
+    // Appends a buffer whose data is the payload. The caller checked full() and the size.
+    // False only when the ring had to grow and memory ran out (the buffer is then released).
+    bool push(Packet buf, SeqNum seq) noexcept {
+        if (count_ == ring_.size() && !grow()) return false;
         TxEntry& e = ring_[(head_ + count_) % ring_.size()];
         e.len = buf->length();
         e.payload_off = static_cast<uint16_t>(buf->headroom());
@@ -41,6 +50,7 @@ class SendQueue {
         e.buf = std::move(buf);
         ++count_;
         bytes_ += e.len;
+        return true;
     }
     // The last buffer grew by n bytes (copy_send topping it up before it was sent).
     void grow_back(uint32_t n) noexcept {
@@ -63,6 +73,9 @@ class SendQueue {
     void clear() noexcept;
 
   private:
+    bool grow() noexcept;
+
+    size_t max_;
     std::vector<TxEntry> ring_;
     size_t head_ = 0;
     size_t count_ = 0;

@@ -13,7 +13,11 @@ bool TcpSocket::send_buffer_available() const noexcept {
 }
 
 void TcpSocket::queue_send_buffer(Packet buf) noexcept {
-    tx_.push(std::move(buf), data_end());
+    if (!tx_.push(std::move(buf), data_end())) {
+        // Out of memory growing the queue: the byte stream cannot go on without these bytes,
+        // so the connection ends here (RST) rather than the process.
+        return abort();
+    }
     stack_.send_buffers_++;
 }
 
