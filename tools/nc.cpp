@@ -59,24 +59,33 @@ const char* describe(TcpError e) {
     return "connection closed";
 }
 
-// Moves stdin into the socket while it has room; false once stdin has ended.
-bool pump_stdin(shunt::tcp::TcpSocket& s, bool& stdin_open) {
+// Bytes read from stdin that the socket has not taken yet (copy_send takes less than offered
+// when the packet pool runs dry): they go first, so nothing read is ever dropped.
+struct Pending {
     std::array<uint8_t, 16384> buf{};
-    while (stdin_open && s.send_space() > 0) {
-        const size_t want = std::min<size_t>(buf.size(), s.send_space());
-        const ssize_t n = ::read(STDIN_FILENO, buf.data(), want);
-        if (n > 0) {
-            // copy_send takes all of it: no more was read than the send space.
-            s.copy_send({buf.data(), static_cast<size_t>(n)});
-            continue;
+    size_t off = 0, len = 0;
+};
+
+// Moves stdin into the socket while it has room; FIN once stdin has ended and all of it is
+// queued.
+void pump_stdin(shunt::tcp::TcpSocket& s, Pending& p, bool& stdin_open) {
+    for (;;) {
+        if (p.len > 0) {
+            const size_t n = s.copy_send({p.buf.data() + p.off, p.len});
+            p.off += n;
+            p.len -= n;
+            if (p.len > 0) return;  // the socket is full: retry on the next turn
         }
-        if (n == 0) {
-            stdin_open = false;
-            s.shutdown_write();
+        if (!stdin_open || s.send_space() == 0) break;
+        const ssize_t n = ::read(STDIN_FILENO, p.buf.data(), p.buf.size());
+        if (n <= 0) {
+            if (n == 0) stdin_open = false;  // else EAGAIN: nothing now
+            break;
         }
-        break;  // EAGAIN: nothing now
+        p.off = 0;
+        p.len = static_cast<size_t>(n);
     }
-    return stdin_open;
+    if (!stdin_open && p.len == 0) s.shutdown_write();  // idempotent
 }
 
 // Writes what arrived to stdout (blocking: the output is the point).
@@ -130,6 +139,7 @@ int run(const Options& o) {
     if (s == nullptr) return fail(1, "no local port free for the connection");
     ::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
     bool stdin_open = true;
+    Pending pending;
     const int nic_fd = (*nic)->wait_fd(0);
     while (!shunt::tools::stop_requested()) {
         const auto now = shunt::Instant::now();
@@ -142,7 +152,7 @@ int run(const Options& o) {
         }
         const bool synced = s->state() != shunt::tcp::TcpState::syn_sent &&
                             s->state() != shunt::tcp::TcpState::syn_received;
-        if (synced && stdin_open) pump_stdin(*s, stdin_open);
+        if (synced) pump_stdin(*s, pending, stdin_open);
         if (s->readable_bytes() > 0 && !pump_stdout(*s)) {
             s->abort();
             return fail(1, "writing stdout failed");
@@ -155,8 +165,9 @@ int run(const Options& o) {
         }
         if (work > 0) continue;
         // Idle: sleep on the NIC and stdin until a frame, input or the next timer.
-        std::array<pollfd, 2> fds{pollfd{nic_fd, POLLIN, 0},
-                                  pollfd{stdin_open && synced ? STDIN_FILENO : -1, POLLIN, 0}};
+        std::array<pollfd, 2> fds{
+            pollfd{nic_fd, POLLIN, 0},
+            pollfd{stdin_open && synced && pending.len == 0 ? STDIN_FILENO : -1, POLLIN, 0}};
         int timeout_ms = 10;
         if (auto d = iface.next_deadline()) {
             timeout_ms = static_cast<int>(std::clamp<int64_t>((*d - now).count() / 1000, 0, 10));
