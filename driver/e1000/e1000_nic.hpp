@@ -127,6 +127,9 @@ class E1000Nic final : public Nic {
 
     // Largest frame tx_batch sends (no FCS): 1514 plus an 802.1Q tag.
     static constexpr uint16_t kMaxFrame = 1518;
+    // No TX descriptor's buffer crosses this IOVA boundary (the smallest IOMMU page): see
+    // tx_batch.
+    static constexpr uint64_t kTxPage = 4096;
 
   private:
     E1000Nic(std::unique_ptr<PciFunction> function, const Model& model,
@@ -149,6 +152,8 @@ class E1000Nic final : public Nic {
 
     // Fast path helpers (fastpath.cpp).
     void clean_tx() noexcept;
+    static void fill_tx_slot(TxSlot& s, uint64_t iova, uint16_t len, uint8_t popts,
+                             bool last) noexcept;
     uint16_t rx_offload_flags(uint8_t status, uint8_t errors) const noexcept;
     void rearm_interrupt() noexcept;
     void refresh_hw_stats() noexcept;

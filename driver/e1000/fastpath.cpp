@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace shunt::e1000 {
@@ -188,6 +189,25 @@ void E1000Nic::clean_tx() noexcept {
     if (n != 0) Mempool::unref_batch({done, n});
 }
 
+// One TX descriptor: a data descriptor when checksum offload is wanted (its POPTS repeated
+// in every descriptor of the packet), else a legacy one; EOP on the packet's last.
+void E1000Nic::fill_tx_slot(TxSlot& s, uint64_t iova, uint16_t len, uint8_t popts,
+                            bool last) noexcept {
+    if (popts != 0) {
+        s.data = TxDataDesc{};
+        s.data.buffer_addr = iova;
+        s.data.cmd_and_length = len | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::IFCS |
+                                txd_ext::RS | (last ? txd_ext::EOP : 0u);
+        s.data.popts = popts;
+    } else {
+        s.legacy = TxDesc{};
+        s.legacy.buffer_addr = iova;
+        s.legacy.length = len;
+        s.legacy.cmd =
+            static_cast<uint8_t>(txd_cmd::IFCS | txd_cmd::RS | (last ? txd_cmd::EOP : 0));
+    }
+}
+
 size_t E1000Nic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
     if (queue != 0 || tx_ring_ == nullptr) return 0;
     clean_tx();
@@ -221,7 +241,17 @@ size_t E1000Nic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
                                  (l.tcp ? txd_ext::TCP : 0);
             need_ctx = !tx_ctx_valid_ || std::memcmp(&ctx, &tx_ctx_, sizeof(ctx)) != 0;
         }
-        if (ring_free(tx_clean_, tail, tx_size_) < (need_ctx ? 2u : 1u)) break;  // ring full
+        // A frame whose bytes cross a 4 KiB IOVA boundary goes out as two descriptors, one
+        // per page. The datasheets let a packet span several descriptors (EOP marks the
+        // last; the 8254x SDM and 82574 datasheet, transmit descriptors), and an emulated NIC
+        // needs it: QEMU's e1000e and igb map each
+        // TX buffer with one DMA map that stops at the IOMMU page's end, and a short map drops
+        // the whole frame silently (the same buffer then fails on every retransmission).
+        const uint64_t iova = b->data_iova();
+        const auto first_len =
+            static_cast<uint16_t>(std::min<uint64_t>(len, kTxPage - iova % kTxPage));
+        const uint32_t pieces = first_len < len ? 2u : 1u;
+        if (ring_free(tx_clean_, tail, tx_size_) < pieces + (need_ctx ? 1u : 0u)) break;  // full
         if (need_ctx) {
             tx_ring_[tail].context = ctx;
             tx_bufs_[tail] = nullptr;
@@ -229,21 +259,22 @@ size_t E1000Nic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
             tx_ctx_valid_ = true;
             tail = ring_next(tail, tx_size_);
         }
-        TxSlot& s = tx_ring_[tail];
         if (popts != 0) {
             uint8_t* f = b->data();
             if ((popts & txd_popts::IXSM) != 0) put_be16(f + l.l3 + 10, 0);
             if ((popts & txd_popts::TXSM) != 0) seed_pseudo_header(f, l);
-            s.data = TxDataDesc{};
-            s.data.buffer_addr = b->data_iova();
-            s.data.cmd_and_length = len | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::EOP |
-                                    txd_ext::IFCS | txd_ext::RS;
-            s.data.popts = popts;
-        } else {
-            s.legacy = TxDesc{};
-            s.legacy.buffer_addr = b->data_iova();
-            s.legacy.length = len;
-            s.legacy.cmd = txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS;
+        }
+        uint16_t done = 0;
+        for (uint32_t piece = 0; piece < pieces; ++piece) {
+            const bool last = piece + 1 == pieces;
+            const uint16_t part = last ? static_cast<uint16_t>(len - done) : first_len;
+            // RS on every descriptor: clean_tx walks the done bits slot by slot.
+            fill_tx_slot(tx_ring_[tail], iova + done, part, popts, last);
+            if (!last) {
+                tx_bufs_[tail] = nullptr;  // the buffer goes home with its last descriptor
+                tail = ring_next(tail, tx_size_);
+            }
+            done = static_cast<uint16_t>(done + part);
         }
         tx_bufs_[tail] = b;
         tail = ring_next(tail, tx_size_);

@@ -285,6 +285,85 @@ TEST_F(E1000NicTest, TransmitsWithLegacyDescriptorsAndOneDoorbell) {
     EXPECT_EQ(nic.counters().tx_packets, 3u);
 }
 
+// QEMU's e1000e/igb drop a frame whose buffer crosses an IOMMU page (one DMA map per
+// descriptor): such a frame goes out in two descriptors split at the 4 KiB boundary, EOP on
+// the second, and its buffer is reaped once, with the second.
+TEST_F(E1000NicTest, AFrameAcrossA4KiBBoundaryUsesTwoDescriptors) {
+    E1000Nic& nic = open();
+    constexpr size_t kSize = 1514;
+    PacketBuf* crossing = nullptr;
+    std::vector<PacketBuf*> others;
+    while (crossing == nullptr) {
+        PacketBuf* b = nic.tx_pool(0).alloc();
+        ASSERT_NE(b, nullptr) << "no buffer in the pool crosses a 4 KiB boundary";
+        const uint64_t at = b->data_iova() % 4096;
+        if (at + kSize > 4096 && at + 100 < 4096) {
+            crossing = b;
+        } else {
+            others.push_back(b);
+        }
+    }
+    Mempool::unref_batch(others);
+    const auto f = udp_frame(kSize, 7);
+    std::memcpy(crossing->append(f.size()), f.data(), f.size());
+    const uint64_t iova = crossing->data_iova();
+    const auto first = static_cast<uint16_t>(4096 - iova % 4096);
+    std::array<PacketBuf*, 1> v{crossing};
+    ASSERT_EQ(nic.tx_batch(0, v), 1u);
+    EXPECT_EQ(reg(regs::TDT), 2u);
+    const TxDesc& a = tx_ring()[0].legacy;
+    const TxDesc& b = tx_ring()[1].legacy;
+    EXPECT_EQ(a.buffer_addr, iova);
+    EXPECT_EQ(a.length, first);
+    EXPECT_EQ(a.cmd, txd_cmd::IFCS | txd_cmd::RS);  // no EOP: the frame goes on
+    EXPECT_EQ(b.buffer_addr, iova + first);
+    EXPECT_EQ(b.length, kSize - first);
+    EXPECT_EQ(b.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
+    EXPECT_EQ((b.buffer_addr + b.length - 1) / 4096, b.buffer_addr / 4096);  // one page each
+    const uint32_t before = nic.tx_pool(0).available();
+    complete_tx(0, 1);
+    nic.tx_batch(0, {});
+    EXPECT_EQ(nic.tx_pool(0).available(), before);  // not home before its last descriptor
+    complete_tx(1, 2);
+    nic.tx_batch(0, {});
+    EXPECT_EQ(nic.tx_pool(0).available(), before + 1);
+    EXPECT_EQ(nic.counters().tx_packets, 1u);
+}
+
+// With checksum offload the two pieces are data descriptors with the same POPTS.
+TEST_F(E1000NicTest, AnOffloadedFrameAcrossA4KiBBoundaryRepeatsItsOptions) {
+    E1000Nic& nic = open();
+    constexpr size_t kSize = 1000;
+    PacketBuf* crossing = nullptr;
+    std::vector<PacketBuf*> others;
+    while (crossing == nullptr) {
+        PacketBuf* b = nic.tx_pool(0).alloc();
+        ASSERT_NE(b, nullptr);
+        const uint64_t at = b->data_iova() % 4096;
+        if (at + kSize > 4096 && at + 100 < 4096) {
+            crossing = b;
+        } else {
+            others.push_back(b);
+        }
+    }
+    Mempool::unref_batch(others);
+    const auto f = udp_frame(kSize, 3);
+    std::memcpy(crossing->append(f.size()), f.data(), f.size());
+    crossing->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    std::array<PacketBuf*, 1> v{crossing};
+    ASSERT_EQ(nic.tx_batch(0, v), 1u);
+    EXPECT_EQ(reg(regs::TDT), 3u);  // context + two data descriptors
+    const TxDataDesc& a = tx_ring()[1].data;
+    const TxDataDesc& b = tx_ring()[2].data;
+    const auto first = static_cast<uint32_t>(4096 - crossing->data_iova() % 4096);
+    EXPECT_EQ(a.cmd_and_length,
+              first | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::IFCS | txd_ext::RS);
+    EXPECT_EQ(b.cmd_and_length, (kSize - first) | txd_ext::DTYP_DATA | txd_ext::DEXT |
+                                    txd_ext::EOP | txd_ext::IFCS | txd_ext::RS);
+    EXPECT_EQ(a.popts, txd_popts::IXSM | txd_popts::TXSM);
+    EXPECT_EQ(b.popts, txd_popts::IXSM | txd_popts::TXSM);
+}
+
 TEST_F(E1000NicTest, FullRingTakesOnlyWhatFitsAndLeavesTheRestToTheCaller) {
     E1000Nic& nic = open();
     auto bufs = make_tx(10);
