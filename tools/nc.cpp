@@ -3,6 +3,7 @@
 // half-closes when stdin ends and exits when the peer has closed too.
 //
 //   shunt-nc --nic tap:shunt0 --ip 10.77.0.2/24 [--gateway A.B.C.D] [--mac M] HOST PORT
+//   shunt-nc --nic pci:0000:03:00.0 --interrupts --ip 10.0.2.1/24 HOST PORT
 //
 // Exit status: 0 after a clean close, 1 when the connection failed (refused, reset, timed
 // out: one line says which), 2 for bad arguments.
@@ -33,6 +34,7 @@ struct Options {
     std::string nic, ip, gateway, mac, host;
     uint16_t port = 0;
     double connect_timeout_s = 10;
+    shunt::tools::PciFlags pci;
 };
 
 int fail(int code, const std::string& message) {
@@ -118,6 +120,7 @@ int run(const Options& o) {
         if (!mac) return fail(2, fmt::format("--mac '{}': expected aa:bb:cc:dd:ee:ff", o.mac));
         nic_opts.mac = *mac;
     }
+    shunt::tools::apply_pci_flags(o.pci, nic_opts.pci);
     shunt::InterfaceConfig cfg;
     cfg.address = *cidr;
     if (!o.gateway.empty()) {
@@ -189,6 +192,7 @@ int main(int argc, char** argv) {
     app.add_option("--mac", o.mac, "our MAC for tap: (default: derived from the name)");
     app.add_option("--connect-timeout", o.connect_timeout_s, "seconds to wait for the handshake")
         ->check(CLI::PositiveNumber);
+    shunt::tools::add_pci_flags(app, o.pci);
     app.add_option("HOST", o.host, "the server's IPv4 address")->required();
     app.add_option("PORT", o.port, "the server's TCP port")
         ->required()

@@ -3,6 +3,8 @@
 #include "driver/tap/tap_nic.hpp"
 #include "ioctl_ctl/link.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <filesystem>
 
 namespace shunt::tools {
@@ -81,6 +83,21 @@ Result<NicSet> open_nics(const std::vector<std::string>& specs, const NicOptions
         nics.push_back(std::move(nic).value());
     }
     return NicSet(std::move(nics));
+}
+
+void add_pci_flags(CLI::App& app, PciFlags& flags) {
+    app.add_flag("--allow-noiommu", flags.allow_noiommu,
+                 "pci: accept a no-IOMMU VFIO group (DMA is then unprotected)");
+    app.add_flag("--interrupts", flags.interrupts,
+                 "pci: sleep on the NIC's interrupt eventfd when idle instead of polling it");
+    app.add_option("--irq", flags.irq, "pci: interrupt kind with --interrupts: best|msix|msi|intx")
+        ->check(CLI::IsMember({"best", "msix", "msi", "intx"}));
+}
+
+void apply_pci_flags(const PciFlags& flags, PciNicOptions& pci) {
+    pci.allow_noiommu = flags.allow_noiommu;
+    pci.interrupts = flags.interrupts;
+    pci.irq_mode = parse_irq_mode(flags.irq).value_or(IrqMode::best);
 }
 
 }  // namespace shunt::tools

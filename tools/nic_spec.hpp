@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace shunt::tools {
 
 struct NicOptions {
@@ -18,6 +22,17 @@ struct NicOptions {
     uint16_t mtu = 1500;
     PciNicOptions pci{};  // for pci: (no-IOMMU opt-in, interrupts, rings, pool size)
 };
+
+// The pci: flags every tool that opens one NIC offers, spelled alike everywhere:
+// --allow-noiommu, --interrupts and --irq best|msix|msi|intx.
+struct PciFlags {
+    bool allow_noiommu = false;
+    bool interrupts = false;
+    std::string irq = "best";
+};
+void add_pci_flags(CLI::App& app, PciFlags& flags);
+// Copies the parsed flags into the driver options (add_pci_flags checked the irq name).
+void apply_pci_flags(const PciFlags& flags, PciNicOptions& pci);
 
 Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options);
 

@@ -34,9 +34,7 @@ struct Options {
     std::string out;
     uint64_t count = 0;  // 0: no limit
     double seconds = 0;  // 0: no limit
-    bool allow_noiommu = false;
-    bool interrupts = false;
-    std::string irq = "best";
+    shunt::tools::PciFlags pci;
     bool promiscuous = false;
 };
 
@@ -89,9 +87,7 @@ void idle(int fd, uint32_t& empty_polls, uint64_t& wakeups) {
 
 int run(const Options& o) {
     shunt::tools::NicOptions nic_opts;
-    nic_opts.pci.allow_noiommu = o.allow_noiommu;
-    nic_opts.pci.interrupts = o.interrupts;
-    nic_opts.pci.irq_mode = *shunt::parse_irq_mode(o.irq);  // CLI11 checked the name
+    shunt::tools::apply_pci_flags(o.pci, nic_opts.pci);
     nic_opts.pci.promiscuous = o.promiscuous;
     auto opened = shunt::tools::open_nic(o.nic, nic_opts);
     if (!opened) return fail(1, opened.error().message);
@@ -167,11 +163,8 @@ int main(int argc, char** argv) {
     app.add_option("--count", o.count, "stop after this many frames (0 = no limit)");
     app.add_option("--seconds", o.seconds, "stop after this many seconds (0 = no limit)")
         ->check(CLI::NonNegativeNumber);
-    app.add_flag("--interrupts", o.interrupts, "sleep on the NIC's interrupt instead of polling");
-    app.add_option("--irq", o.irq, "interrupt kind with --interrupts: best|msix|msi|intx")
-        ->check(CLI::IsMember({"best", "msix", "msi", "intx"}));
     app.add_flag("--promiscuous", o.promiscuous, "receive frames for any destination MAC");
-    app.add_flag("--allow-noiommu", o.allow_noiommu, "accept a no-IOMMU VFIO group (unsafe)");
+    shunt::tools::add_pci_flags(app, o.pci);
     if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shunt-pcap")) return *rc;
     shunt::tools::install_stop_handlers();
     return run(o);

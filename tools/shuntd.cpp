@@ -36,9 +36,7 @@ struct Options {
     bool no_tcp_echo = false;
     bool no_tcp_discard = false;
     double duration_s = 0;
-    bool allow_noiommu = false;
-    bool interrupts = false;
-    std::string irq = "best";
+    shunt::tools::PciFlags pci;
     bool promiscuous = false;
 };
 
@@ -74,9 +72,7 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     }
     if (o.mtu < 576 || o.mtu > 1500) return fmt::format("--mtu {}: expected 576-1500", o.mtu);
     c.nic.mtu = o.mtu;
-    c.nic.pci.allow_noiommu = o.allow_noiommu;
-    c.nic.pci.interrupts = o.interrupts;
-    c.nic.pci.irq_mode = *shunt::parse_irq_mode(o.irq);  // CLI11 checked the name
+    shunt::tools::apply_pci_flags(o.pci, c.nic.pci);
     c.nic.pci.promiscuous = o.promiscuous;
     c.iface.mtu = o.mtu;
     return std::nullopt;
@@ -197,12 +193,7 @@ int main(int argc, char** argv) {
     app.add_option("--http", o.http_port,
                    "serve HTTP/1.1 on this TCP port: GET /bytes/N, POST /sink (see README)")
         ->check(CLI::Range(1, 65535));
-    app.add_flag("--allow-noiommu", o.allow_noiommu,
-                 "pci: accept a no-IOMMU VFIO group (DMA is then unprotected)");
-    app.add_flag("--interrupts", o.interrupts,
-                 "pci: sleep on the NIC's interrupt eventfd when idle instead of polling it");
-    app.add_option("--irq", o.irq, "pci: interrupt kind with --interrupts: best|msix|msi|intx")
-        ->check(CLI::IsMember({"best", "msix", "msi", "intx"}));
+    shunt::tools::add_pci_flags(app, o.pci);
     app.add_flag("--promiscuous", o.promiscuous, "pci: receive every frame on the wire");
     app.add_option("--duration", o.duration_s, "exit after this many seconds")
         ->check(CLI::NonNegativeNumber);

@@ -109,7 +109,14 @@ size_t TcpServices::pump_output(Connection& c) noexcept {
         const size_t n = c.session.produce({out, room});
         p->trim_back(room - n);
         if (n == 0) break;
-        if (c.socket->send(std::move(p)) != tcp::TcpSendStatus::queued) break;
+        if (c.socket->send(std::move(p)) != tcp::TcpSendStatus::queued) {
+            // The session has handed these bytes over already, so a stream without them must
+            // not go on: reset it. The send_space() check above keeps this from happening (one
+            // thread, and a buffer of at most one MSS), but a reset beats a silent gap.
+            ++counters_.send_refused;
+            c.socket->abort();
+            break;
+        }
         produced += n;
     }
     counters_.bytes_out += produced;
@@ -159,13 +166,13 @@ std::string TcpServices::stats_json() const {
         R"("dup_segments":{},"syn_cookies_sent":{},"syn_cookies_accepted":{},)"
         R"("time_wait_evictions":{},"timeouts":{},"window_probes":{},"keepalive_probes":{},)"
         R"("services":{{"open":{},"accepted":{},"refused":{},"closed":{},"bytes_in":{},)"
-        R"("bytes_out":{},"no_buffer":{}}}}},)",
+        R"("bytes_out":{},"no_buffer":{},"send_refused":{}}}}},)",
         stack_.connection_count(), stack_.time_wait_count(), t.segments_rx, t.segments_tx,
         t.active_opens, t.passive_opens, t.established, t.resets_rx, t.resets_tx, t.challenge_acks,
         t.retransmits, t.fast_retransmits, t.rto_expirations, t.retransmit_copies, t.tx_copy_bytes,
         t.rx_copy_bytes, t.ooo_segments, t.dup_segments, t.syn_cookies_sent, t.syn_cookies_accepted,
         t.time_wait_evictions, t.timeouts, t.window_probes, t.keepalive_probes, conns_.size(),
-        c.accepted, c.refused, c.closed, c.bytes_in, c.bytes_out, c.no_buffer);
+        c.accepted, c.refused, c.closed, c.bytes_in, c.bytes_out, c.no_buffer, c.send_refused);
 }
 
 }  // namespace shunt::tools

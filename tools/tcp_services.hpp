@@ -19,9 +19,10 @@ struct TcpServiceCounters {
     uint64_t accepted = 0;
     uint64_t refused = 0;  // reset at accept: more than max_connections open
     uint64_t closed = 0;
-    uint64_t bytes_in = 0;   // offered to sessions
-    uint64_t bytes_out = 0;  // produced by sessions and queued on sockets
-    uint64_t no_buffer = 0;  // times output waited for a pool buffer
+    uint64_t bytes_in = 0;      // offered to sessions
+    uint64_t bytes_out = 0;     // produced by sessions and queued on sockets
+    uint64_t no_buffer = 0;     // times output waited for a pool buffer
+    uint64_t send_refused = 0;  // connections reset because send() refused produced bytes
 };
 
 class TcpServices {
