@@ -29,6 +29,12 @@ readonly MODULES=(
     drivers/dca/dca.ko
     drivers/i2c/algos/i2c-algo-bit.ko
     drivers/net/ethernet/intel/igb/igb.ko
+    net/sched/sch_netem.ko
+    net/sched/sch_ingress.ko
+    net/sched/cls_matchall.ko
+    net/sched/act_mirred.ko
+    drivers/net/ifb.ko
+    drivers/net/tun.ko
 )
 
 note() { printf 'guest-kernel: %s\n' "$*" >&2; }
