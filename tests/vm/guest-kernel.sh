@@ -35,6 +35,7 @@ readonly MODULES=(
     net/sched/act_mirred.ko
     drivers/net/ifb.ko
     drivers/net/tun.ko
+    drivers/net/veth.ko
 )
 
 note() { printf 'guest-kernel: %s\n' "$*" >&2; }

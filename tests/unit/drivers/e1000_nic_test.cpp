@@ -101,6 +101,24 @@ class E1000NicTest : public ::testing::Test {
         return v;
     }
 
+    // A TX buffer whose first `size` bytes of data would cross a 4 KiB IOVA boundary (at least
+    // 100 bytes before it), or null; the buffers passed over go back to the pool.
+    PacketBuf* alloc_across_4k(size_t size) {
+        std::vector<PacketBuf*> others;
+        PacketBuf* found = nullptr;
+        while (found == nullptr) {
+            PacketBuf* b = nic_->tx_pool(0).alloc();
+            if (b == nullptr) break;
+            const uint64_t at = b->data_iova() % 4096;
+            if (at + size > 4096 && at + 100 < 4096) {
+                found = b;
+            } else {
+                others.push_back(b);
+            }
+        }
+        Mempool::unref_batch(others);
+        return found;
+    }
     std::shared_ptr<FakeNicState> st_ = std::make_shared<FakeNicState>();
     std::unique_ptr<DeviceModel> model_;
     std::unique_ptr<E1000Nic> nic_;  // destroyed before the device model
@@ -291,19 +309,8 @@ TEST_F(E1000NicTest, TransmitsWithLegacyDescriptorsAndOneDoorbell) {
 TEST_F(E1000NicTest, AFrameAcrossA4KiBBoundaryUsesTwoDescriptors) {
     E1000Nic& nic = open();
     constexpr size_t kSize = 1514;
-    PacketBuf* crossing = nullptr;
-    std::vector<PacketBuf*> others;
-    while (crossing == nullptr) {
-        PacketBuf* b = nic.tx_pool(0).alloc();
-        ASSERT_NE(b, nullptr) << "no buffer in the pool crosses a 4 KiB boundary";
-        const uint64_t at = b->data_iova() % 4096;
-        if (at + kSize > 4096 && at + 100 < 4096) {
-            crossing = b;
-        } else {
-            others.push_back(b);
-        }
-    }
-    Mempool::unref_batch(others);
+    PacketBuf* crossing = alloc_across_4k(kSize);
+    ASSERT_NE(crossing, nullptr) << "no buffer in the pool crosses a 4 KiB boundary";
     const auto f = udp_frame(kSize, 7);
     std::memcpy(crossing->append(f.size()), f.data(), f.size());
     const uint64_t iova = crossing->data_iova();
@@ -334,19 +341,8 @@ TEST_F(E1000NicTest, AFrameAcrossA4KiBBoundaryUsesTwoDescriptors) {
 TEST_F(E1000NicTest, AnOffloadedFrameAcrossA4KiBBoundaryRepeatsItsOptions) {
     E1000Nic& nic = open();
     constexpr size_t kSize = 1000;
-    PacketBuf* crossing = nullptr;
-    std::vector<PacketBuf*> others;
-    while (crossing == nullptr) {
-        PacketBuf* b = nic.tx_pool(0).alloc();
-        ASSERT_NE(b, nullptr);
-        const uint64_t at = b->data_iova() % 4096;
-        if (at + kSize > 4096 && at + 100 < 4096) {
-            crossing = b;
-        } else {
-            others.push_back(b);
-        }
-    }
-    Mempool::unref_batch(others);
+    PacketBuf* crossing = alloc_across_4k(kSize);
+    ASSERT_NE(crossing, nullptr) << "no buffer in the pool crosses a 4 KiB boundary";
     const auto f = udp_frame(kSize, 3);
     std::memcpy(crossing->append(f.size()), f.data(), f.size());
     crossing->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);

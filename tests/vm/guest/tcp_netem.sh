@@ -19,7 +19,9 @@
 #   open to the kernel's socat echo server, byte for byte back. And that netem really impaired
 #   the link: both netem qdiscs dropped packets and shunt's TCP retransmitted.
 # Needs in /shunt/bin: shuntd shunt-nc curl socat tc ip (iproute2's) ethtool.
+# shellcheck source=tests/vm/guest/lib.sh
 . /shunt/lib.sh
+# shellcheck disable=SC3040 # busybox's ash has pipefail
 set -o pipefail
 
 nic="${SHUNT_TCP_NIC:?}"
@@ -46,6 +48,7 @@ fail_diag() {
     dmesg | tail -n 20
     fail "$@"
 }
+# shellcheck disable=SC3045 # busybox's ash has ulimit -n
 ulimit -n 4096 || fail "cannot raise the descriptor limit for $concurrent connections"
 
 for m in net/sched/sch_netem.ko net/sched/sch_ingress.ko net/sched/cls_matchall.ko \
@@ -74,11 +77,6 @@ pci)
     ;;
 *) fail "SHUNT_TCP_NIC must be tap or pci, not '$nic'" ;;
 esac
-# netem drops what it is handed: with segmentation offloads on, that is a 64 KiB GSO packet
-# (dozens of segments at once). Per-segment impairment, as the issue's percentages mean.
-$B/ethtool -K "$kif" tso off gso off gro off 2>/dev/null ||
-    $B/ethtool -K "$kif" gso off gro off || fail "ethtool -K $kif failed"
-
 # shellcheck disable=SC2086 # nic_args is several words
 $B/shuntd $nic_args --ip $srv/24 --http 80 --stats-file /tmp/shuntd.json \
     --stats-interval-ms 200 >/tmp/shuntd.log 2>&1 &
@@ -93,36 +91,18 @@ while [ ! -s /tmp/shuntd.json ] && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1));
 # QEMU holds frames back for a while after RCTL is written (docs/drivers.md): wait, bounded,
 # for a first answered ping before impairing anything.
 i=0
-until ping -c 1 -W 1 $srv >/dev/null 2>&1 || [ "$i" -ge 30 ]; do i=$((i + 1)); done
+until ping -c 1 -W 1 "$srv" >/dev/null 2>&1 || [ "$i" -ge 30 ]; do i=$((i + 1)); done
 [ "$i" -lt 30 ] || { cat /tmp/shuntd.log; fail "shuntd never answered a ping in 30 tries"; }
 log "shuntd serves $srv on $nic; the kernel is $kip on $kif"
 
 # ---- netem both ways on the kernel's side ----
 # shellcheck disable=SC2086 # netem's words
-$B/tc qdisc add dev "$kif" root netem $netem || fail_diag "tc qdisc add dev $kif root netem $netem failed"
-$B/ip link add ifb-shunt type ifb || fail_diag "ip link add ifb-shunt type ifb failed"
-$B/ip link set dev ifb-shunt up
-$B/tc qdisc add dev "$kif" handle ffff: ingress || fail_diag "tc ingress qdisc on $kif failed"
-$B/tc filter add dev "$kif" parent ffff: matchall action mirred egress redirect dev ifb-shunt ||
-    fail_diag "tc filter (ingress of $kif to ifb-shunt) failed"
-# shellcheck disable=SC2086 # netem's words
-$B/tc qdisc add dev ifb-shunt root netem $netem || fail_diag "tc netem on ifb-shunt failed"
+netem_both_ways - "$kif" $netem
 log "netem both ways on $kif: $netem"
 
 # ---- the reference: byte i is i mod 251, built without shunt ----
-fmt=""
-i=0
-while [ "$i" -lt 251 ]; do
-    fmt="$fmt\\$(printf %o "$i")"
-    i=$((i + 1))
-done
-# shellcheck disable=SC2059 # the format is the data
-printf "$fmt" >/tmp/pattern
 big=$((big_mb * 1024 * 1024))
-while [ "$(wc -c </tmp/pattern)" -lt "$big" ]; do
-    cat /tmp/pattern /tmp/pattern >/tmp/pattern.2 && mv /tmp/pattern.2 /tmp/pattern
-done
-[ "$(od -An -tu1 -j 250 -N 2 /tmp/pattern | tr -s ' ')" = " 250 0" ] || fail_diag "pattern file is wrong"
+make_pattern /tmp/pattern "$big"
 want() { head -c "$1" /tmp/pattern | sha256sum | cut -d' ' -f1; }
 
 url="http://$srv"
@@ -183,11 +163,14 @@ for p in 0 1; do
         i=$((i + 1))
     done
 done
-for p in 0 1; do
+fetch_all() {
     $B/curl --silent --show-error --fail --max-time 300 --parallel --parallel-immediate \
-        --parallel-max "$half" --no-progress-meter --config /tmp/conc/urls.$p 2>/tmp/conc/err.$p &
-    eval "curl_pid_$p=\$!"
-done
+        --parallel-max "$half" --no-progress-meter --config "/tmp/conc/urls.$1" 2>"/tmp/conc/err.$1"
+}
+fetch_all 0 &
+curl_pid_0=$!
+fetch_all 1 &
+curl_pid_1=$!
 peak=0
 while kill -0 "$curl_pid_0" 2>/dev/null || kill -0 "$curl_pid_1" 2>/dev/null; do
     now="$(sed -n 's/.*"tcp":{"connections":\([0-9]*\).*/\1/p' /tmp/shuntd.json)"
@@ -225,7 +208,7 @@ kill "$socat_pid" 2>/dev/null
 cmp /tmp/echo.in /tmp/nc.out || fail_diag "the kernel's echo came back different ($(wc -c </tmp/nc.out) of $echo_bytes bytes)"
 log "active open: $echo_mb MiB through the kernel's socat echo and back, byte for byte, clean close"
 
-for dev in "$kif" ifb-shunt; do
+for dev in "$kif" "ifb-$kif"; do
     line="$($B/tc -s qdisc show dev "$dev" | grep -A1 netem | sed -n 's/.*Sent \([0-9]*\) bytes \([0-9]*\) pkt (dropped \([0-9]*\).*/\2 packets, \3 dropped/p')"
     log "netem on $dev: $line"
     dropped="$(echo "$line" | sed -n 's/.*packets, \([0-9]*\) dropped/\1/p')"
