@@ -60,6 +60,7 @@ void TcpSocket::update_send_window(const Segment& seg) noexcept {
 
 void TcpSocket::on_new_ack(const Segment& seg, uint32_t acked) noexcept {
     const uint32_t flight_before = flight_size();
+    limited_sent_ = 0;  // a new ACK ends a run of duplicates
     release_send_buffers(seg.ack);
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
@@ -99,9 +100,42 @@ void TcpSocket::on_duplicate_ack(const Segment& seg) noexcept {
     // RFC 6582 §3.2 step 2 / RFC 6675 §5 (C): enter recovery after DupThresh duplicates (or
     // when SACK shows the first segment lost), unless this loss belongs to the window that
     // the last recovery already covered.
-    const bool lost = dupacks_ >= SackScoreboard::kDupThresh ||
-                      (sack_ok_ && scoreboard_.is_lost(snd_una_, smss_));
-    if (lost && snd_una_ > recover_) enter_recovery();
+    const bool lost =
+        dupacks_ >= dup_threshold() || (sack_ok_ && scoreboard_.is_lost(snd_una_, smss_));
+    if (snd_una_ <= recover_) return;
+    if (lost) return enter_recovery();
+    if (options_.limited_transmit && dupacks_ < SackScoreboard::kDupThresh) limited_transmit();
+}
+
+// RFC 5827 §3.1 (segment-based early retransmit): with fewer than four segments outstanding
+// and no new segment the window lets us send, three duplicates cannot come; the threshold is
+// then one less than the segments outstanding. Otherwise DupThresh (RFC 5681, RFC 6675).
+uint32_t TcpSocket::dup_threshold() const noexcept {
+    if (!options_.early_retransmit) return SackScoreboard::kDupThresh;
+    const uint32_t outstanding = (flight_size() + smss_ - 1) / smss_;
+    if (outstanding >= SackScoreboard::kDupThresh + 1 || outstanding < 2) {
+        return SackScoreboard::kDupThresh;
+    }
+    const bool can_send_new =
+        snd_nxt_ == snd_max_ && snd_nxt_ < data_end() && snd_nxt_ < snd_una_ + snd_wnd_;
+    return can_send_new ? SackScoreboard::kDupThresh : outstanding - 1;
+}
+
+// RFC 3042 limited transmit: on each of the first two duplicate ACKs, one segment of data never
+// sent before, if the peer's window has room and FlightSize stays within cwnd + 2 * SMSS; cwnd
+// itself is unchanged. The extra segments draw the duplicates that fast retransmit needs when
+// the window is small (a few segments, as under heavy loss).
+void TcpSocket::limited_transmit() noexcept {
+    if (snd_nxt_ != snd_max_ || snd_nxt_ >= data_end()) return;  // new data only
+    const TxEntry& e = tx_.at(tx_.find(snd_nxt_));
+    const uint32_t len = std::min(smss_, static_cast<uint32_t>(e.seq + e.len - snd_nxt_));
+    if (snd_nxt_ + len > snd_una_ + snd_wnd_) return;
+    if (flight_size() + len > cc_->cwnd() + 2 * smss_) return;
+    if (nagle_holds(len)) return;
+    const uint32_t n = transmit(snd_nxt_, len);
+    snd_nxt_ += n;
+    snd_max_ = max(snd_max_, snd_nxt_);
+    limited_sent_ += n;
 }
 
 void TcpSocket::enter_recovery() noexcept {
@@ -109,7 +143,9 @@ void TcpSocket::enter_recovery() noexcept {
     in_recovery_ = true;
     partial_ack_seen_ = false;
     recover_ = snd_max_ - 1;  // "the highest sequence number transmitted" (RFC 6582 §3.2)
-    cc_->on_congestion_event(flight_size(), now_);
+    // RFC 5681 §3.2 step 2: data sent by limited transmit is not part of this FlightSize.
+    cc_->on_congestion_event(flight_size() - std::min(limited_sent_, flight_size()), now_);
+    limited_sent_ = 0;
     rtt_timing_ = false;  // Karn: the timed segment may be the lost one
     high_rxt_ = snd_una_;
     rescue_rxt_.reset();

@@ -155,6 +155,8 @@ class TcpSocket {
     bool is_duplicate_ack(const Segment& seg, uint32_t old_wnd) const noexcept;
     void take_rtt_sample(const Segment& seg) noexcept;
     void enter_recovery() noexcept;
+    uint32_t dup_threshold() const noexcept;
+    void limited_transmit() noexcept;
     void newreno_partial_ack(uint32_t acked) noexcept;
     void sack_recovery_send() noexcept;
     void rescue_retransmission() noexcept;
@@ -287,6 +289,7 @@ class TcpSocket {
     uint32_t rcv_mss_ = 536;  // largest segment received (RFC 1122 §4.2.3.2 "full-sized")
 
     // Timers.
+    uint32_t limited_sent_ = 0;  // bytes sent by limited transmit since the last new ACK
     std::optional<Instant> rto_at_;
     std::optional<Instant> delack_at_;
     std::optional<Instant> persist_at_;

@@ -86,6 +86,7 @@ void TcpSocket::on_rto_expired() noexcept {
     in_recovery_ = false;
     inflation_ = 0;
     dupacks_ = 0;
+    limited_sent_ = 0;
     recover_ = snd_max_ - 1;  // RFC 6582 §4: no fast retransmit for this window's losses
     scoreboard_.reset();      // RFC 6675 §5.1: SACK information is not trusted after an RTO
     rtt_timing_ = false;

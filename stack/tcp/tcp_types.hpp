@@ -66,6 +66,10 @@ struct SocketOptions {
     bool window_scaling = true;         // offer RFC 7323 options and RFC 2018 SACK
     bool timestamps = true;
     bool sack = true;
+    // Small-window loss detection: RFC 3042 limited transmit and RFC 5827 early retransmit
+    // (both on, as in Linux; off gives the base algorithms of RFC 5681/6582/6675 alone).
+    bool limited_transmit = true;
+    bool early_retransmit = true;
 };
 
 struct TcpConfig {

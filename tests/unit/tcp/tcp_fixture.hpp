@@ -159,6 +159,10 @@ inline SocketOptions plain_options() {
     o.recv_buffer = 65535;
     o.send_buffer = 256 * 1024;
     o.congestion = CongestionAlgorithm::newreno;
+    // The RFC 5681/6582/6675 numbers as those RFCs work them; tcp_limited_transmit_test.cpp
+    // covers RFC 3042 and RFC 5827 on top.
+    o.limited_transmit = false;
+    o.early_retransmit = false;
     return o;
 }
 

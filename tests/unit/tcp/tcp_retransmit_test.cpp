@@ -1,6 +1,7 @@
 // Reliability: the retransmission timer (RFC 6298: RTO, Karn, backoff, give up), zero-copy
 // retransmission and its copy fallback, NewReno fast retransmit/recovery (RFC 5681 §3.2,
-// RFC 6582) with cwnd numbers from those RFCs. SACK recovery: tcp_sack_recovery_test.cpp.
+// RFC 6582) with cwnd numbers from those RFCs, and the small-window additions: limited
+// transmit (RFC 3042) and early retransmit (RFC 5827). SACK recovery: tcp_sack_recovery_test.cpp.
 #include "tcp_fixture.hpp"
 
 namespace shunt::tcp::test {
@@ -29,6 +30,13 @@ class TcpRetransmit : public TcpTest {
         }
     }
     void dup_ack(uint16_t window = 65535) { send(peer(0, remote_seq_, local_seq_, window)); }
+    // plain_options() leaves RFC 3042 and RFC 5827 off; these tests turn them on.
+    void small_window_recovery_on() {
+        SocketOptions o = plain_options();
+        o.limited_transmit = true;
+        o.early_retransmit = true;
+        make_stack(o);
+    }
 };
 
 TEST_F(TcpRetransmit, RtoRetransmitsWithBackoffAndKarn) {
@@ -169,6 +177,84 @@ TEST_F(TcpRetransmit, DuplicateAcksWithWindowChangeAreNotDuplicates) {
     dup_ack(40000);
     expect_nothing();
     EXPECT_FALSE(s->in_recovery());
+}
+
+// RFC 3042: one new segment on each of the first two duplicate ACKs; the third starts fast
+// retransmit with ssthresh from the FlightSize before those two (RFC 5681 §3.2 step 2).
+TEST_F(TcpRetransmit, LimitedTransmitSendsNewDataOnTheFirstTwoDuplicates) {
+    small_window_recovery_on();
+    TcpSocket* s = established_rtt100();
+    queue_segments(s, 14);
+    EXPECT_EQ(sent().size(), 10u);
+    dup_ack();
+    expect_sent({data_seg(10, 'k')});
+    EXPECT_EQ(s->cwnd(), 14600u);  // cwnd unchanged
+    dup_ack();
+    expect_sent({data_seg(11, 'l')});
+    dup_ack();
+    expect_sent({data_seg(0, 'a')});
+    EXPECT_TRUE(s->in_recovery());
+    EXPECT_EQ(s->ssthresh(), 7300u);  // 10 segments / 2, not 12 / 2
+    EXPECT_EQ(s->cwnd(), 7300u + 3 * 1460u);
+    EXPECT_EQ(stack_->counters().fast_retransmits, 1u);
+}
+
+// Limited transmit sends nothing the peer's window or the queue does not hold, and nothing
+// beyond cwnd + 2 SMSS.
+TEST_F(TcpRetransmit, LimitedTransmitKeepsToTheWindowAndToNewData) {
+    small_window_recovery_on();
+    TcpSocket* s = established_rtt100();
+    queue_segments(s, 10);
+    EXPECT_EQ(sent().size(), 10u);
+    dup_ack();  // nothing new queued
+    expect_nothing();
+    queue_segments(s, 1, 'k');
+    expect_nothing();                           // cwnd full: it waits for ACKs
+    // The peer's window shrinks to what is in flight: the first such ACK is no duplicate (the
+    // window changed), the second is, and limited transmit finds no room in the window.
+    dup_ack(static_cast<uint16_t>(10 * 1460));
+    dup_ack(static_cast<uint16_t>(10 * 1460));
+    expect_nothing();
+    EXPECT_FALSE(s->in_recovery());
+}
+
+// RFC 5827: three segments outstanding and nothing new to send: the second duplicate ACK
+// (threshold = outstanding - 1) retransmits the first segment.
+TEST_F(TcpRetransmit, EarlyRetransmitWithThreeSegmentsOutstanding) {
+    small_window_recovery_on();
+    TcpSocket* s = established_rtt100();
+    queue_segments(s, 3);
+    EXPECT_EQ(sent().size(), 3u);
+    dup_ack();
+    expect_nothing();
+    dup_ack();
+    expect_sent({data_seg(0, 'a')});
+    EXPECT_TRUE(s->in_recovery());
+    EXPECT_EQ(stack_->counters().fast_retransmits, 1u);
+    EXPECT_EQ(stack_->counters().rto_expirations, 0u);
+}
+
+// Two segments outstanding: one duplicate suffices. Without early retransmit the same loss
+// waits for the RTO.
+TEST_F(TcpRetransmit, EarlyRetransmitWithTwoSegmentsOutstandingAndWithoutIt) {
+    small_window_recovery_on();
+    TcpSocket* s = established_rtt100();
+    queue_segments(s, 2);
+    EXPECT_EQ(sent().size(), 2u);
+    dup_ack();
+    expect_sent({data_seg(0, 'a')});
+    EXPECT_TRUE(s->in_recovery());
+
+    make_stack(plain_options());
+    TcpSocket* t = established_rtt100();
+    queue_segments(t, 2);
+    EXPECT_EQ(sent().size(), 2u);
+    dup_ack();
+    expect_nothing();
+    EXPECT_FALSE(t->in_recovery());
+    advance(300ms);
+    expect_sent({data_seg(0, 'a')});
+    EXPECT_EQ(stack_->counters().rto_expirations, 1u);
 }
 
 }  // namespace
