@@ -19,7 +19,9 @@ Interface::Interface(Nic& nic, uint16_t queue, InterfaceConfig config)
       icmp_errors_(config.icmp_errors_per_sec, config.icmp_error_burst) {
     routes_.add_connected(config_.address);
     if (config_.gateway) routes_.add_default(*config_.gateway);
-    tx_l4_csum_ = nic_.caps().tx_l4_csum;
+    const NicCaps caps = nic_.caps();
+    tx_l4_csum_ = caps.tx_l4_csum;
+    tx_ip_csum_ = caps.tx_ip_csum;
 }
 
 Interface::~Interface() {

@@ -139,7 +139,8 @@ class Interface final : public Ipv4Output {
     TokenBucket icmp_errors_;
     Instant now_{};
     bool announced_ = false;
-    bool tx_l4_csum_ = false;  // the NIC's capability, read once (caps() is not noexcept)
+    bool tx_l4_csum_ = false;  // the NIC's capabilities, read once (caps() is not noexcept)
+    bool tx_ip_csum_ = false;
     uint16_t next_ident_ = 1;
     uint16_t next_ephemeral_ = 49152;  // RFC 6335 §6 dynamic range
     std::unordered_map<uint16_t, std::unique_ptr<UdpSocket>> udp_sockets_;
