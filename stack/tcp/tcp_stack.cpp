@@ -18,8 +18,8 @@ TcpStack::TcpStack(Ipv4Output& out, TcpConfig config)
       config_(config),
       isn_(config.secret),
       cookies_(config.secret),
+      table_(config.max_connections),
       time_wait_(config.time_wait_slots) {
-    table_.reserve(config_.max_connections);
     sockets_.reserve(config_.max_connections);
     timers_.reserve(config_.max_connections);
     due_.reserve(config_.max_connections);
@@ -74,6 +74,7 @@ TcpSocket* TcpStack::create_socket(const FourTuple& key, const SocketOptions& op
     auto s = std::make_unique<TcpSocket>(*this, Endpoint{key.local_addr, key.local_port},
                                          Endpoint{key.remote_addr, key.remote_port}, options);
     TcpSocket* raw = s.get();
+    if (!table_.insert(key, raw)) return nullptr;
     sockets_.push_back(std::move(s));
     // Every live socket may hold one timer entry: room for all of them, so arming a timer
     // never allocates (sockets_ can outgrow max_connections with closed, unreleased handles).
@@ -83,12 +84,11 @@ TcpSocket* TcpStack::create_socket(const FourTuple& key, const SocketOptions& op
         flush_list_.reserve(sockets_.capacity());
         flush_work_.reserve(sockets_.capacity());
     }
-    table_.emplace(key, raw);
     return raw;
 }
 
 bool TcpStack::tuple_in_use(const FourTuple& key) noexcept {
-    return table_.contains(key) || time_wait_.find(key) != nullptr;
+    return table_.find(key) != nullptr || time_wait_.find(key) != nullptr;
 }
 
 // RFC 6056 §3.3.3 Algorithm 3 ("Simple Hash-Based Port Selection"): a keyed hash of the
@@ -159,8 +159,8 @@ void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) n
     if (!parse_segment(meta, payload, seg)) return;
     counters_.segments_rx++;
     const FourTuple key{meta.dst, seg.repr.dst_port, meta.src, seg.repr.src_port};
-    if (auto it = table_.find(key); it != table_.end()) {
-        it->second->on_segment(seg, now_);
+    if (TcpSocket* s = table_.find(key); s != nullptr) {
+        s->on_segment(seg, now_);
         if (reclaim_pending_) reclaim();
         return;
     }
@@ -263,7 +263,7 @@ void TcpStack::to_time_wait(TcpSocket& s) noexcept {
 // on in the TIME-WAIT table); the object is freed by reclaim() once nobody holds it.
 void TcpStack::unlink(TcpSocket& s) noexcept {
     const FourTuple key{s.local_.addr, s.local_.port, s.remote_.addr, s.remote_.port};
-    if (auto it = table_.find(key); it != table_.end() && it->second == &s) table_.erase(it);
+    table_.erase(key, &s);
     if (s.listener_ != nullptr) {
         if (s.in_syn_queue_) {
             s.listener_->syn_queue_--;

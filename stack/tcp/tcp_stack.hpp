@@ -5,6 +5,7 @@
 #pragma once
 
 #include "stack/iface/ip_protocol.hpp"
+#include "stack/tcp/conn_table.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/syn_cookie.hpp"
 #include "stack/tcp/tcp_socket.hpp"
@@ -113,7 +114,7 @@ class TcpStack final : public Ipv4Handler {
     IsnGenerator isn_;
     SynCookies cookies_;
     Instant now_{};
-    std::unordered_map<FourTuple, TcpSocket*, FourTupleHash> table_;
+    ConnTable table_;  // 4-tuple demultiplexing, sized for max_connections
     // Connections with a timer running (declared before sockets_: it outlives them). Mutable:
     // next_deadline() re-keys stale entries at the top, which changes no observable state.
     mutable TimerHeap timers_;
