@@ -19,6 +19,9 @@ Interface::Interface(Nic& nic, uint16_t queue, InterfaceConfig config)
       icmp_errors_(config.icmp_errors_per_sec, config.icmp_error_burst) {
     routes_.add_connected(config_.address);
     if (config_.gateway) routes_.add_default(*config_.gateway);
+    const NicCaps caps = nic_.caps();
+    tx_l4_csum_ = caps.tx_l4_csum;
+    tx_ip_csum_ = caps.tx_ip_csum;
 }
 
 Interface::~Interface() {
@@ -33,14 +36,12 @@ size_t Interface::poll(Instant now) noexcept {
         announced_ = true;
         send_arp(1, MacAddr{}, config_.address.addr, MacAddr::broadcast());
     }
-    std::array<PacketBuf*, 64> rx{};
+    std::array<PacketBuf*, 64> rx;  // filled by rx_batch up to n (no zeroing per poll)
     const size_t want = std::min(config_.rx_batch, rx.size());
     const size_t n = nic_.rx_batch(queue_, std::span(rx.data(), want));
     for (size_t i = 0; i < n; ++i) receive_frame(Packet(rx[i]));
     run_timers();
-    for (Ipv4Handler* h : handlers_) {
-        if (h != nullptr) h->on_timers(now);
-    }
+    for (size_t i = 0; i < active_count_; ++i) active_handlers_[i]->on_timers(now);
     const size_t sent = tx_count_;
     flush_tx();
     return n + sent;
@@ -53,14 +54,16 @@ std::optional<Instant> Interface::next_deadline() const noexcept {
     };
     consider(neighbors_.next_deadline());
     consider(reassembler_.next_deadline());
-    for (Ipv4Handler* h : handlers_) {
-        if (h != nullptr) consider(h->next_deadline());
-    }
+    for (size_t i = 0; i < active_count_; ++i) consider(active_handlers_[i]->next_deadline());
     return earliest;
 }
 
 void Interface::set_protocol_handler(uint8_t protocol, Ipv4Handler* handler) noexcept {
     handlers_[protocol] = handler;
+    active_count_ = 0;
+    for (Ipv4Handler* h : handlers_) {
+        if (h != nullptr) active_handlers_[active_count_++] = h;
+    }
 }
 
 void Interface::receive_frame(Packet frame) noexcept {

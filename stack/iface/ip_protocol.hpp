@@ -49,6 +49,10 @@ class Ipv4Output {
     virtual uint16_t route_mtu(wire::Ipv4Addr dst) const noexcept = 0;
     virtual Mempool& tx_pool() noexcept = 0;
     virtual void count_drop(DropReason reason, uint64_t n = 1) noexcept = 0;
+    // Whether the NIC computes the transport checksum of a buffer flagged tx_flags::l4_csum
+    // (the driver seeds the pseudo-header sum itself, driver/e1000/fastpath.cpp), so the
+    // transport can leave the field zero instead of summing the payload in software.
+    virtual bool tx_l4_checksum_offload() const noexcept { return false; }
 };
 
 }  // namespace shunt

@@ -92,7 +92,9 @@ void Interface::output_datagram_piece(Packet p, Ipv4Addr dst, Ipv4Addr next_hop,
                    .ident = ident,
                    .more_frags = more_frags,
                    .frag_offset = static_cast<uint16_t>(offset)}
-        .emit(view);
+        .emit(view, !tx_ip_csum_);
+    // With offload the NIC fills the header checksum (the field is left zero).
+    if (tx_ip_csum_) p->set_flags(static_cast<uint16_t>(p->flags() | tx_flags::ip_csum));
     output_ip_frame(next_hop, std::move(p));
 }
 

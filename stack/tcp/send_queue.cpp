@@ -5,7 +5,16 @@
 
 namespace shunt::tcp {
 
+// Transmissions walk the queue in order, so the entry found last, or the one after it, is
+// nearly always the answer; the binary search is the fallback.
 size_t SendQueue::find(SeqNum seq) const noexcept {
+    for (size_t i = hint_; i < count_ && i < hint_ + 2; ++i) {
+        const TxEntry& e = at(i);
+        if (seq_in_window(seq, e.seq, e.len)) {
+            hint_ = i;
+            return i;
+        }
+    }
     size_t lo = 0;
     size_t hi = count_;
     while (lo < hi) {
@@ -14,6 +23,7 @@ size_t SendQueue::find(SeqNum seq) const noexcept {
         if (seq < e.seq) {
             hi = mid;
         } else if (seq_in_window(seq, e.seq, e.len)) {
+            hint_ = mid;
             return mid;
         } else {
             lo = mid + 1;
@@ -32,6 +42,7 @@ uint64_t SendQueue::ack_to(SeqNum una) noexcept {
             e.len = 0;
             head_ = (head_ + 1) % ring_.size();
             --count_;
+            if (hint_ > 0) --hint_;  // indices count from the head
             continue;
         }
         if (e.seq < una) {
@@ -64,6 +75,7 @@ bool SendQueue::grow() noexcept {
 }
 
 void SendQueue::clear() noexcept {
+    hint_ = 0;
     while (count_ > 0) {
         ring_[head_].buf.reset();
         head_ = (head_ + 1) % ring_.size();

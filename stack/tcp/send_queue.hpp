@@ -80,6 +80,7 @@ class SendQueue {
     size_t head_ = 0;
     size_t count_ = 0;
     uint64_t bytes_ = 0;
+    mutable size_t hint_ = 0;  // index find() returned last (a guess, always checked)
 };
 
 // Makes a buffer's data exactly [headroom, headroom + len) again (after the layers below

@@ -7,6 +7,15 @@
 
 namespace shunt::tcp {
 
+void TcpSocket::touched() noexcept {
+    stack_.queue_flush(*this);
+}
+
+void TcpSocket::set_nodelay(bool on) noexcept {
+    options_.nodelay = on;
+    touched();  // Nagle may have held a segment that may go now
+}
+
 bool TcpSocket::send_buffer_available() const noexcept {
     const size_t cap = stack_.config_.max_send_buffers;
     return !tx_.full() && (cap == 0 || stack_.send_buffers_ < cap);
@@ -57,6 +66,7 @@ TcpSendStatus TcpSocket::send(Packet buf) noexcept {
     now_ = std::max(now_, stack_.now_);
     queue_send_buffer(std::move(buf));
     output();
+    touched();
     return st;
 }
 
@@ -68,7 +78,10 @@ size_t TcpSocket::send(PacketChain& bufs) noexcept {
         ++n;
     }
     now_ = std::max(now_, stack_.now_);
-    if (n > 0) output();
+    if (n > 0) {
+        output();
+        touched();
+    }
     return n;
 }
 
@@ -104,7 +117,10 @@ size_t TcpSocket::copy_send(std::span<const uint8_t> bytes) noexcept {
     }
     stack_.counters_.tx_copy_bytes += done;
     now_ = std::max(now_, stack_.now_);
-    if (done > 0) output();
+    if (done > 0) {
+        output();
+        touched();
+    }
     return done;
 }
 
@@ -113,6 +129,7 @@ PacketChain TcpSocket::recv(size_t max_bytes) noexcept {
     if (!out.empty()) {
         now_ = std::max(now_, stack_.now_);
         maybe_send_window_update();
+        touched();
     }
     return out;
 }
@@ -123,6 +140,7 @@ size_t TcpSocket::copy_recv(std::span<uint8_t> out) noexcept {
     if (n > 0) {
         now_ = std::max(now_, stack_.now_);
         maybe_send_window_update();
+        touched();
     }
     return n;
 }
@@ -153,6 +171,7 @@ void TcpSocket::shutdown_write() noexcept {
     fin_queued_ = true;
     fin_seq_ = data_end();
     output();
+    touched();
 }
 
 void TcpSocket::close() noexcept {
@@ -165,7 +184,7 @@ void TcpSocket::close() noexcept {
     } else {
         shutdown_write();
         if (state_ == TcpState::fin_wait_2) {
-            deadline_at_ = now_ + stack_.config().fin_wait_2_timeout;
+            arm(deadline_at_, now_ + stack_.config().fin_wait_2_timeout);
         }
     }
     stack_.reclaim_pending_ = true;

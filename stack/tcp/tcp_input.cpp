@@ -219,7 +219,7 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
         case TcpState::fin_wait_1:
             if (fin_acked()) {
                 state_ = TcpState::fin_wait_2;
-                if (!app_owned_) deadline_at_ = now_ + stack_.config().fin_wait_2_timeout;
+                if (!app_owned_) arm(deadline_at_, now_ + stack_.config().fin_wait_2_timeout);
             }
             return true;
         case TcpState::closing:
@@ -278,7 +278,7 @@ void TcpSocket::process_text(Segment& seg) noexcept {
 void TcpSocket::on_data_queued() noexcept {
     if (rcv_nxt_ - last_ack_sent_ >= static_cast<int32_t>(2 * rcv_mss_)) ack_now_ = true;
     if (rcv_nxt_ >= rcv_adv_) ack_now_ = true;
-    if (!ack_now_ && !delack_at_) delack_at_ = now_ + stack_.config().delayed_ack;
+    if (!ack_now_ && !delack_at_) arm(delack_at_, now_ + stack_.config().delayed_ack);
 }
 
 // Eighth check: the FIN, once everything before it has arrived.

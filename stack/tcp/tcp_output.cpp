@@ -56,7 +56,10 @@ bool TcpSocket::send_new_data() noexcept {
         }
         if (nagle_holds(len)) break;
         const uint32_t n = transmit(snd_nxt_, len);
-        if (n == 0) break;
+        if (n == 0) {
+            touched();  // out of buffers: TcpStack::flush tries again
+            break;
+        }
         if (!rtt_timing_ && !ts_ok_ && snd_nxt_ >= snd_max_) {
             rtt_timing_ = true;  // time this segment (one at a time, RFC 6298 §3)
             rtt_seq_ = snd_nxt_;
@@ -147,7 +150,10 @@ bool TcpSocket::emit_and_send(Packet buf, wire::TcpRepr& r) noexcept {
         return false;
     }
     wire::TcpView view(std::span(h, hlen + r.payload_len));
-    r.emit(view, local_.addr, remote_.addr);
+    // With checksum offload the NIC sums header and payload; otherwise we do, here.
+    const bool offload = stack_.out_.tx_l4_checksum_offload();
+    r.emit(view, local_.addr, remote_.addr, !offload);
+    buf->set_flags(offload ? tx_flags::l4_csum : uint16_t{0});
     if ((r.flags & ack) != 0) {
         last_ack_sent_ = rcv_nxt_;
         ack_now_ = false;
@@ -188,6 +194,7 @@ void TcpSocket::maybe_send_window_update() noexcept {
 bool TcpSocket::send_fin_segment() noexcept {
     PacketBuf* b = stack_.out_.tx_pool().alloc();
     if (b == nullptr) {
+        touched();
         stack_.out_.count_drop(DropReason::no_buffer);
         return false;
     }
@@ -220,7 +227,10 @@ void TcpSocket::send_syn() noexcept {
 // to it (RFC 9293 §3.10.7.4 first check) and dropped, ACK-ing back and forth forever.
 void TcpSocket::send_ack() noexcept {
     PacketBuf* b = stack_.out_.tx_pool().alloc();
-    if (b == nullptr) return stack_.out_.count_drop(DropReason::no_buffer);
+    if (b == nullptr) {
+        touched();  // ack_now_ stays set: TcpStack::flush tries again
+        return stack_.out_.count_drop(DropReason::no_buffer);
+    }
     wire::TcpRepr r = make_header(snd_max_, ack);
     emit_and_send(Packet(b), r);
 }

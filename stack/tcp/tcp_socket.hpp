@@ -16,6 +16,7 @@
 #include "stack/tcp/send_queue.hpp"
 #include "stack/tcp/seq.hpp"
 #include "stack/tcp/tcp_types.hpp"
+#include "stack/tcp/timer_heap.hpp"
 #include "stack/wire/tcp.hpp"
 
 #include <cstdint>
@@ -91,7 +92,7 @@ class TcpSocket {
     // RST now, socket CLOSED with TcpError::aborted.
     void abort() noexcept;
 
-    void set_nodelay(bool on) noexcept { options_.nodelay = on; }
+    void set_nodelay(bool on) noexcept;
     void set_keepalive(bool on) noexcept;
     // The controller is made when the handshake completes; false after that.
     bool set_congestion(CongestionAlgorithm a) noexcept;
@@ -204,6 +205,9 @@ class TcpSocket {
     void on_keepalive_expired() noexcept;
     void restart_rto() noexcept;
     void stop_rto() noexcept { rto_at_.reset(); }
+    // Sets one of the timers below and tells the stack's timer queue (timer_heap.hpp).
+    void arm(std::optional<Instant>& timer, Instant at) noexcept;
+    void clear_timers() noexcept;
     void arm_keepalive() noexcept;
     void update_persist() noexcept;
 
@@ -215,6 +219,8 @@ class TcpSocket {
     void clear_send_queue() noexcept;
 
     void notify() noexcept;
+    // An application call: TcpStack::flush visits this socket next time.
+    void touched() noexcept;
     bool can_receive_data() const noexcept;
     bool fin_sent() const noexcept { return fin_queued_ && snd_nxt_ == fin_seq_ + 1; }
     bool fin_acked() const noexcept { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
@@ -295,6 +301,8 @@ class TcpSocket {
     std::optional<Instant> persist_at_;
     std::optional<Instant> keepalive_at_;
     std::optional<Instant> deadline_at_;  // connect timeout / orphaned FIN-WAIT-2
+    TimerNode timer_node_;                // this connection's entry in TcpStack::timers_
+    bool flush_queued_ = false;           // in TcpStack::flush_list_
     uint32_t retries_ = 0;
     uint32_t persist_backoff_ = 0;
     uint32_t keepalive_sent_ = 0;

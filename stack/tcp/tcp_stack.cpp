@@ -18,9 +18,13 @@ TcpStack::TcpStack(Ipv4Output& out, TcpConfig config)
       config_(config),
       isn_(config.secret),
       cookies_(config.secret),
+      table_(config.max_connections),
       time_wait_(config.time_wait_slots) {
-    table_.reserve(config_.max_connections);
     sockets_.reserve(config_.max_connections);
+    timers_.reserve(config_.max_connections);
+    due_.reserve(config_.max_connections);
+    flush_list_.reserve(config_.max_connections);
+    flush_work_.reserve(config_.max_connections);
 }
 
 TcpStack::~TcpStack() = default;
@@ -70,13 +74,21 @@ TcpSocket* TcpStack::create_socket(const FourTuple& key, const SocketOptions& op
     auto s = std::make_unique<TcpSocket>(*this, Endpoint{key.local_addr, key.local_port},
                                          Endpoint{key.remote_addr, key.remote_port}, options);
     TcpSocket* raw = s.get();
+    if (!table_.insert(key, raw)) return nullptr;
     sockets_.push_back(std::move(s));
-    table_.emplace(key, raw);
+    // Every live socket may hold one timer entry: room for all of them, so arming a timer
+    // never allocates (sockets_ can outgrow max_connections with closed, unreleased handles).
+    if (timers_.capacity() < sockets_.size()) {
+        timers_.reserve(sockets_.capacity());
+        due_.reserve(sockets_.capacity());
+        flush_list_.reserve(sockets_.capacity());
+        flush_work_.reserve(sockets_.capacity());
+    }
     return raw;
 }
 
 bool TcpStack::tuple_in_use(const FourTuple& key) noexcept {
-    return table_.contains(key) || time_wait_.find(key) != nullptr;
+    return table_.find(key) != nullptr || time_wait_.find(key) != nullptr;
 }
 
 // RFC 6056 §3.3.3 Algorithm 3 ("Simple Hash-Based Port Selection"): a keyed hash of the
@@ -147,8 +159,8 @@ void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) n
     if (!parse_segment(meta, payload, seg)) return;
     counters_.segments_rx++;
     const FourTuple key{meta.dst, seg.repr.dst_port, meta.src, seg.repr.src_port};
-    if (auto it = table_.find(key); it != table_.end()) {
-        it->second->on_segment(seg, now_);
+    if (TcpSocket* s = table_.find(key); s != nullptr) {
+        s->on_segment(seg, now_);
         if (reclaim_pending_) reclaim();
         return;
     }
@@ -251,7 +263,7 @@ void TcpStack::to_time_wait(TcpSocket& s) noexcept {
 // on in the TIME-WAIT table); the object is freed by reclaim() once nobody holds it.
 void TcpStack::unlink(TcpSocket& s) noexcept {
     const FourTuple key{s.local_.addr, s.local_.port, s.remote_.addr, s.remote_.port};
-    if (auto it = table_.find(key); it != table_.end() && it->second == &s) table_.erase(it);
+    table_.erase(key, &s);
     if (s.listener_ != nullptr) {
         if (s.in_syn_queue_) {
             s.listener_->syn_queue_--;
@@ -272,30 +284,73 @@ void TcpStack::reclaim() noexcept {
     });
 }
 
+// Re-keys the entries at the top of the timer queue whose connection's next deadline moved
+// later (or went away), until the top is exact.
+void TcpStack::settle_timers() const noexcept {
+    while (TimerNode* n = timers_.top()) {
+        const auto* s = static_cast<const TcpSocket*>(n->owner);
+        const std::optional<Instant> d = s->next_deadline();
+        if (!d) {
+            timers_.remove(*n);
+        } else if (*d != n->at) {
+            timers_.set(*n, *d);
+        } else {
+            return;
+        }
+    }
+}
+
 std::optional<Instant> TcpStack::next_deadline() const noexcept {
     std::optional<Instant> t = time_wait_.next_deadline();
-    for (const auto& s : sockets_) {
-        auto d = s->next_deadline();
-        if (d && (!t || *d < *t)) t = d;
-    }
+    settle_timers();
+    if (const TimerNode* n = timers_.top(); n != nullptr && (!t || n->at < *t)) t = n->at;
     return t;
 }
 
+// Only connections whose queue entry is due are looked at. They leave the queue first and
+// come back with their new deadline afterwards, so a timer re-armed at `now` waits for the
+// next call instead of looping here.
 void TcpStack::on_timers(Instant now) noexcept {
     now_ = std::max(now_, now);
     time_wait_.expire(now_);
-    // Timers never free sockets (reclaim does, after the loop), so indices stay valid.
-    for (size_t i = 0; i < sockets_.size(); ++i) sockets_[i]->on_timers(now_);
+    due_.clear();
+    while (TimerNode* n = timers_.top()) {
+        if (now_ < n->at) break;
+        auto* s = static_cast<TcpSocket*>(n->owner);
+        const std::optional<Instant> d = s->next_deadline();
+        if (d && now_ < *d) {
+            timers_.set(*n, *d);
+            continue;
+        }
+        timers_.remove(*n);
+        if (d) due_.push_back(s);
+    }
+    // Timers never free sockets (reclaim does, after the loop), so the pointers stay valid.
+    for (TcpSocket* s : due_) {
+        s->on_timers(now_);
+        if (auto d = s->next_deadline()) timers_.arm_by(s->timer_node_, *d);
+    }
     if (reclaim_pending_) reclaim();
 }
 
+void TcpStack::queue_flush(TcpSocket& s) noexcept {
+    if (s.flush_queued_) return;
+    s.flush_queued_ = true;
+    flush_list_.push_back(&s);
+}
+
+// Sockets untouched since their last output() have nothing new to send (arrivals and timers
+// run output() themselves), so only the queued ones are visited: O(active), not O(sockets).
 void TcpStack::flush(Instant now) noexcept {
     now_ = std::max(now_, now);
-    for (size_t i = 0; i < sockets_.size(); ++i) {
-        TcpSocket& s = *sockets_[i];
-        s.now_ = now_;
-        if (s.state_ != TcpState::closed && s.state_ != TcpState::time_wait) s.output();
+    flush_work_.swap(flush_list_);
+    // output() may queue a socket again (out of buffers): it lands in the fresh list.
+    for (TcpSocket* s : flush_work_) {
+        s->flush_queued_ = false;
+        s->now_ = now_;
+        if (s->state_ != TcpState::closed && s->state_ != TcpState::time_wait) s->output();
     }
+    flush_work_.clear();
     if (reclaim_pending_) reclaim();
 }
 

@@ -5,11 +5,13 @@
 #pragma once
 
 #include "stack/iface/ip_protocol.hpp"
+#include "stack/tcp/conn_table.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/syn_cookie.hpp"
 #include "stack/tcp/tcp_socket.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/time_wait.hpp"
+#include "stack/tcp/timer_heap.hpp"
 
 #include <memory>
 #include <optional>
@@ -70,7 +72,8 @@ class TcpStack final : public Ipv4Handler {
     void on_timers(Instant now) noexcept override;
 
     // Sends what application calls made ready (window updates after recv, new data) now,
-    // without waiting for the next poll.
+    // without waiting for the next poll. Only sockets the application used since the last
+    // flush (or whose output ran out of buffers) are visited.
     void flush(Instant now) noexcept;
 
     const TcpConfig& config() const noexcept { return config_; }
@@ -102,6 +105,8 @@ class TcpStack final : public Ipv4Handler {
     void to_time_wait(TcpSocket& s) noexcept;
     void unlink(TcpSocket& s) noexcept;
     void reclaim() noexcept;
+    void settle_timers() const noexcept;
+    void queue_flush(TcpSocket& s) noexcept;
 
     Ipv4Output& out_;
     TcpConfig config_;
@@ -109,7 +114,13 @@ class TcpStack final : public Ipv4Handler {
     IsnGenerator isn_;
     SynCookies cookies_;
     Instant now_{};
-    std::unordered_map<FourTuple, TcpSocket*, FourTupleHash> table_;
+    ConnTable table_;  // 4-tuple demultiplexing, sized for max_connections
+    // Connections with a timer running (declared before sockets_: it outlives them). Mutable:
+    // next_deadline() re-keys stale entries at the top, which changes no observable state.
+    mutable TimerHeap timers_;
+    std::vector<TcpSocket*> due_;         // on_timers' scratch list, reserved like timers_
+    std::vector<TcpSocket*> flush_list_;  // sockets flush() visits (TcpSocket::flush_queued_)
+    std::vector<TcpSocket*> flush_work_;  // flush()'s copy of it, reserved like timers_
     std::vector<std::unique_ptr<TcpSocket>> sockets_;  // every socket not yet freed
     std::unordered_map<uint16_t, std::unique_ptr<TcpListener>> listeners_;
     TimeWaitTable time_wait_;

@@ -47,10 +47,14 @@ TcpSocket::TcpSocket(TcpStack& stack, Endpoint local, Endpoint remote, const Soc
       options_(options),
       tx_(send_slots(options)),
       rx_(options.ooo_max_segments),
-      rto_(stack.config().rto) {}
+      rto_(stack.config().rto) {
+    timer_node_.owner = this;
+}
 
 TcpSocket::~TcpSocket() {
     stack_.send_buffers_ -= tx_.size();
+    stack_.timers_.remove(timer_node_);
+    if (flush_queued_) std::erase(stack_.flush_list_, this);
 }
 
 void TcpSocket::start_active(SeqNum iss, Instant now) noexcept {
@@ -58,7 +62,7 @@ void TcpSocket::start_active(SeqNum iss, Instant now) noexcept {
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
     ts_offset_ = iss.raw();
     state_ = TcpState::syn_sent;
-    deadline_at_ = now + stack_.config().connect_timeout;
+    arm(deadline_at_, now + stack_.config().connect_timeout);
     send_syn();
     restart_rto();
 }
@@ -82,7 +86,7 @@ void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexc
     snd_wnd_ = max_snd_wnd_ = syn.repr.window;  // never scaled in a SYN (RFC 7323 §2.2)
     snd_wl1_ = syn.seq;
     state_ = TcpState::syn_received;
-    deadline_at_ = now + stack_.config().connect_timeout;
+    arm(deadline_at_, now + stack_.config().connect_timeout);
     send_syn();
     restart_rto();
 }
@@ -143,11 +147,7 @@ void TcpSocket::enter_established() noexcept {
 
 void TcpSocket::enter_time_wait() noexcept {
     state_ = TcpState::time_wait;
-    rto_at_.reset();
-    delack_at_.reset();
-    persist_at_.reset();
-    keepalive_at_.reset();
-    deadline_at_.reset();
+    clear_timers();
     clear_send_queue();
     stack_.to_time_wait(*this);
 }
@@ -158,11 +158,7 @@ void TcpSocket::enter_closed(TcpError why) noexcept {
         rx_.clear();
     }
     state_ = TcpState::closed;
-    rto_at_.reset();
-    delack_at_.reset();
-    persist_at_.reset();
-    keepalive_at_.reset();
-    deadline_at_.reset();
+    clear_timers();
     clear_send_queue();
     stack_.unlink(*this);
 }

@@ -56,7 +56,24 @@ void TcpSocket::on_timers(Instant now) noexcept {
 }
 
 void TcpSocket::restart_rto() noexcept {
-    rto_at_ = now_ + rto_.rto();
+    arm(rto_at_, now_ + rto_.rto());
+}
+
+// Only arming needs the queue: a timer that stops or moves later leaves the entry as a lower
+// bound, re-keyed when it comes due (TcpStack::on_timers).
+void TcpSocket::arm(std::optional<Instant>& timer, Instant at) noexcept {
+    timer = at;
+    stack_.timers_.arm_by(timer_node_, at);
+}
+
+// CLOSED and TIME-WAIT: no timer runs any more, so the connection leaves the queue.
+void TcpSocket::clear_timers() noexcept {
+    rto_at_.reset();
+    delack_at_.reset();
+    persist_at_.reset();
+    keepalive_at_.reset();
+    deadline_at_.reset();
+    stack_.timers_.remove(timer_node_);
 }
 
 // RFC 6298 §5.4-5.7, RFC 5681 (4), RFC 6582 §4, RFC 6675 §5.1.
@@ -132,7 +149,7 @@ void TcpSocket::update_persist() noexcept {
         const Duration base = rto_.rto();
         Duration d = base * (int64_t{1} << persist_backoff_);
         d = std::min(d, rto_.config().max);
-        persist_at_ = now_ + d;
+        arm(persist_at_, now_ + d);
     }
 }
 
@@ -142,13 +159,13 @@ void TcpSocket::arm_keepalive() noexcept {
         keepalive_at_.reset();
         return;
     }
-    keepalive_at_ =
-        last_rx_ + options_.keepalive_idle + options_.keepalive_interval * int64_t{keepalive_sent_};
+    arm(keepalive_at_, last_rx_ + options_.keepalive_idle +
+                           options_.keepalive_interval * int64_t{keepalive_sent_});
 }
 
 void TcpSocket::on_keepalive_expired() noexcept {
     if (snd_una_ != snd_max_) {  // data in flight: the retransmission timer watches the peer
-        keepalive_at_ = now_ + options_.keepalive_interval;
+        arm(keepalive_at_, now_ + options_.keepalive_interval);
         return;
     }
     if (keepalive_sent_ >= options_.keepalive_probes) {
@@ -157,7 +174,7 @@ void TcpSocket::on_keepalive_expired() noexcept {
     }
     send_keepalive_probe();
     keepalive_sent_++;
-    keepalive_at_ = now_ + options_.keepalive_interval;
+    arm(keepalive_at_, now_ + options_.keepalive_interval);
 }
 
 }  // namespace shunt::tcp

@@ -12,6 +12,8 @@ shunt_unit_test(test_tcp_connection
     ${CMAKE_CURRENT_LIST_DIR}/tcp_timers_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/tcp_random_segments_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/send_queue_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/timer_heap_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/conn_table_test.cpp
   LIBS shunt_tcp
 )
 shunt_unit_test(test_tcp_sim_link

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace shunt::tcp {
 namespace {
 
@@ -59,6 +61,38 @@ TEST_F(SendQueueTest, GrowthAfterTheRingWrappedKeepsTheOrder) {
     EXPECT_EQ(q.slots(), 16u);
     for (uint32_t i = 0; i < q.size(); ++i) EXPECT_EQ(q.at(i).seq, SeqNum(501 + 100 * i));
     EXPECT_EQ(q.find(SeqNum(501 + 100 * 14 + 99)), 14u);
+    q.clear();
+    EXPECT_EQ(pool_->available(), pool_->capacity());
+}
+
+TEST_F(SendQueueTest, FindAgreesWithAScanWhileTheQueueMoves) {
+    // find() starts from the entry it found last; pushes, partial and whole ACKs and the
+    // ring's growth must never make it answer wrongly.
+    SendQueue q(64);
+    std::mt19937 gen(3);
+    auto rng = [&gen] { return static_cast<uint32_t>(gen()); };
+    SeqNum una(4294960000u);  // wraps on the way
+    SeqNum end = una;
+    for (int step = 0; step < 5000; ++step) {
+        const uint32_t r = rng() % 10;
+        if (r < 4 && !q.full() && pool_->available() > 0) {
+            const auto len = static_cast<uint16_t>(1 + rng() % 1400);
+            ASSERT_TRUE(q.push(buf(len), end));
+            end += len;
+        } else if (r < 6 && end > una) {
+            una += 1 + rng() % static_cast<uint32_t>(end - una);
+            q.ack_to(una);
+        } else if (end > una) {
+            const SeqNum seq = una + rng() % static_cast<uint32_t>(end - una);
+            size_t want = q.size();
+            for (size_t i = 0; i < q.size(); ++i) {
+                if (seq_in_window(seq, q.at(i).seq, q.at(i).len)) want = i;
+            }
+            ASSERT_EQ(q.find(seq), want) << "step " << step;
+            ASSERT_LT(want, q.size());
+        }
+        ASSERT_EQ(q.find(end), q.size());  // one past the end is in no entry
+    }
     q.clear();
     EXPECT_EQ(pool_->available(), pool_->capacity());
 }

@@ -92,6 +92,19 @@ TEST_F(TcpEstablished, SendIsZeroCopyAndReleasedWhenAcked) {
     EXPECT_EQ(out_.pool().available(), free_before);
 }
 
+TEST_F(TcpEstablished, ChecksumIsLeftToTheNicThatOffloadsIt) {
+    out_.set_offload(true);
+    TcpSocket* s = connect_established();
+    s->send(payload("hello"));
+    send(peer(0, remote_seq_, local_seq_ + 5).data("x"));
+    advance(40ms);
+    // The same segments (the fake NIC fills the sums before they are parsed), but TCP
+    // computed none of them: each left the field zero and asked for tx_flags::l4_csum.
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("hello"),
+                 ours(0, local_seq_ + 5, remote_seq_ + 1, 65534)});
+    EXPECT_EQ(out_.offloaded(), 4u);  // SYN, ACK, data, delayed ACK
+}
+
 TEST_F(TcpEstablished, SendRefusesBufferWithoutHeadroom) {
     TcpSocket* s = connect_established();
     Packet p = payload("x");
@@ -131,6 +144,36 @@ TEST_F(TcpEstablished, NoDelaySendsSmallSegmentsAtOnce) {
     s->send(payload("b"));
     expect_sent({ours(psh, local_seq_, remote_seq_).data("a"),
                  ours(psh, local_seq_ + 1, remote_seq_).data("b")});
+}
+
+TEST_F(TcpEstablished, FlushSendsWhatAnApplicationCallMadeReady) {
+    TcpSocket* s = connect_established();
+    s->send(payload("a"));
+    s->send(payload("b"));  // held by Nagle behind "a"
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("a")});
+    stack_->flush(now_);
+    expect_nothing();
+    // Turning Nagle off sends nothing by itself; the next flush visits this socket.
+    s->set_nodelay(true);
+    expect_nothing();
+    stack_->flush(now_);
+    expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("b")});
+    stack_->flush(now_);
+    expect_nothing();
+}
+
+TEST_F(TcpEstablished, FlushRetriesAnAckThePoolCouldNotCarry) {
+    connect_established();
+    send(peer(0, remote_seq_, local_seq_).data("x"));
+    // The pool runs dry: the delayed ACK cannot go when its timer fires.
+    std::vector<Packet> hog;
+    while (PacketBuf* b = out_.pool().alloc()) hog.emplace_back(b);
+    advance(40ms);
+    expect_nothing();
+    EXPECT_EQ(drops(DropReason::no_buffer), 1u);
+    hog.clear();
+    stack_->flush(now_);
+    expect_sent({ours(0, local_seq_, remote_seq_ + 1, 65534)});
 }
 
 TEST_F(TcpEstablished, NagleHoldsSmallSegmentWhileDataIsUnacked) {

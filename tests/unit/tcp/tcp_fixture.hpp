@@ -111,6 +111,11 @@ class CaptureOutput final : public Ipv4Output {
         PacketBuf* b = payload.front();
         EXPECT_GE(b->headroom(), 34u) << "no room for IPv4 + Ethernet headers";
         Bytes bytes(b->data(), b->data() + b->length());
+        if (offload_ && (b->flags() & tx_flags::l4_csum) != 0 && bytes.size() >= 20) {
+            // What the NIC does: sum header and payload into the (zero) checksum field.
+            if (bytes[16] == 0 && bytes[17] == 0) offloaded_++;
+            wire::TcpView(std::span(bytes)).fill_checksum(src_, dst);
+        }
         sent_.push_back(parse(bytes, src_, dst));
         datagrams_.push_back(std::move(bytes));
         if (hold_) held_.push_back(payload.pop_front());
@@ -120,6 +125,9 @@ class CaptureOutput final : public Ipv4Output {
     uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return mtu_; }
     Mempool& tx_pool() noexcept override { return *pool_; }
     void count_drop(DropReason reason, uint64_t n) noexcept override { drops_.count(reason, n); }
+    bool tx_l4_checksum_offload() const noexcept override { return offload_; }
+    void set_offload(bool on) { offload_ = on; }
+    size_t offloaded() const { return offloaded_; }  // segments the "NIC" had to sum
 
     static Seg parse(Bytes& bytes, wire::Ipv4Addr src, wire::Ipv4Addr dst) {
         auto view = wire::TcpView::check(bytes);
@@ -146,6 +154,8 @@ class CaptureOutput final : public Ipv4Output {
     std::vector<Bytes> datagrams_;
     std::vector<Packet> held_;
     bool hold_ = false;
+    bool offload_ = false;
+    size_t offloaded_ = 0;
     uint16_t mtu_ = 1500;
     wire::Ipv4Addr src_ = kLocalIp;
 };

@@ -2,6 +2,7 @@
 // interface's handler, and its segments leave through Interface::send_ipv4 as frames.
 #include "../iface/fake_nic.hpp"
 #include "../iface/frames.hpp"
+#include "base/byte_order.hpp"
 #include "stack/iface/interface.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 
@@ -139,6 +140,67 @@ TEST_F(TcpInterface, HandshakeDataAndTimersThroughTheInterface) {
     EXPECT_EQ(out[0].first.ack, 1003u);  // the delayed ACK rode on the data
     EXPECT_EQ(out[0].second, (Bytes{'y', 'o', '!'}));
     s->close();
+}
+
+// A NIC with transmit checksum offload: records what the stack handed it (flags and the
+// raw checksum fields) and passes the frames on to a FakeNic.
+class OffloadNic final : public Nic {
+  public:
+    struct Sent {
+        uint16_t flags;
+        uint16_t ip_csum;
+        uint16_t tcp_csum;
+    };
+    std::string name() const override { return "offload:0"; }
+    std::string driver() const override { return "offload"; }
+    MacAddr mac() const override { return kOurMac; }
+    uint16_t mtu() const override { return 1500; }
+    LinkStatus link() override { return {true, 0}; }
+    uint16_t queue_count() const override { return 1; }
+    NicCaps caps() const override { return NicCaps{false, false, true, true}; }
+    NicCounters counters() override { return {}; }
+    size_t rx_batch(uint16_t q, std::span<PacketBuf*> bufs) noexcept override {
+        return inner.rx_batch(q, bufs);
+    }
+    size_t tx_batch(uint16_t q, std::span<PacketBuf*> bufs) noexcept override {
+        for (PacketBuf* b : bufs) {
+            const uint8_t* d = b->data();
+            const bool tcp = b->length() >= 54 && d[12] == 0x08 && d[13] == 0 && d[23] == 6;
+            sent.push_back(
+                Sent{b->flags(), load_be16(d + 24), tcp ? load_be16(d + 50) : uint16_t{0xffff}});
+        }
+        return inner.tx_batch(q, bufs);
+    }
+    int wait_fd(uint16_t) const override { return -1; }
+    Mempool& tx_pool(uint16_t q) override { return inner.tx_pool(q); }
+
+    FakeNic inner{kOurMac};
+    std::vector<Sent> sent;
+};
+
+TEST(TcpInterfaceOffload, ChecksumsAreLeftToANicThatComputesThem) {
+    OffloadNic nic;
+    InterfaceConfig cfg;
+    cfg.mac = kOurMac;
+    cfg.address = wire::Ipv4Cidr{kOurIp, 24};
+    Interface iface(nic, 0, cfg);
+    TcpConfig tcfg;
+    TcpStack tcp(iface, tcfg);
+    iface.set_protocol_handler(wire::ip_proto::tcp, &tcp);
+    const Instant now(5'000'000);
+    nic.inner.inject(shunt::test::eth_frame(
+        MacAddr::broadcast(), kPeerMac, wire::ethertype::arp,
+        shunt::test::arp_packet(wire::ArpOp::request, kPeerMac, kPeerIp, {}, kOurIp)));
+    iface.poll(now);
+    nic.sent.clear();
+    ASSERT_NE(tcp.connect({kPeerIp, 80}, now), nullptr);
+    iface.flush();
+    // The SYN: both checksum fields left zero, both offloads requested.
+    ASSERT_EQ(nic.sent.size(), 1u);
+    EXPECT_EQ(nic.sent[0].flags, tx_flags::ip_csum | tx_flags::l4_csum);
+    EXPECT_EQ(nic.sent[0].ip_csum, 0u);
+    EXPECT_EQ(nic.sent[0].tcp_csum, 0u);
+    iface.set_protocol_handler(wire::ip_proto::tcp, nullptr);
 }
 
 }  // namespace

@@ -109,5 +109,67 @@ TEST_F(TcpTimers, NextDeadlineReportsTheEarliestTimer) {
     EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 200ms));  // the RTO
 }
 
+// The timer queue: each connection's timers fire at their own deadline, in deadline order,
+// however the connections were created; on_timers looks only at due connections.
+TEST_F(TcpTimers, ConnectionsTimeOutAtTheirOwnDeadlines) {
+    std::vector<TcpSocket*> socks;
+    for (uint16_t i = 0; i < 8; ++i) {
+        TcpSocket* s = stack_->connect({kRemoteIp, kRemotePort}, kStart + 10ms * i,
+                                       static_cast<uint16_t>(2000 + i));
+        ASSERT_NE(s, nullptr);
+        socks.push_back(s);
+    }
+    sent();
+    // Every SYN is retransmitted after the initial RTO of 1 s (RFC 6298 (2.1)): one
+    // connection per deadline, and nothing a millisecond before it.
+    for (uint16_t i = 0; i < 8; ++i) {
+        const Instant due = kStart + 1s + 10ms * i;
+        EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(due));
+        now_ = due - 1ms;
+        stack_->on_timers(now_);
+        expect_nothing();
+        advance(1ms);
+        auto out = sent();
+        ASSERT_EQ(out.size(), 1u) << "connection " << i;
+        EXPECT_EQ(out[0].r.flags, syn);
+        EXPECT_EQ(out[0].r.src_port, 2000 + i);
+    }
+    // Backed off to 2 s (5.5): all eight are due by then and go in one call.
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(kStart + 3s));
+    now_ = kStart + 3s + 70ms;
+    stack_->on_timers(now_);
+    EXPECT_EQ(sent().size(), 8u);
+    // Restarted from now with 4 s (5.6), for all eight alike.
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 4s));
+    advance(4s);
+    EXPECT_EQ(sent().size(), 8u);
+    for (TcpSocket* s : socks) s->abort();
+    EXPECT_EQ(stack_->next_deadline(), std::nullopt);
+}
+
+TEST_F(TcpTimers, ClosedConnectionsLeaveNoDeadline) {
+    TcpSocket* a = connect_established();
+    send(peer(0, remote_seq_, local_seq_).data("x"));  // a delayed ACK runs
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 40ms));
+    a->abort();
+    sent();
+    EXPECT_EQ(stack_->next_deadline(), std::nullopt);
+    a->close();  // the stack frees it
+    advance(1s);
+    expect_nothing();
+    EXPECT_EQ(stack_->connection_count(), 0u);
+}
+
+TEST_F(TcpTimers, AStoppedTimerFiresNothing) {
+    TcpSocket* s = connect_established();
+    s->send(payload("abc"));
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("abc")});
+    send(peer(0, remote_seq_, local_seq_ + 3));  // all acknowledged: the RTO stops (5.2)
+    EXPECT_EQ(stack_->next_deadline(), std::nullopt);
+    advance(10s);
+    expect_nothing();
+    EXPECT_EQ(stack_->counters().rto_expirations, 0u);
+}
+
 }  // namespace
 }  // namespace shunt::tcp::test
