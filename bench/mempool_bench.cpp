@@ -1,8 +1,8 @@
 // Mempool batch alloc/free cost per buffer, side by side with malloc/free of the same size
 // (the ratio is what to read: absolute numbers move with the machine).
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
+#include "packet/packet_buf.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "base/mac_addr.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -9,9 +9,9 @@
 
 #include "base/result.hpp"
 #include "base/time.hpp"
-#include "driver/memory.hpp"
 #include "driver/mmio.hpp"
 #include "driver/nic.hpp"
+#include "packet/memory.hpp"
 
 #include <cstdint>
 #include <memory>

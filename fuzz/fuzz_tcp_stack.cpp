@@ -6,9 +6,9 @@
 //
 // Properties, beyond ASan/UBSan finding nothing: every segment the stack sends parses with a
 // correct checksum, and once the stack is destroyed every packet buffer is back in the pool.
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
 #include "fuzz/fuzz_check.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 #include "stack/iface/ip_protocol.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 #include "stack/wire/ipv4.hpp"

@@ -6,7 +6,7 @@
 //   shunt-fwd --nic pci:0000:00:02.0 --nic pci:0000:00:04.0 [--seconds 30] [--batch 32]
 //             [--allow-noiommu]
 #include "base/time.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/tool_main.hpp"
 

@@ -5,7 +5,7 @@
 //              [--interrupts [--irq best|msix|msi|intx]]
 #include "base/time.hpp"
 #include "base/unique_fd.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/tool_main.hpp"
 

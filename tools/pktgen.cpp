@@ -5,7 +5,7 @@
 //   shunt-pktgen --nic pci:0000:00:02.0 --count 1000 --size 60 --dst-mac ff:ff:ff:ff:ff:ff
 #include "base/log.hpp"
 #include "base/time.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 #include "stack/wire/checksum.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/tool_main.hpp"

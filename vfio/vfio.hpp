@@ -5,7 +5,7 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
-#include "driver/memory.hpp"
+#include "packet/memory.hpp"
 
 #include <cstdint>
 #include <memory>

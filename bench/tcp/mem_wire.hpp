@@ -19,9 +19,9 @@
 
 #include "bench/tcp/shared_mapping.hpp"
 #include "bench/tcp/spsc_ring.hpp"
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
 #include "driver/nic.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 
 #include <array>
 #include <memory>

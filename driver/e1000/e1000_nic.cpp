@@ -8,7 +8,7 @@
 #include "driver/e1000/bits.hpp"
 #include "driver/e1000/regs.hpp"
 #include "driver/e1000/ring.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 
 #include <cstring>
 #include <thread>

@@ -8,9 +8,9 @@
 
 #include "base/result.hpp"
 #include "driver/e1000/desc.hpp"
-#include "driver/mempool.hpp"
 #include "driver/nic.hpp"
 #include "driver/pci_nic.hpp"
+#include "packet/mempool.hpp"
 
 #include <cstdint>
 #include <memory>

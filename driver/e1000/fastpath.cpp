@@ -5,7 +5,7 @@
 #include "driver/e1000/e1000_nic.hpp"
 #include "driver/e1000/regs.hpp"
 #include "driver/e1000/ring.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 
 #include <unistd.h>
 

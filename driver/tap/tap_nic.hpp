@@ -5,8 +5,8 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
-#include "driver/mempool.hpp"
 #include "driver/nic.hpp"
+#include "packet/mempool.hpp"
 
 #include <memory>
 #include <string>

@@ -1,5 +1,5 @@
 // Interface: ICMPv4 (RFC 792, host requirements from RFC 1122 §3.2.2).
-#include "stack/iface/chain_checksum.hpp"
+#include "packet/chain_checksum.hpp"
 #include "stack/iface/interface.hpp"
 #include "stack/wire/ethernet.hpp"
 #include "stack/wire/icmpv4.hpp"

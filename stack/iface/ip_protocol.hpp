@@ -5,9 +5,9 @@
 #pragma once
 
 #include "base/time.hpp"
-#include "driver/mempool.hpp"
+#include "packet/mempool.hpp"
+#include "packet/packet_chain.hpp"
 #include "stack/iface/drop_reason.hpp"
-#include "stack/iface/packet_chain.hpp"
 #include "stack/iface/udp_socket.hpp"
 #include "stack/wire/ipv4_addr.hpp"
 

@@ -17,9 +17,9 @@
 #pragma once
 
 #include "base/time.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
+#include "packet/packet_chain.hpp"
 #include "stack/iface/drop_reason.hpp"
-#include "stack/iface/packet_chain.hpp"
 #include "stack/wire/ipv4_addr.hpp"
 
 #include <chrono>

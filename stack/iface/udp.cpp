@@ -1,6 +1,6 @@
 // Interface: UDP input (RFC 768, RFC 1122 §4.1) and UDP sockets.
 #include "stack/wire/udp.hpp"
-#include "stack/iface/chain_checksum.hpp"
+#include "packet/chain_checksum.hpp"
 #include "stack/iface/interface.hpp"
 #include "stack/wire/icmpv4.hpp"
 #include "stack/wire/ipv4.hpp"
@@ -13,16 +13,6 @@ namespace {
 
 constexpr size_t kUdpHeader = wire::UdpView::kHeaderLen;
 
-// Drops bytes past `keep` from the end of a chain (a UDP length shorter than the IP payload).
-void trim_chain_to(PacketChain& chain, size_t keep) {
-    size_t seen = 0;
-    for (PacketBuf* b : chain) {
-        const size_t here = std::min<size_t>(b->length(), keep - std::min(keep, seen));
-        seen += b->length();
-        b->trim_back(b->length() - here);
-    }
-}
-
 }  // namespace
 
 void Interface::receive_udp(const Ipv4Meta& meta, PacketChain payload) noexcept {
@@ -32,7 +22,7 @@ void Interface::receive_udp(const Ipv4Meta& meta, PacketChain payload) noexcept 
     const size_t total = payload.byte_length();
     const uint16_t length = udp.length();
     if (length < kUdpHeader || length > total) return drops_.count(DropReason::udp_malformed);
-    if (length < total) trim_chain_to(payload, length);
+    if (length < total) chain_trim_to(payload, length);
     const bool hw_checked = (first->flags() & rx_flags::l4_csum_good) != 0;
     // A zero checksum means the sender computed none (RFC 768).
     if (udp.checksum() != 0 && !hw_checked &&

@@ -3,7 +3,7 @@
 // them. Send takes pool buffers whose data is the payload; headers go into their headroom.
 #pragma once
 
-#include "stack/iface/packet_chain.hpp"
+#include "packet/packet_chain.hpp"
 #include "stack/wire/ipv4_addr.hpp"
 
 #include <cstddef>

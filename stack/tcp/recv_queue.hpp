@@ -3,7 +3,7 @@
 // bounded, sorted table, from which SACK blocks are generated (RFC 2018 §4).
 #pragma once
 
-#include "stack/iface/packet_chain.hpp"
+#include "packet/packet_chain.hpp"
 #include "stack/tcp/seq.hpp"
 #include "stack/wire/tcp.hpp"
 
@@ -14,11 +14,6 @@
 #include <vector>
 
 namespace shunt::tcp {
-
-// Drops n bytes from the front of a chain (buffers emptied entirely are released).
-void chain_trim_front(PacketChain& chain, size_t n) noexcept;
-// Keeps the first `keep` bytes of a chain.
-void chain_trim_to(PacketChain& chain, size_t keep) noexcept;
 
 class RecvQueue {
   public:

@@ -5,7 +5,7 @@
 // the application's send path, a few times per connection, never while segments arrive.
 #pragma once
 
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 #include "stack/tcp/seq.hpp"
 
 #include <algorithm>

@@ -6,8 +6,8 @@
 // tcp_timers.cpp, tcp_api.cpp (send/recv/close). Nothing here allocates after setup.
 #pragma once
 
-#include "driver/packet_buf.hpp"
-#include "stack/iface/packet_chain.hpp"
+#include "packet/packet_buf.hpp"
+#include "packet/packet_chain.hpp"
 #include "stack/iface/udp_socket.hpp"
 #include "stack/tcp/congestion.hpp"
 #include "stack/tcp/recv_queue.hpp"

@@ -2,7 +2,7 @@
 // LISTEN rules (RFC 9293 §3.10.7.1, §3.10.7.2), connection lifetime.
 #include "stack/tcp/tcp_stack.hpp"
 
-#include "stack/iface/chain_checksum.hpp"
+#include "packet/chain_checksum.hpp"
 #include "stack/wire/ipv4.hpp"
 
 #include <algorithm>

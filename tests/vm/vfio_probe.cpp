@@ -16,9 +16,9 @@
 // containing SUBSTRING (exit 0, the message on stdout); success or another message is exit 1.
 #include "base/log.hpp"
 #include "base/mac_addr.hpp"
-#include "driver/mempool.hpp"
 #include "driver/mmio.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/mempool.hpp"
+#include "packet/packet_buf.hpp"
 #include "vfio/vfio.hpp"
 
 #include <fmt/format.h>

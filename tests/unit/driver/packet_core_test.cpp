@@ -1,9 +1,9 @@
 // Packet buffers, pools and chains: ownership, bounds and IOVAs.
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
 #include "driver/nic.hpp"
-#include "driver/packet_buf.hpp"
-#include "stack/iface/packet_chain.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
+#include "packet/packet_buf.hpp"
+#include "packet/packet_chain.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include "driver/e1000/e1000_nic.hpp"
 #include "driver/e1000/bits.hpp"
 #include "driver/e1000/regs.hpp"
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 #include "tests/unit/drivers/fake_pci.hpp"
 
 #include <gmock/gmock.h>

@@ -1,9 +1,9 @@
 // A NIC made of two queues in memory: tests inject frames and read what the stack sent.
 #pragma once
 
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
 #include "driver/nic.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 
 #include <cstring>
 #include <deque>

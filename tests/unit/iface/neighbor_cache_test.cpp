@@ -3,8 +3,8 @@
 // test ends with the whole pool back (checked in TearDown after the cache is destroyed).
 #include "stack/iface/neighbor_cache.hpp"
 
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,8 +5,8 @@
 // with the whole pool back (TearDown, after the reassembler is destroyed).
 #include "stack/iface/reassembly.hpp"
 
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // The send queue's ring: small while idle, doubling on the application's send path up to its
 // maximum, entries kept in sequence order across the growth and the ring's wrap.
 #include "stack/tcp/send_queue.hpp"
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 // `expect_sent(exactly these segments)`, `expect_nothing()`, explicit time.
 #pragma once
 
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 #include "stack/iface/ip_protocol.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 #include "stack/wire/ipv4.hpp"

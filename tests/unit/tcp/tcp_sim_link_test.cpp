@@ -4,8 +4,8 @@
 //
 // SHUNT_SIM_BYTES (environment) sets the bytes per direction; the default is 100 MB, or
 // 8 MB under AddressSanitizer.
-#include "driver/memory.hpp"
-#include "driver/mempool.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
 #include "stack/iface/ip_protocol.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 #include "stack/wire/ipv4.hpp"

@@ -179,7 +179,7 @@ class Packet {
 
 }  // namespace shunt
 
-#include "driver/mempool.hpp"
+#include "packet/mempool.hpp"
 
 namespace shunt {
 inline void PacketBuf::unref() noexcept {

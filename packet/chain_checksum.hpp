@@ -2,7 +2,7 @@
 // over bytes that start at an odd offset is byte-swapped before it is added).
 #pragma once
 
-#include "stack/iface/packet_chain.hpp"
+#include "packet/packet_chain.hpp"
 #include "stack/wire/checksum.hpp"
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "driver/memory.hpp"
+#include "packet/memory.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "base/result.hpp"
-#include "driver/memory.hpp"
+#include "packet/memory.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,6 @@
-#include "driver/mempool.hpp"
+#include "packet/mempool.hpp"
 
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 
 #include <algorithm>
 

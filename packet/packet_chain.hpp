@@ -3,7 +3,7 @@
 // buffer) or a queue of frames. It owns one reference per buffer. Nothing here allocates.
 #pragma once
 
-#include "driver/packet_buf.hpp"
+#include "packet/packet_buf.hpp"
 
 #include <cstddef>
 #include <utility>
@@ -97,5 +97,10 @@ class PacketChain {
     PacketBuf* tail_ = nullptr;
     size_t count_ = 0;
 };
+
+// Drops n bytes from the front of a chain (buffers emptied entirely are released).
+void chain_trim_front(PacketChain& chain, size_t n) noexcept;
+// Keeps the first `keep` bytes of a chain (buffers past it are released).
+void chain_trim_to(PacketChain& chain, size_t keep) noexcept;
 
 }  // namespace shunt
