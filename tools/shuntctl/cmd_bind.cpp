@@ -105,10 +105,9 @@ int run_sriov(const SriovArgs& a) {
     auto info = ctl::sriov_info(*addr);
     if (!info) return fail(kFailure, info.error().message);
     if (a.json) {
-        print_json(Json::object()
-                       .set("address", addr->to_string())
-                       .set("numvfs", info->numvfs)
-                       .set("totalvfs", info->totalvfs));
+        print_json(Json{{"address", addr->to_string()},
+                        {"numvfs", info->numvfs},
+                        {"totalvfs", info->totalvfs}});
     } else {
         fmt::print("{}: {} of {} VFs\n", addr->to_string(), info->numvfs, info->totalvfs);
     }
