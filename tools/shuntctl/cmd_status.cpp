@@ -26,6 +26,12 @@ bool any_active(const ctl::PciDevice& d, const std::set<int>& active) {
     return false;
 }
 
+// vfio/ can open it: bound to vfio-pci, in a group the kernel will hand over (pci/'s rule, the
+// one vfio/ checks before opening the group).
+bool usable(const ctl::PciDevice& d) {
+    return d.driver == "vfio-pci" && pci::PciSysfs().check_group(d.address).viable();
+}
+
 Json pci_json(const ctl::PciDevice& d, bool active) {
     Json members = Json::array();
     for (const auto& m : d.iommu_group_members) members.push_back(m.to_string());
@@ -46,7 +52,7 @@ Json pci_json(const ctl::PciDevice& d, bool active) {
         {"driver_override", d.driver_override.empty() ? Json(nullptr) : Json(d.driver_override)},
         {"interfaces", std::move(ifaces)},
         {"active", active},
-        {"usable", d.driver == "vfio-pci"},
+        {"usable", usable(d)},
         {"numa_node", d.numa_node},
         {"iommu_group", d.iommu_group ? Json(*d.iommu_group) : Json(nullptr)},
         {"iommu_group_members", std::move(members)},
@@ -62,6 +68,7 @@ std::string pci_line(const ctl::PciDevice& d, bool active) {
     line += fmt::format(" numa={} iommu_group={}", d.numa_node,
                         d.iommu_group ? std::to_string(*d.iommu_group) : "-");
     if (d.sriov) line += fmt::format(" vfs={}/{}", d.sriov->numvfs, d.sriov->totalvfs);
+    if (d.driver == "vfio-pci" && !usable(d)) line += " *IOMMU-group-not-viable*";
     if (active) line += " *Active*";
     return line;
 }
