@@ -13,16 +13,9 @@ usable_of() {
     sed -n "/\"address\": \"$1\"/,/\"usable\"/p" /tmp/status.json | sed -n 's/.*"usable": *\([a-z]*\).*/\1/p'
 }
 
-devs=""
-for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x100e ] || continue
-    case "$(basename "$d")" in 0000:00:*) continue ;; esac # the pair on the root bus
-    devs="$devs $(basename "$d")"
-done
-set -- $devs
-[ "$#" = 2 ] || fail "expected two e1000 NICs behind the bridge, found: $devs"
-first="$1"
-second="$2"
+nics="$(bridge_nics)" || exit 1
+first="${nics% *}"
+second="${nics#* }"
 group="$(basename "$(readlink "/sys/bus/pci/devices/$first/iommu_group")")"
 members="$(ls "/sys/kernel/iommu_groups/$group/devices" | tr '\n' ' ')"
 bridge=""
