@@ -123,6 +123,16 @@ Status bind_pci_driver(const PciAddress& a, const std::string& driver) {
     return {};
 }
 
+Status restore_pci_driver(const PciAddress& a, const std::string& driver,
+                          const std::string& override) {
+    const pci::PciSysfs sys;
+    if (sys.driver(a) != driver) {
+        if (auto s = bind_pci_driver(a, driver); !s) return s;
+    }
+    // bind_pci_driver left its own override (or none); "\n" clears it.
+    return write_text(sys.device_dir(a) + "/driver_override", override.empty() ? "\n" : override);
+}
+
 Result<SriovInfo> sriov_info(const PciAddress& a) {
     const std::string dir = pci::PciSysfs().device_dir(a);
     auto total = read_int(dir + "/sriov_totalvfs");

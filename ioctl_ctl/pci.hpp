@@ -55,6 +55,10 @@ Result<PciAddress> resolve_pci_device(const std::string& dev);
 // unbinding it from its current driver first. DRIVER "" means: clear the override and let
 // the kernel pick (drivers_probe). Verifies the result.
 Status bind_pci_driver(const PciAddress& a, const std::string& driver);
+// The undo of a bind: A back on DRIVER ("" = none; left alone if it is there already) and its
+// driver_override back to OVERRIDE ("" = none), as an undo log recorded them.
+Status restore_pci_driver(const PciAddress& a, const std::string& driver,
+                          const std::string& override);
 
 Result<SriovInfo> sriov_info(const PciAddress& a);
 // Changing a non-zero count goes through 0, as the kernel requires.

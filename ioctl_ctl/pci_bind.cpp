@@ -114,12 +114,7 @@ Result<UnbindResult> unbind_vfio(const PciAddress& a, const BindOptions& o) {
         res.driver = sys.driver(a);
         return res;
     }
-    if (auto s = bind_pci_driver(a, driver); !s) return s.error();
-    if (auto s = write_text(sys.device_dir(a) + "/driver_override",
-                            override_before.empty() ? "\n" : override_before);
-        !s) {
-        return s.error();
-    }
+    if (auto s = restore_pci_driver(a, driver, override_before); !s) return s.error();
     if (auto s = remove_file_durable(path); !s) return s.error();
     res.driver = sys.driver(a);
     res.interfaces = wait_for_interfaces(a, res.driver);
