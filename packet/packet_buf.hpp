@@ -31,6 +31,32 @@ inline constexpr uint16_t ip_csum = 1u << 8;
 inline constexpr uint16_t l4_csum = 1u << 9;
 }  // namespace tx_flags
 
+// Transport protocols a NIC can checksum (TxMeta::l4_type).
+namespace l4_type {
+inline constexpr uint8_t none = 0;
+inline constexpr uint8_t tcp = 1;
+inline constexpr uint8_t udp = 2;
+}  // namespace l4_type
+
+// Where a transmitted frame's headers are, recorded by the layers that prepend them (DPDK's
+// mbuf l2_len/l3_len/l4_len next to its PKT_TX_*_CKSUM flags; Linux's csum_start/csum_offset),
+// so a driver builds its checksum-offload descriptors from these numbers and never parses the
+// frame. The IPv4 layer records l3_len, l4_type, l4_len and the seed; the Ethernet layer l2_len.
+//
+// The seed is kept here rather than written into the TCP/UDP checksum field: the frame bytes
+// stay what the stack emitted (the field zero) whatever NIC sends it, so a backend without L4
+// offload, a capture or a fake NIC sees the same frame, and each driver applies its hardware's
+// convention (the Intel parts add the segment to the field's contents, so theirs store the
+// seed there, SDM §3.3.6; a software fallback sums the segment over it).
+struct TxMeta {
+    uint16_t l2_len = 0;        // Ethernet header and any VLAN tags: where L3 starts
+    uint16_t l3_len = 0;        // IPv4 header, options included: where L4 starts after l2_len
+    uint16_t l4_len = 0;        // TCP/UDP header and payload (the pseudo header's length field)
+    uint16_t l4_csum_seed = 0;  // pseudo-header sum (RFC 768, RFC 9293 §3.1), folded, not
+                                // complemented: what the NIC adds the segment to
+    uint8_t l4_type = l4_type::none;  // none: no L4 checksum offload (fragment, other protocol)
+};
+
 class PacketBuf {
   public:
     static constexpr size_t kHeaderSize = 64;
@@ -94,12 +120,23 @@ class PacketBuf {
         flags_ = 0;
         rss_hash_ = 0;
         next_ = nullptr;
+        tx_meta_ = {};
     }
 
     uint16_t flags() const noexcept { return flags_; }
     void set_flags(uint16_t f) noexcept { flags_ = f; }
     uint32_t rss_hash() const noexcept { return rss_hash_; }
     void set_rss_hash(uint32_t h) noexcept { rss_hash_ = h; }
+
+    // Transmit offload metadata (see TxMeta); cleared by reset().
+    const TxMeta& tx_meta() const noexcept { return tx_meta_; }
+    void set_l2_len(uint16_t n) noexcept { tx_meta_.l2_len = n; }
+    void set_l3_meta(uint16_t l3_len, uint8_t l4, uint16_t l4_len, uint16_t seed) noexcept {
+        tx_meta_.l3_len = l3_len;
+        tx_meta_.l4_type = l4;
+        tx_meta_.l4_len = l4_len;
+        tx_meta_.l4_csum_seed = seed;
+    }
 
     // Intrusive link for queues that must not allocate (ARP wait queues, reassembly).
     PacketBuf* next() const noexcept { return next_; }
@@ -119,16 +156,17 @@ class PacketBuf {
     friend struct PacketBufLayout;
     PacketBuf() = default;  // trivial: slots live in mapped memory, set up by Mempool
 
-    uint64_t iova_;                          // IOVA of this slot (header start)
-    Mempool* pool_;                          // owner pool
-    PacketBuf* next_;                        // intrusive queue link
-    uint32_t index_;                         // index in the pool
-    uint32_t rss_hash_;                      // set by RX when the NIC computes it
-    uint16_t data_off_;                      // offset of the first data byte in storage_
-    uint16_t data_len_;                      // bytes of packet data
-    uint16_t refcnt_;                        // owners; 0 while in the pool
-    uint16_t flags_;                         // rx_flags / tx_flags
-    [[maybe_unused]] uint8_t reserved_[24];  // room for offload metadata (l2/l3 lengths, VLAN)
+    uint64_t iova_;      // IOVA of this slot (header start)
+    Mempool* pool_;      // owner pool
+    PacketBuf* next_;    // intrusive queue link
+    uint32_t index_;     // index in the pool
+    uint32_t rss_hash_;  // set by RX when the NIC computes it
+    uint16_t data_off_;  // offset of the first data byte in storage_
+    uint16_t data_len_;  // bytes of packet data
+    uint16_t refcnt_;    // owners; 0 while in the pool
+    uint16_t flags_;     // rx_flags / tx_flags
+    TxMeta tx_meta_;     // transmit offload metadata
+    [[maybe_unused]] uint8_t reserved_[12];
     alignas(64) uint8_t storage_[kStorage];
 };
 

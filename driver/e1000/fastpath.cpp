@@ -23,60 +23,43 @@ inline uint8_t load_status(const void* status_byte) noexcept {
 
 constexpr uint32_t kTxCleanBatch = 32;
 
-// Where the checksums of an IPv4 frame live, for the context descriptor (SDM §3.3.6).
-struct CsumLayout {
-    uint8_t l3 = 0;       // IP header start
-    uint8_t l4 = 0;       // TCP/UDP header start
-    uint8_t l4_csum = 0;  // offset of the TCP/UDP checksum field
-    uint16_t ip_end = 0;  // last byte of the IP datagram
-    bool tcp = false;
-    bool l4_ok = false;  // TCP or UDP, not a fragment
-};
-
-inline uint16_t be16(const uint8_t* p) noexcept {
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
-inline void put_be16(uint8_t* p, uint16_t v) noexcept {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-
-// Parses Ethernet (optionally one 802.1Q tag) + IPv4. False when the frame is not IPv4 or is
-// too short for what its headers claim.
-bool parse_csum_layout(const uint8_t* f, uint16_t len, CsumLayout& out) noexcept {
-    uint16_t l3 = 14;
-    if (len < l3 + 20) return false;
-    uint16_t type = be16(f + 12);
-    if (type == 0x8100) {
-        l3 = 18;
-        if (len < l3 + 20) return false;
-        type = be16(f + 16);
+// The checksum-offload context of a frame, from the metadata the stack recorded on its
+// buffer (TxMeta), never from the frame's bytes. SDM §3.3.6 (DS §7.2.10.2): IPCSS/TUCSS are
+// where each checksum starts, IPCSO/TUCSO where it is stored, IPCSE/TUCSE where it ends
+// (inclusive; TUCSE 0 = the end of the frame). Returns the POPTS for the data descriptors
+// (SDM §3.3.7.2), 0 when the frame goes out plain: no offload asked, or metadata that does
+// not describe an IPv4 frame of this length (refused, never guessed at).
+uint8_t offload_context(const PacketBuf& b, uint16_t len, TxContextDesc& ctx,
+                        uint16_t& seed_at) noexcept {
+    const uint16_t flags = b.flags();
+    if ((flags & (tx_flags::ip_csum | tx_flags::l4_csum)) == 0) return 0;
+    const TxMeta& m = b.tx_meta();
+    const uint32_t l3 = m.l2_len;
+    const uint32_t l4 = l3 + m.l3_len;
+    // IPCSS, IPCSO and TUCSS are 8-bit fields; an IPv4 header is 20..60 bytes.
+    if (m.l3_len < 20 || m.l3_len > 60 || l4 > 255 - 16 || l4 > len) return 0;
+    uint8_t popts = 0;
+    ctx = TxContextDesc{};
+    ctx.cmd_and_length = txd_ext::DEXT | txd_ext::RS | txd_ext::DTYP_CONTEXT | txd_ext::IP;
+    // The IP fields describe the layout even when only the L4 checksum is wanted, so frames of
+    // one layout share one context whatever they ask for.
+    ctx.ipcss = static_cast<uint8_t>(l3);
+    ctx.ipcso = static_cast<uint8_t>(l3 + 10);  // RFC 791 header checksum; the stack left it 0
+    ctx.ipcse = static_cast<uint16_t>(l4 - 1);
+    if ((flags & tx_flags::ip_csum) != 0) popts |= txd_popts::IXSM;
+    const bool tcp = m.l4_type == l4_type::tcp;
+    const uint32_t min_l4 = tcp ? 20 : 8;
+    if ((flags & tx_flags::l4_csum) != 0 && m.l4_type != l4_type::none && m.l4_len >= min_l4 &&
+        l4 + m.l4_len <= len) {
+        popts |= txd_popts::TXSM;
+        ctx.tucss = static_cast<uint8_t>(l4);
+        ctx.tucso = static_cast<uint8_t>(l4 + (tcp ? 16 : 6));  // RFC 9293 / RFC 768 field
+        const uint32_t end = l4 + m.l4_len;
+        ctx.tucse = end == len ? uint16_t{0} : static_cast<uint16_t>(end - 1);  // padding after
+        if (tcp) ctx.cmd_and_length |= txd_ext::TCP;
+        seed_at = ctx.tucso;
     }
-    if (type != 0x0800 || (f[l3] >> 4) != 4) return false;
-    const uint16_t ihl = static_cast<uint16_t>((f[l3] & 0x0F) * 4);
-    const uint16_t total = be16(f + l3 + 2);
-    if (ihl < 20 || total < ihl || l3 + total > len) return false;
-    out.l3 = static_cast<uint8_t>(l3);
-    out.l4 = static_cast<uint8_t>(l3 + ihl);
-    out.ip_end = static_cast<uint16_t>(l3 + total - 1);
-    const bool fragment = (be16(f + l3 + 6) & 0x3FFF) != 0;  // MF or an offset
-    const uint8_t proto = f[l3 + 9];
-    out.tcp = proto == 6;
-    out.l4_ok = !fragment && (proto == 6 || proto == 17) && total >= ihl + (proto == 6 ? 20 : 8);
-    out.l4_csum = static_cast<uint8_t>(out.l4 + (proto == 6 ? 16 : 6));
-    return true;
-}
-
-// The NIC sums the L4 header and payload on top of whatever the checksum field holds, so the
-// field is seeded with the IPv4 pseudo-header sum (RFC 793/768), not complemented.
-void seed_pseudo_header(uint8_t* f, const CsumLayout& l) noexcept {
-    const uint8_t* ip = f + l.l3;
-    uint32_t sum = 0;
-    for (int i = 12; i < 20; i += 2) sum += be16(ip + i);
-    sum += ip[9];
-    sum += static_cast<uint32_t>(l.ip_end + 1 - l.l4);
-    while (sum >> 16) sum = (sum & 0xFFFF) + (sum >> 16);
-    put_be16(f + l.l4_csum, static_cast<uint16_t>(sum));
+    return popts;
 }
 
 }  // namespace
@@ -221,26 +204,11 @@ size_t E1000Nic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
             b->unref();
             continue;
         }
-        CsumLayout l;
-        uint8_t popts = 0;
-        if (opts_.tx_checksum && (b->flags() & (tx_flags::ip_csum | tx_flags::l4_csum)) != 0 &&
-            parse_csum_layout(b->data(), len, l)) {
-            if ((b->flags() & tx_flags::ip_csum) != 0) popts |= txd_popts::IXSM;
-            if ((b->flags() & tx_flags::l4_csum) != 0 && l.l4_ok) popts |= txd_popts::TXSM;
-        }
-        TxContextDesc ctx{};
-        bool need_ctx = false;
-        if (popts != 0) {
-            ctx.ipcss = l.l3;
-            ctx.ipcso = static_cast<uint8_t>(l.l3 + 10);
-            ctx.ipcse = static_cast<uint16_t>(l.l4 - 1);
-            ctx.tucss = l.l4;
-            ctx.tucso = l.l4_csum;
-            ctx.tucse = l.ip_end + 1u == len ? uint16_t{0} : l.ip_end;  // 0: to the end of frame
-            ctx.cmd_and_length = txd_ext::DEXT | txd_ext::RS | txd_ext::DTYP_CONTEXT | txd_ext::IP |
-                                 (l.tcp ? txd_ext::TCP : 0);
-            need_ctx = !tx_ctx_valid_ || std::memcmp(&ctx, &tx_ctx_, sizeof(ctx)) != 0;
-        }
+        TxContextDesc ctx;
+        uint16_t seed_at = 0;
+        const uint8_t popts = opts_.tx_checksum ? offload_context(*b, len, ctx, seed_at) : 0;
+        const bool need_ctx =
+            popts != 0 && (!tx_ctx_valid_ || std::memcmp(&ctx, &tx_ctx_, sizeof(ctx)) != 0);
         // A frame whose bytes cross a 4 KiB IOVA boundary goes out as two descriptors, one
         // per page. The datasheets let a packet span several descriptors (EOP marks the
         // last; the 8254x SDM and 82574 datasheet, transmit descriptors), and an emulated NIC
@@ -259,10 +227,12 @@ size_t E1000Nic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
             tx_ctx_valid_ = true;
             tail = ring_next(tail, tx_size_);
         }
-        if (popts != 0) {
-            uint8_t* f = b->data();
-            if ((popts & txd_popts::IXSM) != 0) put_be16(f + l.l3 + 10, 0);
-            if ((popts & txd_popts::TXSM) != 0) seed_pseudo_header(f, l);
+        if ((popts & txd_popts::TXSM) != 0) {
+            // The NIC adds the segment to what the field holds: the pseudo-header seed, in
+            // network order (seed_at + 2 <= len was checked with the metadata).
+            const uint16_t seed = b->tx_meta().l4_csum_seed;
+            b->data()[seed_at] = static_cast<uint8_t>(seed >> 8);
+            b->data()[seed_at + 1] = static_cast<uint8_t>(seed);
         }
         uint16_t done = 0;
         for (uint32_t piece = 0; piece < pieces; ++piece) {

@@ -89,6 +89,15 @@ class E1000NicTest : public ::testing::Test {
     void complete_tx(uint32_t from, uint32_t to) {
         for (uint32_t i = from; i != to; i = (i + 1) % 8) tx_ring()[i].legacy.status |= 1;
     }
+    // The metadata the stack records for udp_frame(size) (l2 14, l3 20, UDP, its seed).
+    static void set_udp_meta(PacketBuf* b, size_t size, uint16_t l2 = 14, uint16_t l3 = 20) {
+        const auto l4_len = static_cast<uint16_t>(size - l2 - l3);
+        b->set_l2_len(l2);
+        b->set_l3_meta(l3, l4_type::udp, l4_len, static_cast<uint16_t>(kUdpSeedBase + l4_len));
+    }
+    // 10.0.2.99 + 10.0.2.2 + protocol 17: the seed without its length.
+    static constexpr uint32_t kUdpSeedBase = 0x0A00 + 0x0263 + 0x0A00 + 0x0202 + 17;
+
     std::vector<PacketBuf*> make_tx(size_t n, size_t size = 60, uint16_t flags = 0) {
         std::vector<PacketBuf*> v;
         for (size_t i = 0; i < n; ++i) {
@@ -96,6 +105,7 @@ class E1000NicTest : public ::testing::Test {
             auto f = udp_frame(size, static_cast<uint8_t>(i));
             std::memcpy(b->append(f.size()), f.data(), f.size());
             b->set_flags(flags);
+            if (flags != 0) set_udp_meta(b, size);
             v.push_back(b);
         }
         return v;
@@ -346,6 +356,7 @@ TEST_F(E1000NicTest, AnOffloadedFrameAcrossA4KiBBoundaryRepeatsItsOptions) {
     const auto f = udp_frame(kSize, 3);
     std::memcpy(crossing->append(f.size()), f.data(), f.size());
     crossing->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    set_udp_meta(crossing, kSize);
     std::array<PacketBuf*, 1> v{crossing};
     ASSERT_EQ(nic.tx_batch(0, v), 1u);
     EXPECT_EQ(reg(regs::TDT), 3u);  // context + two data descriptors
@@ -385,7 +396,6 @@ TEST_F(E1000NicTest, OversizedAndEmptyFramesAreTakenAndDropped) {
 TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
     E1000Nic& nic = open();
     auto bufs = make_tx(2, 100, tx_flags::ip_csum | tx_flags::l4_csum);
-    bufs[0]->data()[24] = 0xEE;  // a stale IP checksum must be cleared for the NIC
     ASSERT_EQ(nic.tx_batch(0, bufs), 2u);
     EXPECT_EQ(reg(regs::TDT), 3u);  // context + 2 data descriptors
     const TxContextDesc& c = tx_ring()[0].context;
@@ -400,16 +410,15 @@ TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
     for (uint32_t i = 1; i < 3; ++i) {
         const TxDataDesc& d = tx_ring()[i].data;
         EXPECT_EQ(d.buffer_addr, bufs[i - 1]->data_iova());
-        EXPECT_EQ(d.cmd_and_length, 100u | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::EOP |
-                                        txd_ext::IFCS | txd_ext::RS);
+        EXPECT_EQ(d.cmd_and_length & ~txd_ext::RS,
+                  100u | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::EOP | txd_ext::IFCS);
         EXPECT_EQ(d.popts, txd_popts::IXSM | txd_popts::TXSM);
     }
     const uint8_t* f = bufs[0]->data();
-    EXPECT_EQ(f[24], 0);  // IP checksum zeroed
+    EXPECT_EQ(f[24], 0);  // the IP checksum is left as the stack wrote it (zero)
     EXPECT_EQ(f[25], 0);
-    // UDP checksum field seeded with the pseudo-header sum: 10.0.2.99 + 10.0.2.2 + 17 + 66.
-    const uint32_t sum = 0x0A00 + 0x0263 + 0x0A00 + 0x0202 + 17 + 66;
-    EXPECT_EQ(f[40] << 8 | f[41], static_cast<int>(sum));
+    // UDP checksum field seeded from the metadata: 10.0.2.99 + 10.0.2.2 + 17 + 66.
+    EXPECT_EQ(f[40] << 8 | f[41], static_cast<int>(kUdpSeedBase + 66));
     complete_tx(0, 3);  // the context slot has no buffer; reaping must step over it
     const uint32_t before = nic.tx_pool(0).available();
     nic.tx_batch(0, {});
@@ -419,24 +428,85 @@ TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
 TEST_F(E1000NicTest, TcpAndIpOnlyOffloadChoosesItsFields) {
     E1000Nic& nic = open();
     auto bufs = make_tx(2, 80);
-    bufs[0]->data()[23] = 6;  // TCP, full offload
-    bufs[0]->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    bufs[0]->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);  // TCP, full offload
+    bufs[0]->set_l2_len(14);
+    bufs[0]->set_l3_meta(20, l4_type::tcp, 46, 0x1234);
     bufs[1]->set_flags(tx_flags::ip_csum);  // UDP, IP header only
+    set_udp_meta(bufs[1], 80);
     ASSERT_EQ(nic.tx_batch(0, bufs), 2u);
     EXPECT_EQ(reg(regs::TDT), 4u);  // two different contexts
     EXPECT_EQ(tx_ring()[0].context.tucso, 34 + 16);
     EXPECT_EQ(tx_ring()[0].context.cmd_and_length & txd_ext::TCP, txd_ext::TCP);
     EXPECT_EQ(tx_ring()[1].data.popts, txd_popts::IXSM | txd_popts::TXSM);
+    EXPECT_EQ(bufs[0]->data()[50] << 8 | bufs[0]->data()[51], 0x1234);  // the TCP seed
     EXPECT_EQ(tx_ring()[3].data.popts, txd_popts::IXSM);
+    EXPECT_EQ(bufs[1]->data()[40] << 8 | bufs[1]->data()[41], 0);  // no L4 offload: untouched
 }
 
-TEST_F(E1000NicTest, NonIpFramesWithOffloadFlagsGoOutPlain) {
+// The context comes from the buffer's metadata alone: the frame's bytes are not read (here they
+// claim ARP), so headers of any length the stack records (IPv4 options, a VLAN tag) and
+// trailing padding come out right.
+TEST_F(E1000NicTest, OffloadContextComesFromMetadataNotFromTheFrame) {
     E1000Nic& nic = open();
-    auto bufs = make_tx(1, 60, tx_flags::ip_csum | tx_flags::l4_csum);
-    bufs[0]->data()[12] = 0x08;
-    bufs[0]->data()[13] = 0x06;  // ARP
-    ASSERT_EQ(nic.tx_batch(0, bufs), 1u);
-    EXPECT_EQ(tx_ring()[0].legacy.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
+    auto bufs = make_tx(3, 120);
+    for (PacketBuf* b : bufs) {
+        b->data()[12] = 0x08;
+        b->data()[13] = 0x06;  // ARP: a parser would send these plain
+        b->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    }
+    bufs[0]->set_l2_len(14);
+    bufs[0]->set_l3_meta(24, l4_type::tcp, 120 - 38, 0x0101);  // IPv4 with 4 bytes of options
+    bufs[1]->set_l2_len(18);
+    bufs[1]->set_l3_meta(20, l4_type::udp, 120 - 38, 0x0202);  // one 802.1Q tag
+    bufs[2]->set_l2_len(14);
+    bufs[2]->set_l3_meta(20, l4_type::udp, 40, 0x0303);  // 46 bytes of padding after the UDP
+    ASSERT_EQ(nic.tx_batch(0, bufs), 3u);
+    EXPECT_EQ(reg(regs::TDT), 6u);  // three layouts, three contexts
+    const TxContextDesc& opt = tx_ring()[0].context;
+    EXPECT_EQ(opt.ipcss, 14);
+    EXPECT_EQ(opt.ipcse, 14 + 24 - 1);
+    EXPECT_EQ(opt.tucss, 38);
+    EXPECT_EQ(opt.tucso, 38 + 16);
+    EXPECT_EQ(opt.tucse, 0);
+    EXPECT_EQ(bufs[0]->data()[54] << 8 | bufs[0]->data()[55], 0x0101);
+    const TxContextDesc& vlan = tx_ring()[2].context;
+    EXPECT_EQ(vlan.ipcss, 18);
+    EXPECT_EQ(vlan.ipcso, 28);
+    EXPECT_EQ(vlan.ipcse, 37);
+    EXPECT_EQ(vlan.tucss, 38);
+    EXPECT_EQ(vlan.tucso, 44);
+    EXPECT_EQ(vlan.cmd_and_length & txd_ext::TCP, 0u);
+    EXPECT_EQ(bufs[1]->data()[44] << 8 | bufs[1]->data()[45], 0x0202);
+    const TxContextDesc& padded = tx_ring()[4].context;
+    EXPECT_EQ(padded.tucss, 34);
+    EXPECT_EQ(padded.tucse, 34 + 40 - 1);  // the checksum stops before the padding
+    for (uint32_t i : {1u, 3u, 5u}) {
+        EXPECT_EQ(tx_ring()[i].data.popts, txd_popts::IXSM | txd_popts::TXSM) << i;
+    }
+}
+
+// Metadata that cannot describe the frame (none recorded, an L3 header beyond the frame, an
+// L4 segment longer than the frame, a fragment) is refused: the frame goes out without that
+// offload, and the checksum fields are not written.
+TEST_F(E1000NicTest, MetadataThatDoesNotFitTheFrameIsRefused) {
+    E1000Nic& nic = open();
+    auto bufs = make_tx(4, 60);
+    for (PacketBuf* b : bufs) b->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    // bufs[0]: no metadata (a frame the IPv4 layer did not build, e.g. ARP)
+    bufs[1]->set_l2_len(14);
+    bufs[1]->set_l3_meta(60, l4_type::udp, 8, 0x1111);  // header ends past the 60-byte frame
+    bufs[2]->set_l2_len(14);
+    bufs[2]->set_l3_meta(20, l4_type::udp, 27, 0x2222);  // one byte longer than the frame
+    bufs[3]->set_l2_len(14);
+    bufs[3]->set_l3_meta(20, l4_type::none, 26, 0);  // a fragment: IP checksum only
+    ASSERT_EQ(nic.tx_batch(0, bufs), 4u);
+    EXPECT_EQ(tx_ring()[0].legacy.cmd & txd_cmd::DEXT, 0);
+    EXPECT_EQ(tx_ring()[1].legacy.cmd & txd_cmd::DEXT, 0);
+    EXPECT_EQ(tx_ring()[2].context.tucss, 0);  // IP-only context
+    EXPECT_EQ(tx_ring()[3].data.popts, txd_popts::IXSM);
+    EXPECT_EQ(tx_ring()[4].data.popts, txd_popts::IXSM);  // same context reused
+    EXPECT_EQ(reg(regs::TDT), 5u);
+    for (PacketBuf* b : bufs) EXPECT_EQ(b->data()[40] << 8 | b->data()[41], 0);
 }
 
 TEST_F(E1000NicTest, InterruptModeArmsCausesAndRearmsWhenIdle) {
