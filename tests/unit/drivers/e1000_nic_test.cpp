@@ -85,9 +85,12 @@ class E1000NicTest : public ::testing::Test {
         d.errors = errors;
         d.status = status;
     }
-    // Plays the NIC finishing TX slots [from, to).
-    void complete_tx(uint32_t from, uint32_t to) {
-        for (uint32_t i = from; i != to; i = (i + 1) % 8) tx_ring()[i].legacy.status |= 1;
+    // Plays the NIC finishing TX slots [from, to): like the hardware, it writes the done bit
+    // back only where the descriptor asked for it (RS; SDM §3.3.3.1).
+    void complete_tx(uint32_t from, uint32_t to, uint32_t size = 8) {
+        for (uint32_t i = from; i != to; i = (i + 1) % size) {
+            if ((tx_ring()[i].legacy.cmd & txd_cmd::RS) != 0) tx_ring()[i].legacy.status |= 1;
+        }
     }
     // The metadata the stack records for udp_frame(size) (l2 14, l3 20, UDP, its seed).
     static void set_udp_meta(PacketBuf* b, size_t size, uint16_t l2 = 14, uint16_t l3 = 20) {
@@ -300,8 +303,12 @@ TEST_F(E1000NicTest, TransmitsWithLegacyDescriptorsAndOneDoorbell) {
         const TxDesc& d = tx_ring()[i].legacy;
         EXPECT_EQ(d.buffer_addr, bufs[i]->data_iova());
         EXPECT_EQ(d.length, 60u);
-        EXPECT_EQ(d.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
+        // Report status every rs_thresh (8 / 4 = 2) descriptors and on the burst's last.
+        const uint8_t rs = i == 0 ? 0 : txd_cmd::RS;
+        EXPECT_EQ(d.cmd, txd_cmd::EOP | txd_cmd::IFCS | rs) << i;
     }
+    EXPECT_EQ(nic.counters().tx_status_reports, 2u);
+    EXPECT_EQ(nic.counters().tx_doorbells, 1u);
     const uint32_t before = nic.tx_pool(0).available();
     complete_tx(0, 2);                   // slot 2 not done yet
     st_->write(regs::TDH, 3);            // a head that ran ahead of the done bits must not matter
@@ -332,7 +339,7 @@ TEST_F(E1000NicTest, AFrameAcrossA4KiBBoundaryUsesTwoDescriptors) {
     const TxDesc& b = tx_ring()[1].legacy;
     EXPECT_EQ(a.buffer_addr, iova);
     EXPECT_EQ(a.length, first);
-    EXPECT_EQ(a.cmd, txd_cmd::IFCS | txd_cmd::RS);  // no EOP: the frame goes on
+    EXPECT_EQ(a.cmd, txd_cmd::IFCS);  // no EOP: the frame goes on; no RS: mid-packet
     EXPECT_EQ(b.buffer_addr, iova + first);
     EXPECT_EQ(b.length, kSize - first);
     EXPECT_EQ(b.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
@@ -363,8 +370,7 @@ TEST_F(E1000NicTest, AnOffloadedFrameAcrossA4KiBBoundaryRepeatsItsOptions) {
     const TxDataDesc& a = tx_ring()[1].data;
     const TxDataDesc& b = tx_ring()[2].data;
     const auto first = static_cast<uint32_t>(4096 - crossing->data_iova() % 4096);
-    EXPECT_EQ(a.cmd_and_length,
-              first | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::IFCS | txd_ext::RS);
+    EXPECT_EQ(a.cmd_and_length, first | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::IFCS);
     EXPECT_EQ(b.cmd_and_length, (kSize - first) | txd_ext::DTYP_DATA | txd_ext::DEXT |
                                     txd_ext::EOP | txd_ext::IFCS | txd_ext::RS);
     EXPECT_EQ(a.popts, txd_popts::IXSM | txd_popts::TXSM);
@@ -405,8 +411,7 @@ TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
     EXPECT_EQ(c.tucss, 34);
     EXPECT_EQ(c.tucso, 40);
     EXPECT_EQ(c.tucse, 0);
-    EXPECT_EQ(c.cmd_and_length,
-              txd_ext::DEXT | txd_ext::RS | txd_ext::IP | txd_ext::DTYP_CONTEXT);  // UDP
+    EXPECT_EQ(c.cmd_and_length, txd_ext::DEXT | txd_ext::IP | txd_ext::DTYP_CONTEXT);  // UDP
     for (uint32_t i = 1; i < 3; ++i) {
         const TxDataDesc& d = tx_ring()[i].data;
         EXPECT_EQ(d.buffer_addr, bufs[i - 1]->data_iova());
@@ -507,6 +512,69 @@ TEST_F(E1000NicTest, MetadataThatDoesNotFitTheFrameIsRefused) {
     EXPECT_EQ(tx_ring()[4].data.popts, txd_popts::IXSM);  // same context reused
     EXPECT_EQ(reg(regs::TDT), 5u);
     for (PacketBuf* b : bufs) EXPECT_EQ(b->data()[40] << 8 | b->data()[41], 0);
+}
+
+// DPDK em's tx_rs_thresh: a burst of 40 one-descriptor frames on a ring of 64 asks for status
+// every 16 descriptors and on its last frame, rings the doorbell once, and a done bit on a
+// report-status descriptor brings home every buffer up to it.
+TEST_F(E1000NicTest, ReportStatusEveryThresholdAndOneDoorbellPerBurst) {
+    PciNicOptions o = small_options();
+    o.tx_ring = 64;
+    E1000Nic& nic = open(0x100E, o);
+    EXPECT_EQ(nic.tx_queue(0)->rs_thresh(), 16u);
+    auto bufs = make_tx(40);
+    ASSERT_EQ(nic.tx_batch(0, bufs), 40u);
+    EXPECT_EQ(reg(regs::TDT), 40u);
+    for (uint32_t i = 0; i < 40; ++i) {
+        const bool rs = i == 15 || i == 31 || i == 39;
+        EXPECT_EQ((tx_ring()[i].legacy.cmd & txd_cmd::RS) != 0, rs) << i;
+    }
+    NicCounters c = nic.counters();
+    EXPECT_EQ(c.tx_doorbells, 1u);
+    EXPECT_EQ(c.tx_status_reports, 3u);
+    const uint32_t before = nic.tx_pool(0).available();
+    complete_tx(0, 20, 64);  // done bits up to slot 15 only (RS)
+    nic.tx_batch(0, {});
+    EXPECT_EQ(nic.tx_pool(0).available(), before + 16);
+    complete_tx(20, 40, 64);
+    nic.tx_batch(0, {});
+    EXPECT_EQ(nic.tx_pool(0).available(), before + 40);
+    EXPECT_EQ(nic.counters().tx_doorbells, 1u) << "a burst that queues nothing rings nothing";
+}
+
+// The queue objects a shard would own: one pair on these chips, with the NIC's pool.
+TEST_F(E1000NicTest, HandsOutOneQueuePair) {
+    E1000Nic& nic = open();
+    EXPECT_EQ(nic.queue_count(), 1u);
+    ASSERT_NE(nic.rx_queue(0), nullptr);
+    ASSERT_NE(nic.tx_queue(0), nullptr);
+    EXPECT_EQ(nic.rx_queue(1), nullptr);
+    EXPECT_EQ(nic.tx_queue(1), nullptr);
+    EXPECT_EQ(&nic.tx_queue(0)->pool(), &nic.tx_pool(0));
+    EXPECT_EQ(&nic.rx_queue(0)->pool(), &nic.tx_pool(0));
+    EXPECT_EQ(nic.rx_queue(0)->ring_iova(), uint64_t{reg(regs::RDBAH)} << 32 | reg(regs::RDBAL));
+    EXPECT_EQ(nic.tx_queue(0)->ring_iova(), uint64_t{reg(regs::TDBAH)} << 32 | reg(regs::TDBAL));
+    std::array<PacketBuf*, 4> out{};
+    EXPECT_EQ(nic.rx_batch(1, out), 0u);
+    EXPECT_EQ(nic.tx_batch(1, {}), 0u);
+}
+
+// A length the device wrote is bounded before use: more than the 2 KiB data room (or zero)
+// is an error, and the descriptor goes back with its buffer.
+TEST_F(E1000NicTest, ReceiveLengthsBeyondTheBufferAreRefused) {
+    E1000Nic& nic = open();
+    receive(0, udp_frame(60, 1));
+    rx_ring()[0].length = PacketBuf::kDataRoom + 1;
+    receive(1, udp_frame(60, 2));
+    rx_ring()[1].length = 0;
+    receive(2, udp_frame(60, 3));
+    std::array<PacketBuf*, 4> out{};
+    ASSERT_EQ(nic.rx_batch(0, out), 1u);
+    EXPECT_EQ(out[0]->length(), 60u);
+    EXPECT_EQ(out[0]->data()[50], 3);
+    EXPECT_EQ(nic.counters().rx_errors, 2u);
+    EXPECT_EQ(reg(regs::RDT), 2u);
+    out[0]->unref();
 }
 
 TEST_F(E1000NicTest, InterruptModeArmsCausesAndRearmsWhenIdle) {
