@@ -47,9 +47,9 @@ class Mempool {
     inline PacketBuf* buffer_at(uint32_t index) const noexcept;
 
     // Returns a buffer whose refcount reached zero to the pool its header names (called by
-    // PacketBuf::unref; inline, in packet_buf.hpp). A pool id or index that does not name this
-    // very header, or a pool that is already full (a double free), is counted in bad_links()
-    // and the buffer is not returned anywhere.
+    // PacketBuf::unref; inline, in packet_buf.hpp). A pool id no live pool has, an index past
+    // the pool, or a pool that is already full (a double free) is counted in bad_links() and
+    // the buffer is not returned anywhere.
     static inline void put(PacketBuf* buf) noexcept;
     // The pool with this id, or null (counted) for an id no live pool has.
     static Mempool* by_id(uint16_t id) noexcept {

