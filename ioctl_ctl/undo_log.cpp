@@ -176,7 +176,10 @@ Status write_undo_log(const std::string& path, const UndoLog& log) {
 }
 
 Result<UndoLog> read_undo_log(const std::string& path) {
-    auto text = read_text(path);
+    // A host with a full routing table writes a large log (a line per route); the bound only
+    // keeps a wrong path from being read without end.
+    constexpr size_t kMaxUndoLog = size_t{1} << 30;
+    auto text = read_text(path, kMaxUndoLog);
     if (!text) return text.error();
     auto log = UndoLog::parse(text.value() + "\n");
     if (!log) return make_error("{}: {}", path, log.error().message);

@@ -13,7 +13,7 @@
 
 namespace shunt::pci {
 
-Result<std::string> read_text(const std::string& path) {
+Result<std::string> read_text(const std::string& path, size_t max_bytes) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return make_error("{}: {}", path, std::strerror(errno));
     std::string out;
@@ -25,6 +25,9 @@ Result<std::string> read_text(const std::string& path) {
             return make_error("reading {}: {}", path, std::strerror(errno));
         }
         if (n == 0) break;
+        if (out.size() + static_cast<size_t>(n) > max_bytes) {
+            return make_error("{}: longer than {} bytes", path, max_bytes);
+        }
         out.append(buf, static_cast<size_t>(n));
     }
     while (!out.empty() && (out.back() == '\n' || out.back() == '\0')) out.pop_back();

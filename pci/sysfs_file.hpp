@@ -4,6 +4,7 @@
 
 #include "base/result.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,8 +12,14 @@
 
 namespace shunt::pci {
 
+// A sysfs attribute is at most a page (Documentation/filesystems/sysfs.rst); the default
+// bound leaves room for procfs files such as /proc/cmdline.
+inline constexpr size_t kMaxTextFile = 64 * 1024;
+
 // The file's content without the trailing newline (and NUL, which some attributes end in).
-Result<std::string> read_text(const std::string& path);
+// A file longer than max_bytes (a wrong path, a FIFO that never ends) is an error, never read
+// without end.
+Result<std::string> read_text(const std::string& path, size_t max_bytes = kMaxTextFile);
 Result<int64_t> read_int(const std::string& path);
 // A hex value such as "0x8086" (the 0x is optional).
 Result<uint32_t> read_hex(const std::string& path);

@@ -2,6 +2,7 @@
 // devices/, bus/pci/devices/ADDR and the group's devices/ADDR linking to them, driver and
 // iommu_group links), and the IOMMU-group viability rule case by case.
 #include "pci/sysfs.hpp"
+#include "pci/sysfs_file.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <string>
+
+#include <unistd.h>
 
 namespace shunt::pci {
 namespace {
@@ -212,6 +216,33 @@ TEST(GroupViability, TheRuleByDriverName) {
     for (const char* blocks : {"e1000e", "ixgbe", "shpchp", "nvme", "vfio", "xvfio-pci"}) {
         EXPECT_FALSE(driver_allows_vfio_group(blocks)) << blocks;
     }
+}
+
+}  // namespace
+}  // namespace shunt::pci
+
+namespace shunt::pci {
+namespace {
+
+// A file that never ends (/dev/zero stands for a wrong path or a FIFO) and one just over the
+// bound are refused with the path in the message; one at the bound is read whole.
+TEST(SysfsFile, ReadTextIsBounded) {
+    auto endless = read_text("/dev/zero");
+    ASSERT_FALSE(endless);
+    EXPECT_NE(endless.error().message.find("/dev/zero: longer than 65536 bytes"), std::string::npos)
+        << endless.error().message;
+
+    const auto path =
+        std::filesystem::temp_directory_path() / ("shunt-read-text-" + std::to_string(::getpid()));
+    {
+        std::ofstream f(path);
+        f << std::string(100, 'x');
+    }
+    auto small = read_text(path.string(), 100);
+    ASSERT_TRUE(small);
+    EXPECT_EQ(small.value().size(), 100u);
+    EXPECT_FALSE(read_text(path.string(), 99));
+    std::filesystem::remove(path);
 }
 
 }  // namespace
