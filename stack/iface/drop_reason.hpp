@@ -57,6 +57,7 @@ enum class DropReason : uint8_t {
     tcp_ack_invalid,        // ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 §5)
     tcp_no_ack_bit,         // synchronized state, segment without ACK (§3.10.7.4 fifth)
     tcp_ooo_limit,          // out-of-order queue's segment or byte bound
+    tcp_reply_queue_full,   // RST/ACK replies waiting for egress exceeded their bound
     count_                  // number of reasons (not a reason)
 };
 
@@ -109,6 +110,7 @@ inline constexpr std::array<std::string_view, kDropReasonCount> kDropReasonNames
     "tcp_ack_invalid",
     "tcp_no_ack_bit",
     "tcp_ooo_limit",
+    "tcp_reply_queue_full",
 };
 
 inline constexpr std::string_view to_string(DropReason r) {

@@ -63,13 +63,24 @@ class Interface final : public Ipv4Output {
     Interface& operator=(const Interface&) = delete;
     ~Interface() override;
 
-    // Receives and processes up to one batch, runs due timers, sends what is pending.
+    // One poll is three phases; poll() runs them in order. A Stack (stack/stack.hpp) runs
+    // them itself so that applications get a turn between timers and egress.
     // Returns the number of frames received plus sent (0 means idle).
     size_t poll(Instant now) noexcept;
-    // Hands frames queued since the last poll (e.g. by socket sends) to the NIC now.
-    void flush() noexcept { flush_tx(); }
-    // When poll next has timer work to do (nullopt: only when frames arrive).
+    // Ingress: receives and processes up to one batch (replies are queued, not sent).
+    size_t poll_ingress(Instant now) noexcept;
+    // Timers of the interface and of the registered transports.
+    void poll_timers() noexcept;
+    // Egress: frames the NIC refused last time go first, then each transport dispatches into
+    // the TX batch until the NIC takes fewer frames than offered. Returns frames handed over.
+    size_t poll_egress() noexcept;
+    // When poll next has work to do (nullopt: only when frames arrive). `now` when frames or
+    // transports wait for room in the NIC's TX ring.
     std::optional<Instant> next_deadline() const noexcept;
+    // The NIC's TX ring refused frames in this poll: senders that can wait (TCP) stop and
+    // try again next poll; the refused frames wait here in order.
+    bool tx_stalled() const noexcept { return tx_stalled_; }
+    size_t tx_waiting() const noexcept { return tx_count_; }
 
     // UDP: bind a port (0 picks an ephemeral one). Null when the port is taken.
     UdpSocket* udp_bind(uint16_t port);
@@ -94,6 +105,7 @@ class Interface final : public Ipv4Output {
         drops_.count(reason, n);
     }
     bool tx_l4_checksum_offload() const noexcept override { return tx_l4_csum_; }
+    bool tx_ready() const noexcept override { return !tx_stalled_; }
 
     const InterfaceConfig& config() const { return config_; }
     const DropCounters& drops() const { return drops_; }
@@ -124,7 +136,8 @@ class Interface final : public Ipv4Output {
                                size_t offset) noexcept;
     void output_ip_frame(wire::Ipv4Addr next_hop, Packet ip_packet) noexcept;
     void queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexcept;
-    void flush_tx() noexcept;
+    // Hands the batch to the NIC; what it refuses stays at the front, in order.
+    size_t flush_tx() noexcept;
     void run_timers() noexcept;
     bool is_our_broadcast(wire::Ipv4Addr a) const noexcept;
 
@@ -151,6 +164,8 @@ class Interface final : public Ipv4Output {
     size_t active_count_ = 0;
     std::array<PacketBuf*, 64> tx_frames_{};
     size_t tx_count_ = 0;
+    size_t tx_handed_ = 0;     // frames the NIC took in this poll's egress
+    bool tx_stalled_ = false;  // the NIC took fewer frames than offered in this poll
 };
 
 }  // namespace shunt

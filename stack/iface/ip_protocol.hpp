@@ -34,6 +34,10 @@ class Ipv4Handler {
     virtual std::optional<Instant> next_deadline() const noexcept = 0;
     // Runs timers due at `now` (called by every poll, after receive).
     virtual void on_timers(Instant now) noexcept = 0;
+    // Egress (every poll, after timers and applications): send what is ready while the
+    // output's tx_ready() holds; what does not fit waits for the next poll. Nothing else
+    // of a transport sends: arrivals, timers and application calls only mark what to send.
+    virtual void egress(Instant now) noexcept = 0;
 };
 
 // The narrow output side a transport needs: send a datagram, know the MTU and our address,
@@ -53,6 +57,9 @@ class Ipv4Output {
     // (the driver seeds the pseudo-header sum itself, driver/e1000/fastpath.cpp), so the
     // transport can leave the field zero instead of summing the payload in software.
     virtual bool tx_l4_checksum_offload() const noexcept { return false; }
+    // Whether a frame sent now reaches the TX batch; false once the NIC refused frames in
+    // this poll (back-pressure: a transport keeps its segments until the next poll).
+    virtual bool tx_ready() const noexcept { return true; }
 };
 
 }  // namespace shunt

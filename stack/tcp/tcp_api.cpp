@@ -11,6 +11,12 @@ void TcpSocket::touched() noexcept {
     stack_.queue_flush(*this);
 }
 
+// One clock per poll: the stack's, set by the poll that runs us (or by the last one, for
+// application calls between polls).
+Instant TcpSocket::now() const noexcept {
+    return stack_.now_;
+}
+
 void TcpSocket::set_nodelay(bool on) noexcept {
     options_.nodelay = on;
     touched();  // Nagle may have held a segment that may go now
@@ -63,9 +69,7 @@ TcpSendStatus TcpSocket::check_send(const PacketBuf* buf) const noexcept {
 TcpSendStatus TcpSocket::send(Packet buf) noexcept {
     const TcpSendStatus st = check_send(buf.get());
     if (st != TcpSendStatus::queued) return st;
-    now_ = std::max(now_, stack_.now_);
     queue_send_buffer(std::move(buf));
-    output();
     touched();
     return st;
 }
@@ -77,11 +81,7 @@ size_t TcpSocket::send(PacketChain& bufs) noexcept {
         queue_send_buffer(bufs.pop_front());
         ++n;
     }
-    now_ = std::max(now_, stack_.now_);
-    if (n > 0) {
-        output();
-        touched();
-    }
+    if (n > 0) touched();
     return n;
 }
 
@@ -116,39 +116,26 @@ size_t TcpSocket::copy_send(std::span<const uint8_t> bytes) noexcept {
         done += n;
     }
     stack_.counters_.tx_copy_bytes += done;
-    now_ = std::max(now_, stack_.now_);
-    if (done > 0) {
-        output();
-        touched();
-    }
+    if (done > 0) touched();
     return done;
 }
 
 PacketChain TcpSocket::recv(size_t max_bytes) noexcept {
     PacketChain out = rx_.take(max_bytes);
-    if (!out.empty()) {
-        now_ = std::max(now_, stack_.now_);
-        maybe_send_window_update();
-        touched();
-    }
+    if (!out.empty()) maybe_send_window_update();
     return out;
 }
 
 size_t TcpSocket::copy_recv(std::span<uint8_t> out) noexcept {
     const size_t n = rx_.copy_out(out);
     stack_.counters_.rx_copy_bytes += n;
-    if (n > 0) {
-        now_ = std::max(now_, stack_.now_);
-        maybe_send_window_update();
-        touched();
-    }
+    if (n > 0) maybe_send_window_update();
     return n;
 }
 
 // Queues our FIN after the data (RFC 9293 §3.10.4 CLOSE in ESTABLISHED / CLOSE-WAIT).
 void TcpSocket::shutdown_write() noexcept {
     if (fin_queued_) return;
-    now_ = std::max(now_, stack_.now_);
     switch (state_) {
         case TcpState::syn_received:
             // RFC 9293 §3.10.4: CLOSE in SYN-RECEIVED goes to FIN-WAIT-1 without passing
@@ -170,7 +157,6 @@ void TcpSocket::shutdown_write() noexcept {
     }
     fin_queued_ = true;
     fin_seq_ = data_end();
-    output();
     touched();
 }
 
@@ -184,7 +170,7 @@ void TcpSocket::close() noexcept {
     } else {
         shutdown_write();
         if (state_ == TcpState::fin_wait_2) {
-            arm(deadline_at_, now_ + stack_.config().fin_wait_2_timeout);
+            arm(deadline_at_, now() + stack_.config().fin_wait_2_timeout);
         }
     }
     stack_.reclaim_pending_ = true;
@@ -193,7 +179,6 @@ void TcpSocket::close() noexcept {
 // RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> in the synchronized states (SND.MAX,
 // the highest number sent, so that it is exact for the peer even after an RTO rewind).
 void TcpSocket::abort() noexcept {
-    now_ = std::max(now_, stack_.now_);
     switch (state_) {
         case TcpState::syn_received:
         case TcpState::established:

@@ -8,20 +8,42 @@ namespace shunt::tcp {
 using namespace wire::tcp_flag;
 
 void TcpSocket::on_segment(Segment& seg, Instant now) noexcept {
-    now_ = now;
-    last_rx_ = now;
+    process_segment(seg);
+    // An immediate ACK this segment called for is owed with this moment's RCV.NXT (it leaves
+    // in egress, not from here); delayed ACKs stay with the timer.
+    const bool synchronized = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
+                              state_ == TcpState::fin_wait_2 || state_ == TcpState::close_wait ||
+                              state_ == TcpState::closing || state_ == TcpState::last_ack;
+    if (ack_now_ && synchronized) owe_ack();
+    (void)now;
+}
+
+void TcpSocket::owe_ack() noexcept {
+    if (owed_count_ < kOwedAcks) {
+        owed_acks_[owed_count_++] = rcv_nxt_;
+    } else {
+        owed_acks_[kOwedAcks - 1] = rcv_nxt_;  // full: the newest stands for the last ones
+    }
+    last_ack_sent_ = rcv_nxt_;  // the delayed-ACK count restarts as if it had gone
+    ack_now_ = false;
+    delack_at_.reset();
+    touched();
+}
+
+void TcpSocket::process_segment(Segment& seg) noexcept {
+    last_rx_ = now();
     keepalive_sent_ = 0;
     arm_keepalive();
     if (state_ == TcpState::syn_sent) {
         input_syn_sent(seg);
-        output();
+        touched();
         return notify();
     }
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return;
     // RFC 7323 §5.3 R1: PAWS comes before the sequence number check.
     if (paws_reject(seg)) {
         stack_.out_.count_drop(DropReason::tcp_paws_rejected);
-        if (!seg.has(rst)) send_ack();
+        if (!seg.has(rst)) ack_soon();
         return;
     }
     if (!check_sequence(seg)) return;  // first
@@ -33,7 +55,7 @@ void TcpSocket::on_segment(Segment& seg, Instant now) noexcept {
     process_text(seg);  // seventh (sixth, URG, is not supported: RFC 6093 inline data)
     if (seg.has(fin)) process_fin(seg);  // eighth
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return notify();
-    output();
+    touched();  // egress sends the ACK and whatever the ACK let go
     notify();
 }
 
@@ -57,7 +79,7 @@ void TcpSocket::input_syn_sent(Segment& seg) noexcept {
     rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(options_.recv_buffer, 0xffff);
     if (ts_ok_) {
         ts_recent_ = seg.repr.timestamps->tsval;
-        ts_recent_age_ = now_;
+        ts_recent_age_ = now();
     }
     snd_wnd_ = max_snd_wnd_ = seg.repr.window;  // a SYN's window is never scaled
     snd_wl1_ = seg.seq;
@@ -65,7 +87,7 @@ void TcpSocket::input_syn_sent(Segment& seg) noexcept {
     if (!seg.has(ack)) {
         // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-RECEIVED, answer with SYN,ACK.
         state_ = TcpState::syn_received;
-        send_syn();
+        queue_syn();
         return restart_rto();
     }
     snd_una_ = seg.ack;
@@ -92,7 +114,7 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
     }
     if (state_ == TcpState::syn_received && seg.has(syn) && seg.seq == irs_) {
         if (!seg.has(ack)) {
-            send_syn();  // our SYN,ACK was lost: the peer repeated its SYN
+            queue_syn();  // our SYN,ACK was lost: the peer repeated its SYN
             return false;
         }
         // Simultaneous open (RFC 9293 figure 7 line 6): the peer's SYN,ACK repeats the SYN
@@ -111,7 +133,7 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
         stack_.counters_.dup_segments++;
     }
     stack_.out_.count_drop(DropReason::tcp_out_of_window);
-    send_ack();
+    ack_soon();
     return false;
 }
 
@@ -167,7 +189,7 @@ bool TcpSocket::check_rst(const Segment& seg) noexcept {
     }
     stack_.out_.count_drop(DropReason::tcp_rst_challenged);
     stack_.counters_.challenge_acks++;
-    send_ack();
+    ack_soon();
     return false;
 }
 
@@ -181,7 +203,7 @@ bool TcpSocket::check_syn() noexcept {
     }
     stack_.out_.count_drop(DropReason::tcp_syn_challenged);
     stack_.counters_.challenge_acks++;
-    send_ack();
+    ack_soon();
     return false;
 }
 
@@ -211,7 +233,7 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
     if (!seq_in_range(seg.ack, snd_una_ - max_snd_wnd_, snd_max_)) {
         stack_.out_.count_drop(DropReason::tcp_ack_invalid);
         stack_.counters_.challenge_acks++;
-        send_ack();
+        ack_soon();
         return false;
     }
     process_ack(seg);
@@ -219,7 +241,7 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
         case TcpState::fin_wait_1:
             if (fin_acked()) {
                 state_ = TcpState::fin_wait_2;
-                if (!app_owned_) arm(deadline_at_, now_ + stack_.config().fin_wait_2_timeout);
+                if (!app_owned_) arm(deadline_at_, now() + stack_.config().fin_wait_2_timeout);
             }
             return true;
         case TcpState::closing:
@@ -278,7 +300,7 @@ void TcpSocket::process_text(Segment& seg) noexcept {
 void TcpSocket::on_data_queued() noexcept {
     if (rcv_nxt_ - last_ack_sent_ >= static_cast<int32_t>(2 * rcv_mss_)) ack_now_ = true;
     if (rcv_nxt_ >= rcv_adv_) ack_now_ = true;
-    if (!ack_now_ && !delack_at_) arm(delack_at_, now_ + stack_.config().delayed_ack);
+    if (!ack_now_ && !delack_at_) arm(delack_at_, now() + stack_.config().delayed_ack);
 }
 
 // Eighth check: the FIN, once everything before it has arrived.
@@ -299,13 +321,13 @@ void TcpSocket::accept_fin() noexcept {
             break;
         case TcpState::fin_wait_1:
             if (fin_acked()) {
-                send_ack();
+                queue_final_ack();
                 return enter_time_wait();
             }
             state_ = TcpState::closing;
             break;
         case TcpState::fin_wait_2:
-            send_ack();
+            queue_final_ack();
             return enter_time_wait();
         default:
             break;

@@ -70,7 +70,7 @@ void TcpSocket::init_congestion() noexcept {
 // 24 days is stale and not used (§5.5).
 bool TcpSocket::paws_reject(const Segment& seg) const noexcept {
     if (!ts_ok_ || !seg.repr.timestamps || seg.has(wire::tcp_flag::rst)) return false;
-    if (now_ - ts_recent_age_ > kPawsIdle) return false;
+    if (now() - ts_recent_age_ > kPawsIdle) return false;
     return static_cast<int32_t>(seg.repr.timestamps->tsval - ts_recent_) < 0;
 }
 
@@ -79,10 +79,10 @@ bool TcpSocket::paws_reject(const Segment& seg) const noexcept {
 void TcpSocket::update_ts_recent(const Segment& seg) noexcept {
     if (!seg.repr.timestamps) return;
     const uint32_t tsval = seg.repr.timestamps->tsval;
-    const bool idle = now_ - ts_recent_age_ > kPawsIdle;
+    const bool idle = now() - ts_recent_age_ > kPawsIdle;
     if ((static_cast<int32_t>(tsval - ts_recent_) >= 0 || idle) && seg.seq <= last_ack_sent_) {
         ts_recent_ = tsval;
-        ts_recent_age_ = now_;
+        ts_recent_age_ = now();
     }
 }
 

@@ -19,6 +19,7 @@
 #include "stack/tcp/timer_heap.hpp"
 #include "stack/wire/tcp.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -132,6 +133,9 @@ class TcpSocket {
 
     // ---- input (tcp_input.cpp) ----
     void on_segment(Segment& seg, Instant now) noexcept;
+    void process_segment(Segment& seg) noexcept;
+    void owe_ack() noexcept;
+    bool send_owed_acks() noexcept;
     void input_syn_sent(Segment& seg) noexcept;
     bool check_sequence(Segment& seg) noexcept;
     bool check_rst(const Segment& seg) noexcept;
@@ -157,7 +161,7 @@ class TcpSocket {
     void take_rtt_sample(const Segment& seg) noexcept;
     void enter_recovery() noexcept;
     uint32_t dup_threshold() const noexcept;
-    void limited_transmit() noexcept;
+    void limited_transmit() noexcept;  // asks egress for one (limited_transmit_now)
     void newreno_partial_ack(uint32_t acked) noexcept;
     void sack_recovery_send() noexcept;
     void rescue_retransmission() noexcept;
@@ -175,7 +179,20 @@ class TcpSocket {
     void init_congestion() noexcept;
 
     // ---- output (tcp_output.cpp) ----
+    // Egress only (TcpStack::egress): sends what the flags below and the queues ask for.
     void output() noexcept;
+    // Whether a segment may go now; if not, the socket stays marked for the next poll.
+    bool can_emit() noexcept;
+    // Arrivals, timers and application calls ask for segments through these; egress sends.
+    void ack_soon() noexcept {
+        ack_now_ = true;
+        touched();
+    }
+    void queue_syn() noexcept;
+    void queue_reply(wire::TcpRepr& r) noexcept;
+    void queue_final_ack() noexcept;
+    void send_window_probe() noexcept;
+    void limited_transmit_now() noexcept;
     bool send_new_data() noexcept;
     bool nagle_holds(uint32_t len) const noexcept;
     uint32_t transmit(SeqNum seq, uint32_t max_len) noexcept;
@@ -219,8 +236,9 @@ class TcpSocket {
     void clear_send_queue() noexcept;
 
     void notify() noexcept;
-    // An application call: TcpStack::flush visits this socket next time.
+    // Marks the socket: the next egress visits it.
     void touched() noexcept;
+    Instant now() const noexcept;
     bool can_receive_data() const noexcept;
     bool fin_sent() const noexcept { return fin_queued_ && snd_nxt_ == fin_seq_ + 1; }
     bool fin_acked() const noexcept { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
@@ -231,7 +249,6 @@ class TcpSocket {
     SocketOptions options_;
     TcpState state_ = TcpState::closed;
     TcpError error_ = TcpError::none;
-    Instant now_{};
 
     // Ownership: the application holds the handle until close(); a passive socket belongs to
     // its listener until accept().
@@ -292,6 +309,17 @@ class TcpSocket {
 
     // Receiver ACK policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
     bool ack_now_ = false;
+    // Segments asked for, sent by the next egress (output()).
+    bool syn_pending_ = false;     // SYN or SYN,ACK (first or again)
+    bool rexmit_pending_ = false;  // fast retransmit / partial ACK: the segment at SND.UNA
+    bool probe_pending_ = false;   // zero-window probe (persist timer)
+    uint8_t limited_pending_ = 0;  // RFC 3042 limited transmits asked for by duplicates
+    // ACKs owed by arrivals, one per segment that called for an immediate ACK, each with the
+    // RCV.NXT of its moment: egress sends them as the segments came (RFC 5681 §4.2 wants one
+    // duplicate ACK per out-of-order segment, and slow start grows per ACK, RFC 3465).
+    static constexpr size_t kOwedAcks = 32;
+    std::array<SeqNum, kOwedAcks> owed_acks_{};
+    uint8_t owed_count_ = 0;
     uint32_t rcv_mss_ = 536;  // largest segment received (RFC 1122 §4.2.3.2 "full-sized")
 
     // Timers.

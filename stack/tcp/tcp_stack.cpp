@@ -25,6 +25,7 @@ TcpStack::TcpStack(Ipv4Output& out, TcpConfig config)
     due_.reserve(config_.max_connections);
     flush_list_.reserve(config_.max_connections);
     flush_work_.reserve(config_.max_connections);
+    replies_.resize(kReplyQueue);
 }
 
 TcpStack::~TcpStack() = default;
@@ -229,16 +230,29 @@ void TcpStack::send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum>
     send_repr(key, r);
 }
 
-// A segment without payload in a fresh buffer (replies that have no connection behind them).
-void TcpStack::send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept {
+// Replies are made while input is processed but sent in egress, like everything else; the
+// queue is bounded (a flood of segments that each draw an RST must not grow memory), and a
+// reply that does not fit is dropped: the peer's retransmission asks again.
+void TcpStack::queue_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept {
+    if (replies_count_ == replies_.size()) return out_.count_drop(DropReason::tcp_reply_queue_full);
+    replies_[(replies_head_ + replies_count_) % replies_.size()] = Reply{key, r};
+    replies_count_++;
+}
+
+// A segment without payload in a fresh buffer. False when no buffer was free.
+bool TcpStack::emit_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept {
     PacketBuf* b = out_.tx_pool().alloc();
-    if (b == nullptr) return out_.count_drop(DropReason::no_buffer);
+    if (b == nullptr) {
+        out_.count_drop(DropReason::no_buffer);
+        return false;
+    }
     Packet p(b);
     const size_t len = r.header_len();
     wire::TcpView view(std::span(p->append(len), len));
     r.emit(view, key.local_addr, key.remote_addr);
     counters_.segments_tx++;
     out_.send_ipv4(key.remote_addr, wire::ip_proto::tcp, PacketChain(std::move(p)));
+    return true;
 }
 
 void TcpStack::to_time_wait(TcpSocket& s) noexcept {
@@ -301,6 +315,7 @@ void TcpStack::settle_timers() const noexcept {
 }
 
 std::optional<Instant> TcpStack::next_deadline() const noexcept {
+    if (egress_pending()) return now_;  // segments wait for egress
     std::optional<Instant> t = time_wait_.next_deadline();
     settle_timers();
     if (const TimerNode* n = timers_.top(); n != nullptr && (!t || n->at < *t)) t = n->at;
@@ -339,16 +354,29 @@ void TcpStack::queue_flush(TcpSocket& s) noexcept {
     flush_list_.push_back(&s);
 }
 
-// Sockets untouched since their last output() have nothing new to send (arrivals and timers
-// run output() themselves), so only the queued ones are visited: O(active), not O(sockets).
-void TcpStack::flush(Instant now) noexcept {
+// Only marked sockets have something to send, so egress is O(active), not O(sockets).
+void TcpStack::egress(Instant now) noexcept {
     now_ = std::max(now_, now);
+    while (replies_count_ > 0 && out_.tx_ready()) {
+        const Reply& r = replies_[replies_head_];
+        if (!emit_reply(r.key, r.repr)) break;  // out of buffers: try again next poll
+        replies_head_ = (replies_head_ + 1) % replies_.size();
+        replies_count_--;
+    }
     flush_work_.swap(flush_list_);
-    // output() may queue a socket again (out of buffers): it lands in the fresh list.
-    for (TcpSocket* s : flush_work_) {
+    // output() marks a socket again when it could not send everything (the NIC refused
+    // frames, or no buffer was free): it lands in the fresh list.
+    size_t i = 0;
+    for (; i < flush_work_.size() && out_.tx_ready(); ++i) {
+        TcpSocket* s = flush_work_[i];
         s->flush_queued_ = false;
-        s->now_ = now_;
         if (s->state_ != TcpState::closed && s->state_ != TcpState::time_wait) s->output();
+    }
+    // Back-pressure: the sockets not reached keep their mark (flush_queued_ is still set)
+    // and go first next time.
+    if (i < flush_work_.size()) {
+        flush_list_.insert(flush_list_.begin(), flush_work_.begin() + static_cast<ptrdiff_t>(i),
+                           flush_work_.end());
     }
     flush_work_.clear();
     if (reclaim_pending_) reclaim();

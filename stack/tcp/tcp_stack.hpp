@@ -51,6 +51,9 @@ class TcpListener {
 
 class TcpStack final : public Ipv4Handler {
   public:
+    // Replies (RST, TIME-WAIT ACK, SYN-cookie SYN,ACK) that may wait for one egress.
+    static constexpr size_t kReplyQueue = 256;
+
     TcpStack(Ipv4Output& out, TcpConfig config);
     TcpStack(const TcpStack&) = delete;
     TcpStack& operator=(const TcpStack&) = delete;
@@ -70,11 +73,13 @@ class TcpStack final : public Ipv4Handler {
     void receive(const Ipv4Meta& meta, PacketChain payload, Instant now) noexcept override;
     std::optional<Instant> next_deadline() const noexcept override;
     void on_timers(Instant now) noexcept override;
-
-    // Sends what application calls made ready (window updates after recv, new data) now,
-    // without waiting for the next poll. Only sockets the application used since the last
-    // flush (or whose output ran out of buffers) are visited.
-    void flush(Instant now) noexcept;
+    // The only place TCP sends: queued replies (RSTs, TIME-WAIT and SYN-cookie answers),
+    // then every marked socket (arrivals, timers and application calls mark; they never
+    // send) dispatches its segments, while the output's tx_ready() holds. Sockets not
+    // reached stay marked, in order, for the next poll.
+    void egress(Instant now) noexcept override;
+    // Segments wait to be sent (marked sockets or queued replies).
+    bool egress_pending() const noexcept { return !flush_list_.empty() || replies_count_ > 0; }
 
     const TcpConfig& config() const noexcept { return config_; }
     const TcpCounters& counters() const noexcept { return counters_; }
@@ -95,7 +100,10 @@ class TcpStack final : public Ipv4Handler {
     bool accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg) noexcept;
     bool on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexcept;
     void reply_rst(const FourTuple& key, const Segment& seg) noexcept;
-    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept;
+    // Replies without a live connection behind them wait in a bounded queue for egress.
+    void queue_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept;
+    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept { queue_reply(key, r); }
+    bool emit_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept;
     uint32_t ts_clock() const noexcept { return static_cast<uint32_t>(now_.millis()); }
     void send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum> ack, uint8_t flags,
                    uint16_t window, const std::optional<wire::TcpTimestamps>& ts) noexcept;
@@ -120,7 +128,14 @@ class TcpStack final : public Ipv4Handler {
     mutable TimerHeap timers_;
     std::vector<TcpSocket*> due_;         // on_timers' scratch list, reserved like timers_
     std::vector<TcpSocket*> flush_list_;  // sockets flush() visits (TcpSocket::flush_queued_)
-    std::vector<TcpSocket*> flush_work_;  // flush()'s copy of it, reserved like timers_
+    std::vector<TcpSocket*> flush_work_;  // egress()'s copy of it, reserved like timers_
+    struct Reply {
+        FourTuple key;
+        wire::TcpRepr repr;
+    };
+    std::vector<Reply> replies_;  // a ring, sized at construction (kReplyQueue)
+    size_t replies_head_ = 0;
+    size_t replies_count_ = 0;
     std::vector<std::unique_ptr<TcpSocket>> sockets_;  // every socket not yet freed
     std::unordered_map<uint16_t, std::unique_ptr<TcpListener>> listeners_;
     TimeWaitTable time_wait_;

@@ -58,19 +58,17 @@ TcpSocket::~TcpSocket() {
 }
 
 void TcpSocket::start_active(SeqNum iss, Instant now) noexcept {
-    now_ = now;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
     ts_offset_ = iss.raw();
     state_ = TcpState::syn_sent;
     arm(deadline_at_, now + stack_.config().connect_timeout);
-    send_syn();
+    queue_syn();
     restart_rto();
 }
 
 // RFC 9293 §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be
 // selected and a SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>".
 void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexcept {
-    now_ = now;
     last_rx_ = now;
     passive_ = true;
     irs_ = syn.seq;
@@ -87,7 +85,7 @@ void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexc
     snd_wl1_ = syn.seq;
     state_ = TcpState::syn_received;
     arm(deadline_at_, now + stack_.config().connect_timeout);
-    send_syn();
+    queue_syn();
     restart_rto();
 }
 
@@ -96,7 +94,6 @@ void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexc
 void TcpSocket::establish_from_cookie(const Segment& ack, SeqNum iss, uint16_t mss,
                                       std::optional<uint8_t> peer_wscale, bool sack,
                                       Instant now) noexcept {
-    now_ = now;
     last_rx_ = now;
     passive_ = true;
     irs_ = ack.seq - 1;

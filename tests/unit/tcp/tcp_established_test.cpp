@@ -151,14 +151,14 @@ TEST_F(TcpEstablished, FlushSendsWhatAnApplicationCallMadeReady) {
     s->send(payload("a"));
     s->send(payload("b"));  // held by Nagle behind "a"
     expect_sent({ours(psh, local_seq_, remote_seq_).data("a")});
-    stack_->flush(now_);
+    stack_->egress(now_);
     expect_nothing();
     // Turning Nagle off sends nothing by itself; the next flush visits this socket.
     s->set_nodelay(true);
     expect_nothing();
-    stack_->flush(now_);
+    stack_->egress(now_);
     expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("b")});
-    stack_->flush(now_);
+    stack_->egress(now_);
     expect_nothing();
 }
 
@@ -172,7 +172,7 @@ TEST_F(TcpEstablished, FlushRetriesAnAckThePoolCouldNotCarry) {
     expect_nothing();
     EXPECT_EQ(drops(DropReason::no_buffer), 1u);
     hog.clear();
-    stack_->flush(now_);
+    stack_->egress(now_);
     expect_sent({ours(0, local_seq_, remote_seq_ + 1, 65534)});
 }
 

@@ -237,7 +237,12 @@ class TcpTest : public ::testing::Test {
         stack_->receive(meta, PacketChain(std::move(p)), now_);
     }
 
-    std::vector<Seg> sent() { return out_.take(); }
+    // What the stack sends: its egress runs first (Stack::poll's last phase), as after every
+    // poll; arrivals, timers and application calls only mark sockets.
+    std::vector<Seg> sent() {
+        stack_->egress(now_);
+        return out_.take();
+    }
     void expect_sent(const std::vector<Seg>& want) { EXPECT_EQ(sent(), want); }
     void expect_nothing() { EXPECT_EQ(sent(), std::vector<Seg>{}); }
     // Moves time and runs timers.

@@ -247,6 +247,9 @@ SimResult run_sim(uint64_t bytes, const SocketOptions& opts, uint64_t seed, Impa
         const bool done = cb != nullptr && ab.received == bytes && ba.received == bytes &&
                           (ca->events() & tcp_event::closed) && (cb->events() & tcp_event::closed);
         if (done) break;
+        // Egress last, as in Stack::poll: what arrivals, timers and the apps marked goes out.
+        a.stack->egress(link.now);
+        b.stack->egress(link.now);
         std::optional<Instant> next = link.next_arrival();
         for (auto t : {a.stack->next_deadline(), b.stack->next_deadline()}) {
             if (t && (!next || *t < *next)) next = t;
@@ -454,6 +457,9 @@ TEST(TcpSimLink, ManyConcurrentConnections) {
             if (st.received == kBytes && (s->events() & tcp_event::closed)) ++done;
         }
         if (done == kConns) break;
+        // Egress last, as in Stack::poll: what arrivals, timers and the apps marked goes out.
+        a.stack->egress(link.now);
+        b.stack->egress(link.now);
         std::optional<Instant> next = link.next_arrival();
         for (auto t : {a.stack->next_deadline(), b.stack->next_deadline()}) {
             if (t && (!next || *t < *next)) next = t;

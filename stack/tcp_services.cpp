@@ -1,43 +1,46 @@
-#include "tools/tcp_services.hpp"
+#include "stack/tcp_services.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-namespace shunt::tools {
+namespace shunt {
 
 namespace {
 // How much received data one step offers before moving on (fairness between connections).
 constexpr size_t kRecvChunk = 64 * 1024;
 }  // namespace
 
-Result<std::unique_ptr<TcpServices>> TcpServices::start(tcp::TcpStack& stack, Mempool& tx_pool,
+Result<std::unique_ptr<TcpServices>> TcpServices::start(Stack& stack,
                                                         const app::ServicePorts& ports,
                                                         const app::HttpServerConfig& http,
                                                         size_t max_connections) {
-    std::unique_ptr<TcpServices> s(new TcpServices(stack, tx_pool, ports, http, max_connections));
+    std::unique_ptr<TcpServices> s(new TcpServices(stack, ports, http, max_connections));
     for (auto port : {ports.echo, ports.discard, ports.http}) {
         if (!port) continue;
         if (std::find_if(s->listeners_.begin(), s->listeners_.end(),
                          [&](auto* l) { return l->port() == *port; }) != s->listeners_.end()) {
             continue;  // --http on 7 or 9: one listener, the HTTP service wins
         }
-        tcp::TcpListener* l = stack.listen(*port, 512);
+        tcp::TcpListener* l = stack.tcp().listen(*port, 512);
         if (l == nullptr) return make_error("TCP port {} is already in use", *port);
         s->listeners_.push_back(l);
     }
+    stack.add_app(*s);
     return s;
 }
 
-TcpServices::TcpServices(tcp::TcpStack& stack, Mempool& tx_pool, const app::ServicePorts& ports,
+TcpServices::TcpServices(Stack& stack, const app::ServicePorts& ports,
                          const app::HttpServerConfig& http, size_t max_connections)
-    : stack_(stack),
-      pool_(tx_pool),
+    : shard_(stack),
+      stack_(stack.tcp()),
+      pool_(stack.tx_pool()),
       ports_(ports),
       http_(http),
       max_connections_(max_connections) {}
 
 TcpServices::~TcpServices() {
+    shard_.remove_app(*this);
     for (auto& c : conns_) c->socket->abort();
     for (auto* l : listeners_) stack_.close_listener(l);
 }
@@ -175,4 +178,4 @@ std::string TcpServices::stats_json() const {
         c.accepted, c.refused, c.closed, c.bytes_in, c.bytes_out, c.no_buffer, c.send_refused);
 }
 
-}  // namespace shunt::tools
+}  // namespace shunt
