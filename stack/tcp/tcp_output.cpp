@@ -236,7 +236,14 @@ void TcpSocket::maybe_send_window_update() noexcept {
     if (!can_receive_data() && state_ != TcpState::close_wait) return;
     const SeqNum before = rcv_adv_;
     window_to_advertise();
-    if (rcv_adv_ != before) ack_soon();
+    if (rcv_adv_ == before) return;
+    // Acknowledging data not yet acknowledged: owed like an arrival's ACK, so that a read
+    // and the segments before it keep their own ACKs (the sender's clock). Otherwise a pure
+    // window update; never a second owed ACK with the same number (the peer would count a
+    // duplicate, RFC 5681 §2).
+    const SeqNum last = owed_count_ > 0 ? owed_acks_[owed_count_ - 1] : last_ack_sent_;
+    if (state_ == TcpState::established && rcv_nxt_ != last) return owe_ack();
+    ack_soon();
 }
 
 bool TcpSocket::send_fin_segment() noexcept {

@@ -96,12 +96,12 @@ TEST_F(TcpEstablished, ChecksumIsLeftToTheNicThatOffloadsIt) {
     out_.set_offload(true);
     TcpSocket* s = connect_established();
     s->send(payload("hello"));
-    send(peer(0, remote_seq_, local_seq_ + 5).data("x"));
-    advance(40ms);
     // The same segments (the fake NIC fills the sums before they are parsed), but TCP
     // computed none of them: each left the field zero and asked for tx_flags::l4_csum.
-    expect_sent({ours(psh, local_seq_, remote_seq_).data("hello"),
-                 ours(0, local_seq_ + 5, remote_seq_ + 1, 65534)});
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("hello")});
+    send(peer(0, remote_seq_, local_seq_ + 5).data("x"));
+    advance(40ms);
+    expect_sent({ours(0, local_seq_ + 5, remote_seq_ + 1, 65534)});
     EXPECT_EQ(out_.offloaded(), 4u);  // SYN, ACK, data, delayed ACK
 }
 
@@ -141,24 +141,52 @@ TEST_F(TcpEstablished, NoDelaySendsSmallSegmentsAtOnce) {
     TcpSocket* s = connect_established();
     s->set_nodelay(true);
     s->send(payload("a"));
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("a")});
+    s->send(payload("b"));  // "a" is unacknowledged: only nodelay lets this go
+    expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("b")});
+}
+
+// Sends within one poll go out together in its egress; PSH marks the end of what was queued.
+TEST_F(TcpEstablished, SendsOfOnePollLeaveTogetherInEgress) {
+    TcpSocket* s = connect_established();
+    s->set_nodelay(true);
+    s->send(payload("a"));
     s->send(payload("b"));
-    expect_sent({ours(psh, local_seq_, remote_seq_).data("a"),
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a"),
                  ours(psh, local_seq_ + 1, remote_seq_).data("b")});
 }
 
-TEST_F(TcpEstablished, FlushSendsWhatAnApplicationCallMadeReady) {
+// Back-pressure: when the TX ring takes no more, egress stops; the rest stays queued on the
+// socket (nothing dropped, nothing counted as lost) and goes, in order, next time.
+TEST_F(TcpEstablished, AFullTxRingHoldsSegmentsForTheNextEgress) {
+    TcpSocket* s = connect_established();
+    s->set_nodelay(true);
+    for (char c : {'a', 'b', 'c'}) s->send(payload(1460, static_cast<uint8_t>(c)));
+    out_.set_tx_room(1);
+    expect_sent({ours(0, local_seq_, remote_seq_).data(bytes(1460, 'a'))});
+    EXPECT_TRUE(stack_->egress_pending());
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_));
+    expect_nothing();  // still no room
+    out_.set_tx_room(SIZE_MAX);
+    expect_sent({ours(0, local_seq_ + 1460, remote_seq_).data(bytes(1460, 'b')),
+                 ours(psh, local_seq_ + 2920, remote_seq_).data(bytes(1460, 'c'))});
+    EXPECT_EQ(stack_->counters().retransmits, 0u);
+    EXPECT_EQ(drops(DropReason::tx_queue_full), 0u);
+}
+
+TEST_F(TcpEstablished, EgressSendsWhatAnApplicationCallMadeReady) {
     TcpSocket* s = connect_established();
     s->send(payload("a"));
-    s->send(payload("b"));  // held by Nagle behind "a"
+    EXPECT_TRUE(out_.take().empty());  // an application call never sends by itself
     expect_sent({ours(psh, local_seq_, remote_seq_).data("a")});
-    stack_->egress(now_);
+    s->send(payload("b"));  // held by Nagle behind "a"
     expect_nothing();
-    // Turning Nagle off sends nothing by itself; the next flush visits this socket.
+    // Turning Nagle off sends nothing by itself; the next egress visits this socket.
     s->set_nodelay(true);
-    expect_nothing();
-    stack_->egress(now_);
+    EXPECT_TRUE(out_.take().empty());
+    EXPECT_TRUE(stack_->egress_pending());
     expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("b")});
-    stack_->egress(now_);
+    EXPECT_FALSE(stack_->egress_pending());
     expect_nothing();
 }
 
@@ -260,7 +288,7 @@ TEST_F(TcpEstablished, PeerWindowLimitsWhatIsSent) {
     s->send(payload(1460, 'a'));
     s->send(payload(1460, 'b'));
     // 540 bytes of window left: less than half the largest window seen, data in flight.
-    expect_sent({ours(psh, local_seq_, remote_seq_).data(bytes(1460, 'a'))});
+    expect_sent({ours(0, local_seq_, remote_seq_).data(bytes(1460, 'a'))});
     send(peer(0, remote_seq_, local_seq_ + 1460, 2000));
     expect_sent({ours(psh, local_seq_ + 1460, remote_seq_).data(bytes(1460, 'b'))});
 }

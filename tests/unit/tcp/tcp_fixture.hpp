@@ -119,8 +119,12 @@ class CaptureOutput final : public Ipv4Output {
         sent_.push_back(parse(bytes, src_, dst));
         datagrams_.push_back(std::move(bytes));
         if (hold_) held_.push_back(payload.pop_front());
+        if (tx_room_ > 0) --tx_room_;
         return SendResult::sent;
     }
+    // A TX ring with room for `n` more frames (SIZE_MAX: unbounded).
+    bool tx_ready() const noexcept override { return tx_room_ > 0; }
+    void set_tx_room(size_t n) { tx_room_ = n; }
     wire::Ipv4Addr source_address(wire::Ipv4Addr) const noexcept override { return src_; }
     uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return mtu_; }
     Mempool& tx_pool() noexcept override { return *pool_; }
@@ -157,6 +161,7 @@ class CaptureOutput final : public Ipv4Output {
     bool offload_ = false;
     size_t offloaded_ = 0;
     uint16_t mtu_ = 1500;
+    size_t tx_room_ = SIZE_MAX;
     wire::Ipv4Addr src_ = kLocalIp;
 };
 
