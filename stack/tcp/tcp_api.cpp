@@ -11,12 +11,6 @@ void TcpSocket::touched() noexcept {
     stack_.queue_flush(*this);
 }
 
-// One clock per poll: the stack's, set by the poll that runs us (or by the last one, for
-// application calls between polls).
-Instant TcpSocket::now() const noexcept {
-    return stack_.now_;
-}
-
 void TcpSocket::set_nodelay(bool on) noexcept {
     options_.nodelay = on;
     touched();  // Nagle may have held a segment that may go now

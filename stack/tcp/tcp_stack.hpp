@@ -144,4 +144,10 @@ class TcpStack final : public Ipv4Handler {
     bool reclaim_pending_ = false;
 };
 
+// One clock per poll: the stack's, set by the poll that runs the socket (or by the last one,
+// for application calls between polls). Inline: the data path asks for it per segment.
+inline Instant TcpSocket::now() const noexcept {
+    return stack_.now_;
+}
+
 }  // namespace shunt::tcp
