@@ -146,7 +146,7 @@ void TcpSocket::limited_transmit_now() noexcept {
 }
 
 void TcpSocket::enter_recovery() noexcept {
-    stack_.counters_.fast_retransmits++;
+    cx_.counters.fast_retransmits++;
     in_recovery_ = true;
     partial_ack_seen_ = false;
     recover_ = snd_max_ - 1;  // "the highest sequence number transmitted" (RFC 6582 §3.2)

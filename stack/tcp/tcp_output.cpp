@@ -37,7 +37,7 @@ void TcpSocket::output() noexcept {
     // RFC 6675 §5): the retransmission first, then what the SACK pipe allows.
     if (rexmit_pending_ && can_emit()) {
         const uint32_t n = transmit(snd_una_, smss_);
-        if (n > 0 || stack_.out_.tx_ready()) rexmit_pending_ = false;  // kept only on a stall
+        if (n > 0 || cx_.out.tx_ready()) rexmit_pending_ = false;  // kept only on a stall
         if (n > 0 && in_recovery_ && sack_ok_) high_rxt_ = max(high_rxt_, snd_una_ + n);
         sent = n > 0;
     }
@@ -111,9 +111,9 @@ bool TcpSocket::nagle_holds(uint32_t len) const noexcept {
 bool TcpSocket::send_owed_acks() noexcept {
     size_t i = 0;
     for (; i < owed_count_ && can_emit(); ++i) {
-        PacketBuf* b = stack_.out_.tx_pool().alloc();
+        PacketBuf* b = cx_.out.tx_pool().alloc();
         if (b == nullptr) {
-            stack_.out_.count_drop(DropReason::no_buffer);
+            cx_.count_drop(DropReason::no_buffer);
             i = owed_count_;  // the peer's retransmission or our delayed ACK makes up for it
             break;
         }
@@ -129,7 +129,7 @@ bool TcpSocket::send_owed_acks() noexcept {
 }
 
 bool TcpSocket::can_emit() noexcept {
-    if (stack_.out_.tx_ready()) return true;
+    if (cx_.out.tx_ready()) return true;
     touched();  // the NIC refused frames in this poll: the next one tries again
     return false;
 }
@@ -143,7 +143,7 @@ uint32_t TcpSocket::transmit(SeqNum seq, uint32_t max_len) noexcept {
     const uint32_t len = std::min(max_len, e.len - off);
     const uint8_t flags = (seq + len == data_end()) ? psh : 0;
     if (seq < snd_max_) {
-        stack_.counters_.retransmits++;
+        cx_.counters.retransmits++;
         if (rtt_timing_ && seq <= rtt_seq_) rtt_timing_ = false;  // Karn
     }
     const bool ok = (off == 0 && e.buf->refcount() == 1) ? transmit_from_entry(e, len, flags)
@@ -162,16 +162,16 @@ bool TcpSocket::transmit_from_entry(TxEntry& e, uint32_t len, uint8_t extra_flag
 // when the NIC still held the original, and always in tx_copy_bytes).
 bool TcpSocket::copy_segment_out(const TxEntry& e, uint32_t off, uint32_t len,
                                  uint8_t extra_flags) noexcept {
-    PacketBuf* b = stack_.out_.tx_pool().alloc();
+    PacketBuf* b = cx_.out.tx_pool().alloc();
     if (b == nullptr) {
-        stack_.out_.count_drop(DropReason::no_buffer);
+        cx_.count_drop(DropReason::no_buffer);
         return false;
     }
     Packet p(b);
     const uint8_t* storage = e.buf->data() - e.buf->headroom();
     std::memcpy(p->append(len), storage + e.payload_off + off, len);
-    if (e.buf->refcount() > 1) stack_.counters_.retransmit_copies++;
-    stack_.counters_.tx_copy_bytes += len;
+    if (e.buf->refcount() > 1) cx_.counters.retransmit_copies++;
+    cx_.counters.tx_copy_bytes += len;
     wire::TcpRepr r = make_header(e.seq + off, static_cast<uint8_t>(ack | extra_flags));
     r.payload_len = static_cast<uint16_t>(len);
     return emit_and_send(std::move(p), r);
@@ -197,12 +197,12 @@ bool TcpSocket::emit_and_send(Packet buf, wire::TcpRepr& r) noexcept {
     const size_t hlen = r.header_len();
     uint8_t* h = buf->prepend(hlen);
     if (h == nullptr) {
-        stack_.out_.count_drop(DropReason::no_buffer);
+        cx_.count_drop(DropReason::no_buffer);
         return false;
     }
     wire::TcpView view(std::span(h, hlen + r.payload_len));
     // With checksum offload the NIC sums header and payload; otherwise we do, here.
-    const bool offload = stack_.out_.tx_l4_checksum_offload();
+    const bool offload = cx_.out.tx_l4_checksum_offload();
     r.emit(view, local_.addr, remote_.addr, !offload);
     buf->set_flags(offload ? tx_flags::l4_csum : uint16_t{0});
     if ((r.flags & ack) != 0) {
@@ -211,8 +211,8 @@ bool TcpSocket::emit_and_send(Packet buf, wire::TcpRepr& r) noexcept {
         delack_at_.reset();
     }
     last_send_ = now();
-    stack_.counters_.segments_tx++;
-    stack_.out_.send_ipv4(remote_.addr, wire::ip_proto::tcp, PacketChain(std::move(buf)));
+    cx_.counters.segments_tx++;
+    cx_.out.send_ipv4(remote_.addr, wire::ip_proto::tcp, PacketChain(std::move(buf)));
     return true;
 }
 
@@ -248,13 +248,13 @@ void TcpSocket::maybe_send_window_update() noexcept {
 
 bool TcpSocket::send_fin_segment() noexcept {
     if (!can_emit()) return false;
-    PacketBuf* b = stack_.out_.tx_pool().alloc();
+    PacketBuf* b = cx_.out.tx_pool().alloc();
     if (b == nullptr) {
         touched();
-        stack_.out_.count_drop(DropReason::no_buffer);
+        cx_.count_drop(DropReason::no_buffer);
         return false;
     }
-    if (fin_seq_ < snd_max_) stack_.counters_.retransmits++;
+    if (fin_seq_ < snd_max_) cx_.counters.retransmits++;
     wire::TcpRepr r = make_header(fin_seq_, fin | ack);
     if (!emit_and_send(Packet(b), r)) return false;
     snd_nxt_ = fin_seq_ + 1;
@@ -278,8 +278,8 @@ void TcpSocket::queue_syn() noexcept {
 void TcpSocket::send_syn() noexcept {
     if (!can_emit()) return;
     syn_pending_ = false;
-    PacketBuf* b = stack_.out_.tx_pool().alloc();
-    if (b == nullptr) return stack_.out_.count_drop(DropReason::no_buffer);  // the RTO resends
+    PacketBuf* b = cx_.out.tx_pool().alloc();
+    if (b == nullptr) return cx_.count_drop(DropReason::no_buffer);  // the RTO resends
     const bool answering = state_ == TcpState::syn_received;
     wire::TcpRepr r = make_header(iss_, answering ? (syn | ack) : syn);
     offer_syn_options(r);
@@ -291,10 +291,10 @@ void TcpSocket::send_syn() noexcept {
 // to it (RFC 9293 §3.10.7.4 first check) and dropped, ACK-ing back and forth forever.
 void TcpSocket::send_ack() noexcept {
     if (!can_emit()) return;  // ack_now_ stays set
-    PacketBuf* b = stack_.out_.tx_pool().alloc();
+    PacketBuf* b = cx_.out.tx_pool().alloc();
     if (b == nullptr) {
         touched();  // ack_now_ stays set: TcpStack::flush tries again
-        return stack_.out_.count_drop(DropReason::no_buffer);
+        return cx_.count_drop(DropReason::no_buffer);
     }
     wire::TcpRepr r = make_header(snd_max_, ack);
     emit_and_send(Packet(b), r);
@@ -303,7 +303,7 @@ void TcpSocket::send_ack() noexcept {
 // RSTs go through the stack's reply queue: the connection is usually gone (CLOSED) by the
 // time egress runs, and the RST must still leave.
 void TcpSocket::send_rst(SeqNum seq) noexcept {
-    stack_.counters_.resets_tx++;
+    cx_.counters.resets_tx++;
     wire::TcpRepr r = make_header(seq, rst);
     r.window = 0;
     queue_reply(r);
@@ -319,7 +319,7 @@ void TcpSocket::queue_reply(wire::TcpRepr& r) noexcept {
         delack_at_.reset();
     }
     last_send_ = now();
-    stack_.queue_reply(FourTuple{local_.addr, local_.port, remote_.addr, remote_.port}, r);
+    cx_.queue_reply(FourTuple{local_.addr, local_.port, remote_.addr, remote_.port}, r);
 }
 
 // The ACK of the peer's FIN as the connection enters TIME-WAIT (RFC 9293 §3.10.7.4 eighth).
@@ -331,7 +331,7 @@ void TcpSocket::queue_final_ack() noexcept {
 // RFC 1122 §4.2.3.6: a probe is an ACK with SEG.SEQ = SND.NXT - 1 and no data, which the
 // peer must answer with an ACK.
 void TcpSocket::send_keepalive_probe() noexcept {
-    stack_.counters_.keepalive_probes++;
+    cx_.counters.keepalive_probes++;
     wire::TcpRepr r = make_header(snd_una_ - 1, ack);
     queue_reply(r);
 }

@@ -15,6 +15,7 @@
 #include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/send_queue.hpp"
 #include "stack/tcp/seq.hpp"
+#include "stack/tcp/tcp_context.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/timer_heap.hpp"
 #include "stack/wire/tcp.hpp"
@@ -238,12 +239,13 @@ class TcpSocket {
     void notify() noexcept;
     // Marks the socket: the next egress visits it.
     void touched() noexcept;
-    Instant now() const noexcept;
+    Instant now() const noexcept { return cx_.now; }
     bool can_receive_data() const noexcept;
     bool fin_sent() const noexcept { return fin_queued_ && snd_nxt_ == fin_seq_ + 1; }
     bool fin_acked() const noexcept { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
 
-    TcpStack& stack_;
+    TcpStack& stack_;  // connection lifetime only (table, TIME-WAIT, listeners)
+    TcpContext& cx_;   // everything else the socket needs from its stack
     Endpoint local_;
     Endpoint remote_;
     SocketOptions options_;

@@ -8,6 +8,7 @@
 #include "stack/tcp/conn_table.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/syn_cookie.hpp"
+#include "stack/tcp/tcp_context.hpp"
 #include "stack/tcp/tcp_socket.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/time_wait.hpp"
@@ -51,9 +52,6 @@ class TcpListener {
 
 class TcpStack final : public Ipv4Handler {
   public:
-    // Replies (RST, TIME-WAIT ACK, SYN-cookie SYN,ACK) that may wait for one egress.
-    static constexpr size_t kReplyQueue = 256;
-
     TcpStack(Ipv4Output& out, TcpConfig config);
     TcpStack(const TcpStack&) = delete;
     TcpStack& operator=(const TcpStack&) = delete;
@@ -79,15 +77,15 @@ class TcpStack final : public Ipv4Handler {
     // reached stay marked, in order, for the next poll.
     void egress(Instant now) noexcept override;
     // Segments wait to be sent (marked sockets or queued replies).
-    bool egress_pending() const noexcept { return !flush_list_.empty() || replies_count_ > 0; }
+    bool egress_pending() const noexcept { return cx_.egress_pending(); }
 
     const TcpConfig& config() const noexcept { return config_; }
-    const TcpCounters& counters() const noexcept { return counters_; }
+    const TcpCounters& counters() const noexcept { return cx_.counters; }
     size_t connection_count() const noexcept { return table_.size(); }
     size_t time_wait_count() const noexcept { return time_wait_.size(); }
     // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).
-    size_t send_buffers_held() const noexcept { return send_buffers_; }
-    Instant now() const noexcept { return now_; }
+    size_t send_buffers_held() const noexcept { return cx_.send_buffers; }
+    Instant now() const noexcept { return cx_.now; }
 
   private:
     friend class TcpSocket;
@@ -101,10 +99,11 @@ class TcpStack final : public Ipv4Handler {
     bool on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexcept;
     void reply_rst(const FourTuple& key, const Segment& seg) noexcept;
     // Replies without a live connection behind them wait in a bounded queue for egress.
-    void queue_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept;
-    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept { queue_reply(key, r); }
+    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept {
+        cx_.queue_reply(key, r);
+    }
     bool emit_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept;
-    uint32_t ts_clock() const noexcept { return static_cast<uint32_t>(now_.millis()); }
+    uint32_t ts_clock() const noexcept { return cx_.ts_clock(); }
     void send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum> ack, uint8_t flags,
                    uint16_t window, const std::optional<wire::TcpTimestamps>& ts) noexcept;
     std::optional<uint16_t> pick_ephemeral_port(wire::Ipv4Addr local, Endpoint remote) noexcept;
@@ -114,40 +113,19 @@ class TcpStack final : public Ipv4Handler {
     void unlink(TcpSocket& s) noexcept;
     void reclaim() noexcept;
     void settle_timers() const noexcept;
-    void queue_flush(TcpSocket& s) noexcept;
 
     Ipv4Output& out_;
     TcpConfig config_;
-    TcpCounters counters_;
+    TcpContext cx_;  // what sockets see of the stack (after config_: it refers to it)
     IsnGenerator isn_;
     SynCookies cookies_;
-    Instant now_{};
-    ConnTable table_;  // 4-tuple demultiplexing, sized for max_connections
-    // Connections with a timer running (declared before sockets_: it outlives them). Mutable:
-    // next_deadline() re-keys stale entries at the top, which changes no observable state.
-    mutable TimerHeap timers_;
+    ConnTable table_;                     // 4-tuple demultiplexing, sized for max_connections
     std::vector<TcpSocket*> due_;         // on_timers' scratch list, reserved like timers_
-    std::vector<TcpSocket*> flush_list_;  // sockets flush() visits (TcpSocket::flush_queued_)
     std::vector<TcpSocket*> flush_work_;  // egress()'s copy of it, reserved like timers_
-    struct Reply {
-        FourTuple key;
-        wire::TcpRepr repr;
-    };
-    std::vector<Reply> replies_;  // a ring, sized at construction (kReplyQueue)
-    size_t replies_head_ = 0;
-    size_t replies_count_ = 0;
     std::vector<std::unique_ptr<TcpSocket>> sockets_;  // every socket not yet freed
     std::unordered_map<uint16_t, std::unique_ptr<TcpListener>> listeners_;
     TimeWaitTable time_wait_;
     uint32_t ephemeral_next_ = 0;
-    size_t send_buffers_ = 0;
-    bool reclaim_pending_ = false;
 };
-
-// One clock per poll: the stack's, set by the poll that runs the socket (or by the last one,
-// for application calls between polls). Inline: the data path asks for it per segment.
-inline Instant TcpSocket::now() const noexcept {
-    return stack_.now_;
-}
 
 }  // namespace shunt::tcp

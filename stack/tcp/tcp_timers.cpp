@@ -28,7 +28,7 @@ void TcpSocket::on_timers(Instant now) noexcept {
     bool fired = false;
     if (deadline_at_ && *deadline_at_ <= now) {
         deadline_at_.reset();
-        stack_.counters_.timeouts++;
+        cx_.counters.timeouts++;
         const bool handshake = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
         enter_closed(handshake && !passive_ ? TcpError::connect_timeout : TcpError::none);
         return notify();
@@ -61,7 +61,7 @@ void TcpSocket::restart_rto() noexcept {
 // bound, re-keyed when it comes due (TcpStack::on_timers).
 void TcpSocket::arm(std::optional<Instant>& timer, Instant at) noexcept {
     timer = at;
-    stack_.timers_.arm_by(timer_node_, at);
+    cx_.timers.arm_by(timer_node_, at);
 }
 
 // CLOSED and TIME-WAIT: no timer runs any more, so the connection leaves the queue.
@@ -71,7 +71,7 @@ void TcpSocket::clear_timers() noexcept {
     persist_at_.reset();
     keepalive_at_.reset();
     deadline_at_.reset();
-    stack_.timers_.remove(timer_node_);
+    cx_.timers.remove(timer_node_);
 }
 
 // RFC 6298 §5.4-5.7, RFC 5681 (4), RFC 6582 §4, RFC 6675 §5.1.
@@ -79,17 +79,16 @@ void TcpSocket::on_rto_expired() noexcept {
     rto_at_.reset();
     if (snd_una_ == snd_max_) return;  // nothing outstanding any more
     retries_++;
-    stack_.counters_.rto_expirations++;
+    cx_.counters.rto_expirations++;
     const bool handshake = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
-    const uint32_t limit =
-        handshake ? stack_.config().max_syn_retries : stack_.config().max_retries;
+    const uint32_t limit = handshake ? cx_.config.max_syn_retries : cx_.config.max_retries;
     if (retries_ > limit) {
-        stack_.counters_.timeouts++;
+        cx_.counters.timeouts++;
         return enter_closed(handshake && passive_ ? TcpError::none : TcpError::timed_out);
     }
     rto_.backoff();  // (5.5)
     if (handshake) {
-        stack_.counters_.retransmits++;
+        cx_.counters.retransmits++;
         queue_syn();
         return restart_rto();
     }
@@ -120,7 +119,7 @@ void TcpSocket::on_rto_expired() noexcept {
 void TcpSocket::on_persist_expired() noexcept {
     persist_at_.reset();
     if (snd_wnd_ != 0) return;
-    stack_.counters_.window_probes++;
+    cx_.counters.window_probes++;
     persist_backoff_ = std::min<uint32_t>(persist_backoff_ + 1, 16);
     probe_pending_ = true;  // egress sends it (send_window_probe), then re-arms persist
     touched();
@@ -174,7 +173,7 @@ void TcpSocket::on_keepalive_expired() noexcept {
         return;
     }
     if (keepalive_sent_ >= options_.keepalive_probes) {
-        stack_.counters_.timeouts++;
+        cx_.counters.timeouts++;
         return enter_closed(TcpError::keepalive);
     }
     send_keepalive_probe();
