@@ -1,5 +1,7 @@
 #include "stack/tcp_services.hpp"
 
+#include "stack/tcp/tcp_json.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -158,24 +160,14 @@ size_t TcpServices::serve() noexcept {
     return work;
 }
 
-std::string TcpServices::stats_json() const {
-    const tcp::TcpCounters& t = stack_.counters();
+nlohmann::ordered_json TcpServices::stats() const {
     const TcpServiceCounters& c = counters_;
-    return fmt::format(
-        R"("tcp":{{"connections":{},"time_wait":{},"segments_rx":{},"segments_tx":{},)"
-        R"("active_opens":{},"passive_opens":{},"established":{},"resets_rx":{},"resets_tx":{},)"
-        R"("challenge_acks":{},"retransmits":{},"fast_retransmits":{},"rto_expirations":{},)"
-        R"("retransmit_copies":{},"tx_copy_bytes":{},"rx_copy_bytes":{},"ooo_segments":{},)"
-        R"("dup_segments":{},"syn_cookies_sent":{},"syn_cookies_accepted":{},)"
-        R"("time_wait_evictions":{},"timeouts":{},"window_probes":{},"keepalive_probes":{},)"
-        R"("services":{{"open":{},"accepted":{},"refused":{},"closed":{},"bytes_in":{},)"
-        R"("bytes_out":{},"no_buffer":{},"send_refused":{}}}}},)",
-        stack_.connection_count(), stack_.time_wait_count(), t.segments_rx, t.segments_tx,
-        t.active_opens, t.passive_opens, t.established, t.resets_rx, t.resets_tx, t.challenge_acks,
-        t.retransmits, t.fast_retransmits, t.rto_expirations, t.retransmit_copies, t.tx_copy_bytes,
-        t.rx_copy_bytes, t.ooo_segments, t.dup_segments, t.syn_cookies_sent, t.syn_cookies_accepted,
-        t.time_wait_evictions, t.timeouts, t.window_probes, t.keepalive_probes, conns_.size(),
-        c.accepted, c.refused, c.closed, c.bytes_in, c.bytes_out, c.no_buffer, c.send_refused);
+    nlohmann::ordered_json j = tcp::to_json(stack_);
+    j["services"] = {{"open", conns_.size()},    {"accepted", c.accepted},
+                     {"refused", c.refused},     {"closed", c.closed},
+                     {"bytes_in", c.bytes_in},   {"bytes_out", c.bytes_out},
+                     {"no_buffer", c.no_buffer}, {"send_refused", c.send_refused}};
+    return j;
 }
 
 }  // namespace shunt

@@ -9,6 +9,8 @@
 #include "stack/stack.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,8 +46,8 @@ class TcpServices final : public StackApp {
     size_t run(Instant) noexcept override { return serve(); }
 
     size_t open_connections() const noexcept { return conns_.size(); }
-    // `"tcp":{...},` for the stats file: the stack's counters and the services'.
-    std::string stats_json() const;
+    // The stats file's "tcp" section: the stack's counters and, under "services", these.
+    nlohmann::ordered_json stats() const;
     const TcpServiceCounters& counters() const noexcept { return counters_; }
 
   private:

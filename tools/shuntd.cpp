@@ -115,7 +115,7 @@ int run(const Options& o, const Config& c) {
     if (o.http_port != 0) ports.http = o.http_port;
     auto services = shunt::TcpServices::start(stack, ports, {});
     if (!services) return fail(1, services.error().message);
-    auto tcp_stats = [&] { return (*services)->stats_json(); };
+    auto tcp_stats = [&] { return nlohmann::ordered_json{{"tcp", (*services)->stats()}}; };
 
     shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();

@@ -137,6 +137,13 @@ TEST_F(StackTest, EchoAnswersInThePollTheRequestArrivedIn) {
     EXPECT_EQ(out[1].first.ack, 1006u);
     EXPECT_EQ(services_->counters().accepted, 1u);
     EXPECT_EQ(services_->counters().bytes_in, 5u);
+    // The stats file's "tcp" section, built from the layers' own to_json.
+    const nlohmann::ordered_json j = services_->stats();
+    EXPECT_EQ(j["connections"], 1);
+    EXPECT_EQ(j["segments_rx"], 3);  // SYN, ACK, data
+    EXPECT_EQ(j["services"]["accepted"], 1);
+    EXPECT_EQ(j["services"]["bytes_out"], 5);
+    EXPECT_EQ(j.begin().key(), "connections");  // insertion order: the file's key order
 }
 
 // Applications run after ingress and timers and before egress: what they see sent is only
