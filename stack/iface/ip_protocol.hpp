@@ -8,7 +8,7 @@
 #include "packet/mempool.hpp"
 #include "packet/packet_chain.hpp"
 #include "stack/iface/drop_reason.hpp"
-#include "stack/iface/udp_socket.hpp"
+#include "stack/iface/endpoint.hpp"
 #include "stack/wire/ipv4_addr.hpp"
 
 #include <cstdint>

@@ -8,7 +8,7 @@
 
 #include "packet/packet_buf.hpp"
 #include "packet/packet_chain.hpp"
-#include "stack/iface/udp_socket.hpp"
+#include "stack/iface/endpoint.hpp"
 #include "stack/tcp/congestion.hpp"
 #include "stack/tcp/recv_queue.hpp"
 #include "stack/tcp/rto.hpp"
