@@ -3,6 +3,7 @@
 #include "base/log.hpp"
 #include "base/time.hpp"
 #include "stack/stack.hpp"
+#include "stack/tcp/tcp_json.hpp"
 #include "stack/tcp_services.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/stats_file.hpp"
@@ -116,10 +117,12 @@ int run(const Options& o, const Config& c) {
     auto services = shunt::TcpServices::start(stack, ports, {});
     if (!services) return fail(1, services.error().message);
     auto tcp_stats = [&] { return nlohmann::ordered_json{{"tcp", (*services)->stats()}}; };
+    auto tcp_drops = [&] { return shunt::tcp::to_json(stack.tcp().drops()); };
 
     shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();
-    if (auto w = stats.write(iface, start, tcp_stats()); !w) return fail(1, w.error().message);
+    if (auto w = stats.write(iface, start, tcp_stats(), tcp_drops()); !w)
+        return fail(1, w.error().message);
     shunt::log::info("serving {} on {} (mac {}, mtu {}){}{}{}{}", iface_cfg.address.to_string(),
                      (*nic)->name(), iface_cfg.mac.to_string(), iface_cfg.mtu,
                      echo.socket != nullptr ? ", udp echo on 7" : "",
@@ -144,7 +147,7 @@ int run(const Options& o, const Config& c) {
         auto now = shunt::Instant::now();
         const size_t work = stack.poll(now);
         if (now >= next_stats) {
-            if (auto w = stats.write(iface, now, tcp_stats()); !w) {
+            if (auto w = stats.write(iface, now, tcp_stats(), tcp_drops()); !w) {
                 shunt::log::warn("{}", w.error().message);
             }
             next_stats = now + interval;
@@ -159,7 +162,7 @@ int run(const Options& o, const Config& c) {
         epoll_event ev{};
         if (ep.valid()) ::epoll_wait(ep.get(), &ev, 1, static_cast<int>(timeout_ms));
     }
-    if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats()); !w) {
+    if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats(), tcp_drops()); !w) {
         return fail(1, w.error().message);
     }
     if (echo.socket != nullptr) stack.remove_app(echo);

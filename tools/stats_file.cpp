@@ -9,7 +9,8 @@
 namespace shunt::tools {
 
 nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
-                                  const nlohmann::ordered_json& sections) {
+                                  const nlohmann::ordered_json& sections,
+                                  const nlohmann::ordered_json& more_drops) {
     const NicCounters n = iface.nic().counters();
     nlohmann::ordered_json j;
     j["nic"] = {{"name", iface.nic().name()},      {"rx_packets", n.rx_packets},
@@ -19,6 +20,7 @@ nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
                 {"tx_errors", n.tx_errors},        {"rx_copy_bytes", n.rx_copy_bytes},
                 {"tx_copy_bytes", n.tx_copy_bytes}};
     j["drops"] = to_json(iface.drops());
+    if (more_drops.is_object()) j["drops"].update(more_drops);
     j["stack"] = to_json(iface);
     if (sections.is_object()) {
         for (const auto& [key, value] : sections.items()) j[key] = value;
@@ -27,11 +29,12 @@ nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
     return j;
 }
 
-Status StatsWriter::write(Interface& iface, Instant now, const nlohmann::ordered_json& sections) {
+Status StatsWriter::write(Interface& iface, Instant now, const nlohmann::ordered_json& sections,
+                          const nlohmann::ordered_json& more_drops) {
     if (path_.empty()) return {};
     if (!start_) start_ = now;
     const std::string json =
-        stats_json(iface, (now - *start_).count() / 1000, sections).dump() + "\n";
+        stats_json(iface, (now - *start_).count() / 1000, sections, more_drops).dump() + "\n";
     const std::string tmp = path_ + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (f == nullptr) return make_error("stats file {}: {}", tmp, std::strerror(errno));

@@ -12,15 +12,18 @@
 
 namespace shunt::tools {
 
-// The whole file: "nic", "drops", "stack", then each of `sections` (e.g. "tcp"), then
-// "uptime_ms"; each layer gives its own part (iface_json.hpp, tcp_json.hpp).
+// The whole file: "nic", "drops" (the interface's reasons, then `more_drops`: the other
+// layers', e.g. TCP's), "stack", then each of `sections` (e.g. "tcp"), then "uptime_ms";
+// each layer gives its own part (iface_json.hpp, tcp_json.hpp).
 nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
-                                  const nlohmann::ordered_json& sections = {});
+                                  const nlohmann::ordered_json& sections = {},
+                                  const nlohmann::ordered_json& more_drops = {});
 
 class StatsWriter {
   public:
     explicit StatsWriter(std::string path) : path_(std::move(path)) {}
-    Status write(Interface& iface, Instant now, const nlohmann::ordered_json& sections = {});
+    Status write(Interface& iface, Instant now, const nlohmann::ordered_json& sections = {},
+                 const nlohmann::ordered_json& more_drops = {});
 
   private:
     std::string path_;

@@ -8,6 +8,7 @@
 
 #include "base/time.hpp"
 #include "stack/iface/ip_protocol.hpp"
+#include "stack/tcp/tcp_drop_reason.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/time_wait.hpp"
 #include "stack/tcp/timer_heap.hpp"
@@ -32,7 +33,9 @@ struct TcpContext {
 
     // RFC 7323 timestamps run on the poll's clock, in milliseconds.
     uint32_t ts_clock() const noexcept { return static_cast<uint32_t>(now.millis()); }
-    void count_drop(DropReason r) noexcept { out.count_drop(r); }
+    // TCP's own reasons are TCP's counters; the interface's (no_buffer) go to the output.
+    void count_drop(DropReason r) noexcept { drops.count(r); }
+    void count_drop(shunt::DropReason r) noexcept { out.count_drop(r); }
 
     // The socket has something for egress (TcpStack::egress visits marked sockets only).
     void mark(TcpSocket& s, bool& marked) noexcept {
@@ -44,8 +47,7 @@ struct TcpContext {
     // Replies without a live connection behind them wait in a bounded ring for egress; a
     // reply that does not fit is dropped (the peer's retransmission asks again).
     void queue_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept {
-        if (replies_count == replies.size())
-            return out.count_drop(DropReason::tcp_reply_queue_full);
+        if (replies_count == replies.size()) return drops.count(DropReason::reply_queue_full);
         replies[(replies_head + replies_count) % replies.size()] = Reply{key, r};
         replies_count++;
     }
@@ -54,6 +56,7 @@ struct TcpContext {
     Ipv4Output& out;
     const TcpConfig& config;
     TcpCounters counters;
+    DropCounters drops;
     Instant now{};  // one clock per poll
     // Connections with a timer running. Mutable: next_deadline() re-keys stale entries at
     // the top, which changes no observable state.

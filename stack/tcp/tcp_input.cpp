@@ -42,15 +42,15 @@ void TcpSocket::process_segment(Segment& seg) noexcept {
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return;
     // RFC 7323 §5.3 R1: PAWS comes before the sequence number check.
     if (paws_reject(seg)) {
-        cx_.count_drop(DropReason::tcp_paws_rejected);
+        cx_.count_drop(DropReason::paws_rejected);
         if (!seg.has(rst)) ack_soon();
         return;
     }
     if (!check_sequence(seg)) return;  // first
     update_ts_recent(seg);
-    if (seg.has(rst)) return check_rst(seg) ? notify() : void();           // second
-    if (seg.has(syn) && !check_syn()) return notify();                     // fourth
-    if (!seg.has(ack)) return cx_.count_drop(DropReason::tcp_no_ack_bit);  // fifth
+    if (seg.has(rst)) return check_rst(seg) ? notify() : void();       // second
+    if (seg.has(syn) && !check_syn()) return notify();                 // fourth
+    if (!seg.has(ack)) return cx_.count_drop(DropReason::no_ack_bit);  // fifth
     if (!check_ack_field(seg)) return notify();
     process_text(seg);  // seventh (sixth, URG, is not supported: RFC 6093 inline data)
     if (seg.has(fin)) process_fin(seg);  // eighth
@@ -62,17 +62,17 @@ void TcpSocket::process_segment(Segment& seg) noexcept {
 // RFC 9293 §3.10.7.3.
 void TcpSocket::input_syn_sent(Segment& seg) noexcept {
     if (seg.has(ack) && (seg.ack <= iss_ || seg.ack > snd_max_)) {
-        cx_.count_drop(DropReason::tcp_ack_invalid);
+        cx_.count_drop(DropReason::ack_invalid);
         if (!seg.has(rst)) send_rst(seg.ack);
         return;
     }
     if (seg.has(rst)) {
         // RFC 5961 §3.2 / RFC 9293: only an RST acknowledging our SYN is believed.
-        if (!seg.has(ack)) return cx_.count_drop(DropReason::tcp_rst_invalid);
+        if (!seg.has(ack)) return cx_.count_drop(DropReason::rst_invalid);
         cx_.counters.resets_rx++;
         return enter_closed(TcpError::refused);
     }
-    if (!seg.has(syn)) return cx_.count_drop(DropReason::tcp_no_ack_bit);
+    if (!seg.has(syn)) return cx_.count_drop(DropReason::no_ack_bit);
     irs_ = seg.seq;
     rcv_nxt_ = seg.seq + 1;
     negotiate(seg.repr);
@@ -124,7 +124,7 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
         return segment_acceptable(seg.seq, seg.seg_len(), rcv_nxt_, wnd) || seg.seg_len() == 0;
     }
     if (seg.has(rst)) {
-        cx_.count_drop(DropReason::tcp_rst_invalid);  // RFC 5961 §3.2: silently
+        cx_.count_drop(DropReason::rst_invalid);  // RFC 5961 §3.2: silently
         return false;
     }
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply
@@ -132,7 +132,7 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
     if (seg.seq + seg.seg_len() <= rcv_nxt_) {
         cx_.counters.dup_segments++;
     }
-    cx_.count_drop(DropReason::tcp_out_of_window);
+    cx_.count_drop(DropReason::out_of_window);
     ack_soon();
     return false;
 }
@@ -187,7 +187,7 @@ bool TcpSocket::check_rst(const Segment& seg) noexcept {
         on_reset_received();
         return true;
     }
-    cx_.count_drop(DropReason::tcp_rst_challenged);
+    cx_.count_drop(DropReason::rst_challenged);
     cx_.counters.challenge_acks++;
     ack_soon();
     return false;
@@ -201,7 +201,7 @@ bool TcpSocket::check_syn() noexcept {
         enter_closed(TcpError::none);
         return false;
     }
-    cx_.count_drop(DropReason::tcp_syn_challenged);
+    cx_.count_drop(DropReason::syn_challenged);
     cx_.counters.challenge_acks++;
     ack_soon();
     return false;
@@ -211,7 +211,7 @@ bool TcpSocket::check_syn() noexcept {
 bool TcpSocket::check_ack_field(Segment& seg) noexcept {
     if (state_ == TcpState::syn_received) {
         if (!ack_acceptable(seg.ack, snd_una_, snd_max_)) {
-            cx_.count_drop(DropReason::tcp_ack_invalid);
+            cx_.count_drop(DropReason::ack_invalid);
             send_rst(seg.ack);  // <SEQ=SEG.ACK><CTL=RST>
             return false;
         }
@@ -231,7 +231,7 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
     // is dropped with an ACK (RFC 9293: "If the ACK acks something not yet sent ... send an
     // ACK, drop the segment").
     if (!seq_in_range(seg.ack, snd_una_ - max_snd_wnd_, snd_max_)) {
-        cx_.count_drop(DropReason::tcp_ack_invalid);
+        cx_.count_drop(DropReason::ack_invalid);
         cx_.counters.challenge_acks++;
         ack_soon();
         return false;
@@ -287,7 +287,7 @@ void TcpSocket::process_text(Segment& seg) noexcept {
             cx_.counters.dup_segments++;
             break;
         case RecvQueue::OooResult::limit:
-            cx_.count_drop(DropReason::tcp_ooo_limit);
+            cx_.count_drop(DropReason::ooo_limit);
             break;
     }
     ack_now_ = true;  // RFC 5681 §4.2: out-of-order data is acknowledged at once

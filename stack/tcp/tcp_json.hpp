@@ -33,6 +33,15 @@ inline nlohmann::ordered_json to_json(const TcpCounters& t) {
             {"keepalive_probes", t.keepalive_probes}};
 }
 
+// TCP's drop reasons under their stats-file names ("tcp_..."), for the "drops" object.
+inline nlohmann::ordered_json to_json(const DropCounters& d) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < kDropReasonCount; ++i) {
+        j[std::string(kDropReasonNames[i])] = d.by_reason[i];
+    }
+    return j;
+}
+
 // The stack's gauges first, then its counters.
 inline nlohmann::ordered_json to_json(const TcpStack& s) {
     nlohmann::ordered_json j = {{"connections", s.connection_count()},

@@ -113,7 +113,7 @@ bool TcpSocket::send_owed_acks() noexcept {
     for (; i < owed_count_ && can_emit(); ++i) {
         PacketBuf* b = cx_.out.tx_pool().alloc();
         if (b == nullptr) {
-            cx_.count_drop(DropReason::no_buffer);
+            cx_.count_drop(shunt::DropReason::no_buffer);
             i = owed_count_;  // the peer's retransmission or our delayed ACK makes up for it
             break;
         }
@@ -164,7 +164,7 @@ bool TcpSocket::copy_segment_out(const TxEntry& e, uint32_t off, uint32_t len,
                                  uint8_t extra_flags) noexcept {
     PacketBuf* b = cx_.out.tx_pool().alloc();
     if (b == nullptr) {
-        cx_.count_drop(DropReason::no_buffer);
+        cx_.count_drop(shunt::DropReason::no_buffer);
         return false;
     }
     Packet p(b);
@@ -197,7 +197,7 @@ bool TcpSocket::emit_and_send(Packet buf, wire::TcpRepr& r) noexcept {
     const size_t hlen = r.header_len();
     uint8_t* h = buf->prepend(hlen);
     if (h == nullptr) {
-        cx_.count_drop(DropReason::no_buffer);
+        cx_.count_drop(shunt::DropReason::no_buffer);
         return false;
     }
     wire::TcpView view(std::span(h, hlen + r.payload_len));
@@ -251,7 +251,7 @@ bool TcpSocket::send_fin_segment() noexcept {
     PacketBuf* b = cx_.out.tx_pool().alloc();
     if (b == nullptr) {
         touched();
-        cx_.count_drop(DropReason::no_buffer);
+        cx_.count_drop(shunt::DropReason::no_buffer);
         return false;
     }
     if (fin_seq_ < snd_max_) cx_.counters.retransmits++;
@@ -279,7 +279,7 @@ void TcpSocket::send_syn() noexcept {
     if (!can_emit()) return;
     syn_pending_ = false;
     PacketBuf* b = cx_.out.tx_pool().alloc();
-    if (b == nullptr) return cx_.count_drop(DropReason::no_buffer);  // the RTO resends
+    if (b == nullptr) return cx_.count_drop(shunt::DropReason::no_buffer);  // the RTO resends
     const bool answering = state_ == TcpState::syn_received;
     wire::TcpRepr r = make_header(iss_, answering ? (syn | ack) : syn);
     offer_syn_options(r);
@@ -294,7 +294,7 @@ void TcpSocket::send_ack() noexcept {
     PacketBuf* b = cx_.out.tx_pool().alloc();
     if (b == nullptr) {
         touched();  // ack_now_ stays set: TcpStack::flush tries again
-        return cx_.count_drop(DropReason::no_buffer);
+        return cx_.count_drop(shunt::DropReason::no_buffer);
     }
     wire::TcpRepr r = make_header(snd_max_, ack);
     emit_and_send(Packet(b), r);

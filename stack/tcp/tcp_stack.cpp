@@ -123,7 +123,7 @@ bool TcpStack::parse_segment(const Ipv4Meta& meta, PacketChain& payload, Segment
     if (first == nullptr) return false;
     auto view = wire::TcpView::check(first->bytes());
     if (!view.ok()) {
-        out_.count_drop(DropReason::tcp_malformed);
+        cx_.count_drop(DropReason::malformed);
         return false;
     }
     const size_t total = payload.byte_length();
@@ -131,12 +131,12 @@ bool TcpStack::parse_segment(const Ipv4Meta& meta, PacketChain& payload, Segment
     if (!hw_checked &&
         !chain_checksum_ok(payload, wire::pseudo_header_sum(meta.src, meta.dst, wire::ip_proto::tcp,
                                                             static_cast<uint16_t>(total)))) {
-        out_.count_drop(DropReason::tcp_bad_checksum);
+        cx_.count_drop(DropReason::bad_checksum);
         return false;
     }
     auto repr = wire::TcpRepr::parse(view.value, meta.src, meta.dst, false);
     if (!repr.ok()) {
-        out_.count_drop(DropReason::tcp_malformed);
+        cx_.count_drop(DropReason::malformed);
         return false;
     }
     seg.repr = repr.value;
@@ -154,7 +154,7 @@ void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) n
     // RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: no TCP to or from broadcast/multicast.
     if (meta.to_broadcast || meta.dst.is_multicast() || meta.src.is_multicast() ||
         meta.src.is_unspecified()) {
-        return out_.count_drop(DropReason::tcp_bad_address);
+        return cx_.count_drop(DropReason::bad_address);
     }
     Segment seg;
     if (!parse_segment(meta, payload, seg)) return;
@@ -174,7 +174,7 @@ void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) n
         if (cx_.reclaim_pending) reclaim();
         return;
     }
-    out_.count_drop(DropReason::tcp_no_socket);
+    cx_.count_drop(DropReason::no_socket);
     if (!seg.has(rst)) reply_rst(key, seg);
 }
 
@@ -188,13 +188,13 @@ void TcpStack::reply_rst(const FourTuple& key, const Segment& seg) noexcept {
 
 // RFC 9293 §3.10.7.2.
 void TcpStack::on_listen_segment(TcpListener& l, const FourTuple& key, Segment& seg) noexcept {
-    if (seg.has(rst)) return out_.count_drop(DropReason::tcp_listen_invalid);
+    if (seg.has(rst)) return cx_.count_drop(DropReason::listen_invalid);
     if (seg.has(ack)) {
         if (!seg.has(syn) && config_.syn_cookies && accept_cookie(l, key, seg)) return;
-        out_.count_drop(DropReason::tcp_listen_invalid);
+        cx_.count_drop(DropReason::listen_invalid);
         return reply_rst(key, seg);
     }
-    if (!seg.has(syn)) return out_.count_drop(DropReason::tcp_listen_invalid);
+    if (!seg.has(syn)) return cx_.count_drop(DropReason::listen_invalid);
     accept_syn(l, key, seg);
 }
 
@@ -202,10 +202,10 @@ void TcpStack::accept_syn(TcpListener& l, const FourTuple& key, Segment& seg) no
     const bool queue_full = l.syn_queue_ + l.accept_count_ >= l.accept_ring_.size();
     if (queue_full || table_.size() >= config_.max_connections) {
         if (config_.syn_cookies) return send_syn_cookie(key, seg);
-        return out_.count_drop(DropReason::tcp_syn_queue_full);
+        return cx_.count_drop(DropReason::syn_queue_full);
     }
     TcpSocket* s = create_socket(key, l.options_);
-    if (s == nullptr) return out_.count_drop(DropReason::tcp_syn_queue_full);
+    if (s == nullptr) return cx_.count_drop(DropReason::syn_queue_full);
     s->listener_ = &l;
     s->app_owned_ = false;
     s->in_syn_queue_ = true;
@@ -234,7 +234,7 @@ void TcpStack::send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum>
 bool TcpStack::emit_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept {
     PacketBuf* b = out_.tx_pool().alloc();
     if (b == nullptr) {
-        out_.count_drop(DropReason::no_buffer);
+        out_.count_drop(shunt::DropReason::no_buffer);
         return false;
     }
     Packet p(b);

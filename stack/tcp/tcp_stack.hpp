@@ -81,6 +81,7 @@ class TcpStack final : public Ipv4Handler {
 
     const TcpConfig& config() const noexcept { return config_; }
     const TcpCounters& counters() const noexcept { return cx_.counters; }
+    const DropCounters& drops() const noexcept { return cx_.drops; }
     size_t connection_count() const noexcept { return table_.size(); }
     size_t time_wait_count() const noexcept { return time_wait_.size(); }
     // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).

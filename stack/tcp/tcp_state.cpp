@@ -135,7 +135,7 @@ void TcpSocket::enter_established() noexcept {
         in_syn_queue_ = false;
         if (!listener_->push_accepted(this)) {
             // The backlog is full: refuse the connection rather than hold it unseen.
-            cx_.count_drop(DropReason::tcp_accept_queue_full);
+            cx_.count_drop(DropReason::accept_queue_full);
             listener_ = nullptr;
             abort();
             return;

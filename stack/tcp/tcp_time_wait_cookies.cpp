@@ -17,7 +17,7 @@ bool TcpStack::on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexc
         if (seg.seq == tw.rcv_nxt) {
             time_wait_.remove(tw.key);
         } else {
-            out_.count_drop(DropReason::tcp_rst_invalid);
+            cx_.count_drop(DropReason::rst_invalid);
         }
         return false;
     }
@@ -78,7 +78,7 @@ bool TcpStack::accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg)
                               seg.seq - 1, cookie, cx_.now);
     if (!mss) return false;
     if (l.accept_count_ == l.accept_ring_.size()) {
-        out_.count_drop(DropReason::tcp_accept_queue_full);
+        cx_.count_drop(DropReason::accept_queue_full);
         return true;
     }
     std::optional<uint8_t> wscale;

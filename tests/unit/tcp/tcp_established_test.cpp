@@ -74,7 +74,7 @@ TEST_F(TcpEstablished, UnacceptableSegmentDrawsAnAck) {
     connect_established();
     send(peer(0, remote_seq_ + 70000, local_seq_).data("zz"));
     expect_sent({ours(0, local_seq_, remote_seq_, 65535)});
-    EXPECT_EQ(drops(DropReason::tcp_out_of_window), 1u);
+    EXPECT_EQ(drops(DropReason::out_of_window), 1u);
 }
 
 TEST_F(TcpEstablished, SendIsZeroCopyAndReleasedWhenAcked) {
@@ -171,7 +171,7 @@ TEST_F(TcpEstablished, AFullTxRingHoldsSegmentsForTheNextEgress) {
     expect_sent({ours(0, local_seq_ + 1460, remote_seq_).data(bytes(1460, 'b')),
                  ours(psh, local_seq_ + 2920, remote_seq_).data(bytes(1460, 'c'))});
     EXPECT_EQ(stack_->counters().retransmits, 0u);
-    EXPECT_EQ(drops(DropReason::tx_queue_full), 0u);
+    EXPECT_EQ(drops(shunt::DropReason::tx_queue_full), 0u);
 }
 
 TEST_F(TcpEstablished, EgressSendsWhatAnApplicationCallMadeReady) {
@@ -198,7 +198,7 @@ TEST_F(TcpEstablished, FlushRetriesAnAckThePoolCouldNotCarry) {
     while (PacketBuf* b = out_.pool().alloc()) hog.emplace_back(b);
     advance(40ms);
     expect_nothing();
-    EXPECT_EQ(drops(DropReason::no_buffer), 1u);
+    EXPECT_EQ(drops(shunt::DropReason::no_buffer), 1u);
     hog.clear();
     stack_->egress(now_);
     expect_sent({ours(0, local_seq_, remote_seq_ + 1, 65534)});

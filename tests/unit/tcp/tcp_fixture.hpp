@@ -128,7 +128,9 @@ class CaptureOutput final : public Ipv4Output {
     wire::Ipv4Addr source_address(wire::Ipv4Addr) const noexcept override { return src_; }
     uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return mtu_; }
     Mempool& tx_pool() noexcept override { return *pool_; }
-    void count_drop(DropReason reason, uint64_t n) noexcept override { drops_.count(reason, n); }
+    void count_drop(shunt::DropReason reason, uint64_t n) noexcept override {
+        drops_.count(reason, n);
+    }
     bool tx_l4_checksum_offload() const noexcept override { return offload_; }
     void set_offload(bool on) { offload_ = on; }
     size_t offloaded() const { return offloaded_; }  // segments the "NIC" had to sum
@@ -150,7 +152,7 @@ class CaptureOutput final : public Ipv4Output {
     void release_held() { held_.clear(); }
     void set_mtu(uint16_t mtu) { mtu_ = mtu; }
     Mempool& pool() { return *pool_; }
-    DropCounters drops_;
+    shunt::DropCounters drops_;  // the interface layer's (no_buffer)
 
   private:
     std::unique_ptr<Mempool> pool_;
@@ -255,7 +257,8 @@ class TcpTest : public ::testing::Test {
         now_ += d;
         stack_->on_timers(now_);
     }
-    uint64_t drops(DropReason r) const { return out_.drops_[r]; }
+    uint64_t drops(DropReason r) const { return stack_->drops()[r]; }     // TCP's own
+    uint64_t drops(shunt::DropReason r) const { return out_.drops_[r]; }  // the interface's
 
     // A payload buffer from the pool with the given bytes (what an application sends).
     Packet payload(std::string_view text) {

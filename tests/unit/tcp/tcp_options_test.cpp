@@ -117,7 +117,7 @@ TEST_F(TcpOptions, PawsDropsSegmentsWithOldTimestamps) {
     // RFC 7323 §5.3: dropped, and an ACK sent. (1 MiB - 3 bytes, scaled by 2^5.)
     expect_sent({ours(0, local_seq_, remote_seq_ + 3, 32767).ts(our_ts_at(now_), 800)});
     EXPECT_EQ(s->readable_bytes(), 3u);
-    EXPECT_EQ(drops(DropReason::tcp_paws_rejected), 1u);
+    EXPECT_EQ(drops(DropReason::paws_rejected), 1u);
 }
 
 TEST_F(TcpOptions, PawsForgetsTsRecentAfter24DaysIdle) {
@@ -127,7 +127,7 @@ TEST_F(TcpOptions, PawsForgetsTsRecentAfter24DaysIdle) {
     sent();
     send(peer(0, remote_seq_ + 3, local_seq_, 100).ts(5, our_ts_).data("old"));
     EXPECT_EQ(s->readable_bytes(), 6u);  // RFC 7323 §5.5: TS.Recent was invalid
-    EXPECT_EQ(drops(DropReason::tcp_paws_rejected), 0u);
+    EXPECT_EQ(drops(DropReason::paws_rejected), 0u);
 }
 
 TEST_F(TcpOptions, SackBlocksPutTheMostRecentFirstThreeWithTimestamps) {
