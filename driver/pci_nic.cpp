@@ -17,7 +17,7 @@ class VfioPciFunction final : public PciFunction {
     // container: join this one (one IOMMU address space with other devices) or, when null,
     // open a new one.
     static Result<std::unique_ptr<VfioPciFunction>> open(
-        const vfio::PciAddress& address, bool allow_noiommu,
+        const pci::PciAddress& address, bool allow_noiommu,
         std::shared_ptr<vfio::Container> container = nullptr) {
         auto dev = vfio::Device::open(address, {allow_noiommu, std::move(container)});
         if (!dev) return dev.error();
@@ -150,7 +150,7 @@ namespace {
 Result<std::unique_ptr<Nic>> open_in_container(const std::string& pci_address,
                                                const PciNicOptions& options,
                                                std::shared_ptr<vfio::Container>& container) {
-    auto address = vfio::PciAddress::parse(pci_address);
+    auto address = pci::PciAddress::parse(pci_address);
     if (!address) {
         return make_error("'{}' is not a PCI address (expected DDDD:BB:DD.F, e.g. 0000:03:00.0)",
                           pci_address);

@@ -69,7 +69,7 @@ HostCheck check_vfio_modules() {
     HostCheck c{"vfio-modules", false, "", ""};
     std::vector<std::string> missing;
     if (!path_exists("/sys/module/vfio")) missing.push_back("vfio");
-    if (!driver_loaded("vfio-pci")) missing.push_back("vfio-pci");
+    if (!pci::PciSysfs().driver_loaded("vfio-pci")) missing.push_back("vfio-pci");
     if (!path_exists("/sys/module/vfio_iommu_type1")) missing.push_back("vfio_iommu_type1");
     if (missing.empty()) {
         c.ok = true;

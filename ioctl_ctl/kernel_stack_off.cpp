@@ -107,17 +107,15 @@ Result<UndoLog> snapshot(const std::string& ifname, uint64_t netns, const Kernel
     log.routes = std::move(routes).value();
     if (auto pci = pci_address_of_interface(ifname)) {
         log.pci = pci->to_string();
-        log.driver = bound_driver(*pci);
-        if (auto o2 = read_text(pci_sysfs_path(*pci) + "/driver_override");
-            o2 && o2.value() != "(null)") {
-            log.driver_override = o2.value();
-        }
+        const pci::PciSysfs sys;
+        log.driver = sys.driver(*pci);
+        log.driver_override = sys.driver_override(*pci);
     }
     if (o.unbind && log.pci.empty()) {
         return make_error("{} is a virtual interface (no PCI device): --unbind needs a PCI NIC",
                           ifname);
     }
-    if (o.unbind && !driver_loaded("vfio-pci")) {
+    if (o.unbind && !pci::PciSysfs().driver_loaded("vfio-pci")) {
         return make_error("driver vfio-pci is not loaded: run 'modprobe vfio-pci'");
     }
     return log;
@@ -222,7 +220,9 @@ Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& if
     if (auto s = check_ssh_session(ifname, link->index, out); !s) return s.error();
     if (unbind) {
         if (auto pci = pci_address_of_interface(ifname)) {
-            if (auto problem = iommu_group_problem(*pci)) out.push_back(*problem);
+            if (const auto group = pci::PciSysfs().check_group(*pci); !group.viable()) {
+                out.push_back(group.problem());
+            }
         }
     }
     return out;

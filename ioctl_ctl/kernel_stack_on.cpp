@@ -34,16 +34,7 @@ std::optional<std::pair<std::string, UndoLog>> find_log(const std::string& state
 Status restore_driver(const UndoLog& log) {
     auto pci = PciAddress::parse(log.pci);
     if (!pci) return make_error("bad PCI address '{}' in the undo log", log.pci);
-    if (bound_driver(*pci) != log.driver) {
-        if (auto s = bind_pci_driver(*pci, log.driver); !s) return s;
-    }
-    const std::string override_path = pci_sysfs_path(*pci) + "/driver_override";
-    if (auto s =
-            write_text(override_path, log.driver_override.empty() ? "\n" : log.driver_override);
-        !s) {
-        return s;
-    }
-    return {};
+    return restore_pci_driver(*pci, log.driver, log.driver_override);
 }
 
 // The interface now: its saved name if that still names the same device, else the

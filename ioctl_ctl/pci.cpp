@@ -3,23 +3,10 @@
 #include "ioctl_ctl/pci_ids.hpp"
 #include "ioctl_ctl/sysfs.hpp"
 
-#include <charconv>
 #include <filesystem>
 
 namespace shunt::ctl {
 namespace {
-
-const std::string kPciDevices = "/sys/bus/pci/devices/";
-
-template <typename T>
-bool parse_hex_field(std::string_view s, size_t digits, T& out) {
-    if (s.size() != digits) return false;
-    unsigned v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-    if (ec != std::errc{} || end != s.data() + s.size()) return false;
-    out = static_cast<T>(v);
-    return true;
-}
 
 // Interfaces (in the caller's namespace) with the PCI device each sits on.
 std::vector<std::pair<std::string, PciAddress>> interfaces_with_pci() {
@@ -30,31 +17,25 @@ std::vector<std::pair<std::string, PciAddress>> interfaces_with_pci() {
     return out;
 }
 
-PciDevice read_device(const PciAddress& a,
+PciDevice read_device(const pci::PciSysfs& sys, const PciAddress& a,
                       const std::vector<std::pair<std::string, PciAddress>>& ifaces) {
-    const std::string dir = pci_sysfs_path(a);
+    const std::string dir = sys.device_dir(a);
     PciDevice d;
     d.address = a;
-    if (auto v = read_hex(dir + "/vendor")) d.vendor_id = static_cast<uint16_t>(v.value());
-    if (auto v = read_hex(dir + "/device")) d.device_id = static_cast<uint16_t>(v.value());
-    if (auto v = read_hex(dir + "/class")) d.class_code = v.value();
+    const pci::PciIds ids = sys.ids(a);
+    d.vendor_id = ids.vendor_id;
+    d.device_id = ids.device_id;
+    d.class_code = ids.class_code;
     const PciNames names = pci_names(d.vendor_id, d.device_id);
     d.vendor_name = names.vendor;
     d.device_name = names.device;
-    d.driver = bound_driver(a);
-    if (auto o = read_text(dir + "/driver_override"); o && o.value() != "(null)") {
-        d.driver_override = o.value();
-    }
+    d.driver = sys.driver(a);
+    d.driver_override = sys.driver_override(a);
     for (const auto& [name, addr] : ifaces) {
         if (addr == a) d.interfaces.push_back(name);
     }
-    d.iommu_group = iommu_group_of(a);
-    if (d.iommu_group) {
-        for (const auto& m :
-             list_dir(fmt::format("/sys/kernel/iommu_groups/{}/devices", *d.iommu_group))) {
-            if (auto ma = PciAddress::parse(m)) d.iommu_group_members.push_back(*ma);
-        }
-    }
+    d.iommu_group = sys.iommu_group(a);
+    if (d.iommu_group) d.iommu_group_members = sys.group_members(*d.iommu_group);
     if (auto n = read_int(dir + "/numa_node")) d.numa_node = static_cast<int>(n.value());
     if (auto s = sriov_info(a)) d.sriov = s.value();
     return d;
@@ -62,54 +43,23 @@ PciDevice read_device(const PciAddress& a,
 
 }  // namespace
 
-std::optional<PciAddress> PciAddress::parse(std::string_view text) {
-    PciAddress a;
-    if (text.size() == 7) {  // BB:DD.F
-        return parse(std::string("0000:") + std::string(text));
-    }
-    // DDDD:BB:DD.F
-    if (text.size() != 12 || text[4] != ':' || text[7] != ':' || text[10] != '.') {
-        return std::nullopt;
-    }
-    if (!parse_hex_field(text.substr(0, 4), 4, a.domain) ||
-        !parse_hex_field(text.substr(5, 2), 2, a.bus) ||
-        !parse_hex_field(text.substr(8, 2), 2, a.device) ||
-        !parse_hex_field(text.substr(11, 1), 1, a.function)) {
-        return std::nullopt;
-    }
-    if (a.device > 0x1f || a.function > 7) return std::nullopt;
-    return a;
-}
-
-std::string PciAddress::to_string() const {
-    return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, device, function);
-}
-
-std::string pci_sysfs_path(const PciAddress& a) {
-    return kPciDevices + a.to_string();
-}
-
-bool pci_device_exists(const PciAddress& a) {
-    return path_exists(pci_sysfs_path(a));
+Error no_pci_device(const PciAddress& a) {
+    return make_error("no PCI device {} (shuntctl status lists the network devices)",
+                      a.to_string());
 }
 
 Result<PciDevice> pci_device(const PciAddress& a) {
-    if (!pci_device_exists(a)) {
-        return make_error("no PCI device {} (shuntctl status lists the network devices)",
-                          a.to_string());
-    }
-    return read_device(a, interfaces_with_pci());
+    const pci::PciSysfs sys;
+    if (!sys.exists(a)) return no_pci_device(a);
+    return read_device(sys, a, interfaces_with_pci());
 }
 
 Result<std::vector<PciDevice>> list_network_devices() {
+    const pci::PciSysfs sys;
     std::vector<PciDevice> out;
     const auto ifaces = interfaces_with_pci();
-    for (const auto& name : list_dir(kPciDevices)) {
-        auto a = PciAddress::parse(name);
-        if (!a) continue;
-        auto cls = read_hex(kPciDevices + name + "/class");
-        if (!cls || (cls.value() >> 16) != 0x02) continue;
-        out.push_back(read_device(*a, ifaces));
+    for (const auto& a : sys.devices()) {
+        if (sys.ids(a).is_network()) out.push_back(read_device(sys, a, ifaces));
     }
     return out;
 }
@@ -130,10 +80,7 @@ std::optional<PciAddress> pci_address_of_interface(const std::string& ifname) {
 
 Result<PciAddress> resolve_pci_device(const std::string& dev) {
     if (auto a = PciAddress::parse(dev)) {
-        if (!pci_device_exists(*a)) {
-            return make_error("no PCI device {} (shuntctl status lists the network devices)",
-                              a->to_string());
-        }
+        if (!pci::PciSysfs().exists(*a)) return no_pci_device(*a);
         return *a;
     }
     if (!path_exists("/sys/class/net/" + dev)) {
@@ -147,25 +94,18 @@ Result<PciAddress> resolve_pci_device(const std::string& dev) {
     return *a;
 }
 
-std::string bound_driver(const PciAddress& a) {
-    return link_basename(pci_sysfs_path(a) + "/driver").value_or("");
-}
-
-bool driver_loaded(const std::string& driver) {
-    return path_exists("/sys/bus/pci/drivers/" + driver);
-}
-
 Status bind_pci_driver(const PciAddress& a, const std::string& driver) {
-    const std::string dir = pci_sysfs_path(a);
+    const pci::PciSysfs sys;
+    const std::string dir = sys.device_dir(a);
     const std::string addr = a.to_string();
-    if (!driver.empty() && !driver_loaded(driver)) {
+    if (!driver.empty() && !sys.driver_loaded(driver)) {
         return make_error("driver {} is not loaded: run 'modprobe {}'", driver, driver);
     }
     // "\n" clears the override: a zero-length write would not reach the kernel.
     if (auto s = write_text(dir + "/driver_override", driver.empty() ? "\n" : driver); !s) {
         return s;
     }
-    const std::string current = bound_driver(a);
+    const std::string current = sys.driver(a);
     if (!driver.empty() && current == driver) return {};
     if (!current.empty()) {
         if (auto s = write_text(dir + "/driver/unbind", addr); !s) {
@@ -175,7 +115,7 @@ Status bind_pci_driver(const PciAddress& a, const std::string& driver) {
     // drivers_probe fails with ENODEV-like errors when no driver wants the device: that is an
     // answer for DRIVER "", checked below for a named driver.
     (void)write_text("/sys/bus/pci/drivers_probe", addr);
-    const std::string now = bound_driver(a);
+    const std::string now = sys.driver(a);
     if (!driver.empty() && now != driver) {
         return make_error("{} did not bind to {} (now: {}); the kernel log (dmesg) says why", addr,
                           driver, now.empty() ? "no driver" : now);
@@ -183,42 +123,18 @@ Status bind_pci_driver(const PciAddress& a, const std::string& driver) {
     return {};
 }
 
-std::optional<int> iommu_group_of(const PciAddress& a) {
-    auto g = link_basename(pci_sysfs_path(a) + "/iommu_group");
-    if (!g) return std::nullopt;
-    int n = 0;
-    auto [end, ec] = std::from_chars(g->data(), g->data() + g->size(), n);
-    if (ec != std::errc{} || end != g->data() + g->size()) return std::nullopt;
-    return n;
-}
-
-std::optional<std::string> iommu_group_problem(const PciAddress& a) {
-    const auto group = iommu_group_of(a);
-    if (!group) {
-        return fmt::format(
-            "{} has no IOMMU group: the IOMMU is off (add intel_iommu=on iommu=pt, or "
-            "amd_iommu=on, to the kernel command line and reboot; shuntctl doctor checks it)",
-            a.to_string());
+Status restore_pci_driver(const PciAddress& a, const std::string& driver,
+                          const std::string& override) {
+    const pci::PciSysfs sys;
+    if (sys.driver(a) != driver) {
+        if (auto s = bind_pci_driver(a, driver); !s) return s;
     }
-    for (const auto& m : list_dir(fmt::format("/sys/kernel/iommu_groups/{}/devices", *group))) {
-        auto ma = PciAddress::parse(m);
-        if (!ma || *ma == a) continue;
-        const std::string drv = bound_driver(*ma);
-        // vfio accepts group members that are unbound, bound to vfio-pci or pci-stub, and
-        // PCIe bridges under pcieport.
-        if (drv.empty() || drv == "vfio-pci" || drv == "pci-stub") continue;
-        auto cls = read_hex(pci_sysfs_path(*ma) + "/class");
-        if (drv == "pcieport" && cls && (cls.value() >> 8) == 0x0604) continue;
-        return fmt::format(
-            "IOMMU group {} is not viable: {} is bound to {}; bind it to vfio-pci "
-            "too or unbind it",
-            *group, m, drv);
-    }
-    return std::nullopt;
+    // bind_pci_driver left its own override (or none); "\n" clears it.
+    return write_text(sys.device_dir(a) + "/driver_override", override.empty() ? "\n" : override);
 }
 
 Result<SriovInfo> sriov_info(const PciAddress& a) {
-    const std::string dir = pci_sysfs_path(a);
+    const std::string dir = pci::PciSysfs().device_dir(a);
     auto total = read_int(dir + "/sriov_totalvfs");
     if (!total) return make_error("{} is not SR-IOV capable", a.to_string());
     auto num = read_int(dir + "/sriov_numvfs");
@@ -234,7 +150,7 @@ Status set_sriov_numvfs(const PciAddress& a, uint32_t numvfs) {
                           numvfs);
     }
     if (info->numvfs == numvfs) return {};
-    const std::string path = pci_sysfs_path(a) + "/sriov_numvfs";
+    const std::string path = pci::PciSysfs().device_dir(a) + "/sriov_numvfs";
     // The kernel refuses to change a non-zero VF count except through 0.
     if (info->numvfs != 0 && numvfs != 0) {
         if (auto s = write_text(path, "0"); !s) return s;

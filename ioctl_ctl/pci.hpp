@@ -1,30 +1,21 @@
 // PCI network devices from sysfs: identity, names (pci.ids), kernel driver, interfaces,
-// IOMMU group, NUMA node, SR-IOV; driver binding through driver_override. ioctl_ctl keeps its
-// own small PCI address type: it must not depend on vfio/ (tools -> ioctl_ctl -> base).
+// IOMMU group, NUMA node, SR-IOV; driver binding through driver_override. The PCI address,
+// the sysfs reading and the IOMMU-group rule are pci/'s (the floor vfio/ shares); what is
+// here adds the host's side: names, interfaces, SR-IOV, and the writes.
 #pragma once
 
 #include "base/result.hpp"
+#include "pci/address.hpp"
+#include "pci/sysfs.hpp"
 
-#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace shunt::ctl {
 
-struct PciAddress {
-    uint16_t domain = 0;
-    uint8_t bus = 0;
-    uint8_t device = 0;
-    uint8_t function = 0;
-
-    // "0000:03:00.0" or the short "03:00.0" (domain 0), as lspci and dpdk-devbind accept.
-    static std::optional<PciAddress> parse(std::string_view text);
-    std::string to_string() const;
-    auto operator<=>(const PciAddress&) const = default;
-};
+using pci::PciAddress;
 
 struct SriovInfo {
     uint32_t numvfs = 0;
@@ -49,8 +40,8 @@ struct PciDevice {
     bool is_network() const { return (class_code >> 16) == 0x02; }
 };
 
-std::string pci_sysfs_path(const PciAddress& a);
-bool pci_device_exists(const PciAddress& a);
+// "no PCI device A (shuntctl status lists the network devices)"
+Error no_pci_device(const PciAddress& a);
 Result<PciDevice> pci_device(const PciAddress& a);
 // Every PCI device of class 02 (network controller), by address.
 Result<std::vector<PciDevice>> list_network_devices();
@@ -60,19 +51,14 @@ std::optional<PciAddress> pci_address_of_interface(const std::string& ifname);
 // DEV is a PCI address or an interface name in the caller's namespace.
 Result<PciAddress> resolve_pci_device(const std::string& dev);
 
-// "" when no driver is bound.
-std::string bound_driver(const PciAddress& a);
-bool driver_loaded(const std::string& driver);
 // Binds A to DRIVER through driver_override (so no other device of the same ID moves),
 // unbinding it from its current driver first. DRIVER "" means: clear the override and let
 // the kernel pick (drivers_probe). Verifies the result.
 Status bind_pci_driver(const PciAddress& a, const std::string& driver);
-
-// nullopt when the device has no IOMMU group (IOMMU off).
-std::optional<int> iommu_group_of(const PciAddress& a);
-// Why the device's IOMMU group cannot be given to vfio ("IOMMU group 7 is not viable:
-// 0000:03:00.1 is bound to ixgbe; bind it to vfio-pci too or unbind it"); nullopt if it can.
-std::optional<std::string> iommu_group_problem(const PciAddress& a);
+// The undo of a bind: A back on DRIVER ("" = none; left alone if it is there already) and its
+// driver_override back to OVERRIDE ("" = none), as an undo log recorded them.
+Status restore_pci_driver(const PciAddress& a, const std::string& driver,
+                          const std::string& override);
 
 Result<SriovInfo> sriov_info(const PciAddress& a);
 // Changing a non-zero count goes through 0, as the kernel requires.

@@ -13,11 +13,6 @@ namespace {
 
 constexpr const char* kVfio = "vfio-pci";
 
-std::string current_override(const PciAddress& a) {
-    auto o = read_text(pci_sysfs_path(a) + "/driver_override");
-    return o && o.value() != "(null)" ? o.value() : "";
-}
-
 // The interfaces a driver creates appear shortly after the bind: wait for them (bounded).
 std::vector<std::string> wait_for_interfaces(const PciAddress& a, const std::string& driver) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -57,7 +52,9 @@ Result<std::vector<std::string>> bind_refusals(const PciAddress& a) {
                         "namespace: it may be in use in another one",
                         a.to_string(), dev->driver));
     }
-    if (auto problem = iommu_group_problem(a)) out.push_back(*problem);
+    if (const auto group = pci::PciSysfs().check_group(a); !group.viable()) {
+        out.push_back(group.problem());
+    }
     return out;
 }
 
@@ -74,7 +71,7 @@ Result<BindResult> bind_vfio(const PciAddress& a, const BindOptions& o) {
         res.already_bound = true;
         return res;
     }
-    if (!driver_loaded(kVfio))
+    if (!pci::PciSysfs().driver_loaded(kVfio))
         return make_error("driver vfio-pci is not loaded: run 'modprobe vfio-pci'");
     if (!o.force) {
         auto refusals = bind_refusals(a);
@@ -86,7 +83,7 @@ Result<BindResult> bind_vfio(const PciAddress& a, const BindOptions& o) {
         log.kind = "bind";
         log.pci = a.to_string();
         log.driver = dev->driver;
-        log.driver_override = current_override(a);
+        log.driver_override = dev->driver_override;
         if (!dev->interfaces.empty()) log.ifname = dev->interfaces.front();
         if (auto s = write_undo_log(res.log_path, log); !s) return s.error();
     }
@@ -101,10 +98,8 @@ Result<UnbindResult> unbind_vfio(const PciAddress& a, const BindOptions& o) {
     const std::string state = state_dir(o.state_dir);
     auto lock = StateLock::acquire(state);
     if (!lock) return lock.error();
-    if (!pci_device_exists(a)) {
-        return make_error("no PCI device {} (shuntctl status lists the network devices)",
-                          a.to_string());
-    }
+    const pci::PciSysfs sys;
+    if (!sys.exists(a)) return no_pci_device(a);
     UnbindResult res;
     const std::string path = bind_log_path(state, a.to_string());
     std::string driver;
@@ -114,19 +109,14 @@ Result<UnbindResult> unbind_vfio(const PciAddress& a, const BindOptions& o) {
         if (!log) return log.error();
         driver = log->driver;
         override_before = log->driver_override;
-    } else if (bound_driver(a) != kVfio) {
+    } else if (sys.driver(a) != kVfio) {
         res.nothing_to_do = true;
-        res.driver = bound_driver(a);
+        res.driver = sys.driver(a);
         return res;
     }
-    if (auto s = bind_pci_driver(a, driver); !s) return s.error();
-    if (auto s = write_text(pci_sysfs_path(a) + "/driver_override",
-                            override_before.empty() ? "\n" : override_before);
-        !s) {
-        return s.error();
-    }
+    if (auto s = restore_pci_driver(a, driver, override_before); !s) return s.error();
     if (auto s = remove_file_durable(path); !s) return s.error();
-    res.driver = bound_driver(a);
+    res.driver = sys.driver(a);
     res.interfaces = wait_for_interfaces(a, res.driver);
     return res;
 }

@@ -1,7 +1,5 @@
 #include "ioctl_ctl/record_text.hpp"
 
-#include <charconv>
-
 namespace shunt::ctl {
 
 FieldWriter& FieldWriter::add(std::string_view key, std::string_view value) {
@@ -64,17 +62,9 @@ Result<int64_t> Fields::integer(std::string_view key, int64_t min, int64_t max,
                                 int64_t default_value) const {
     if (!has(key)) return default_value;
     const std::string v = text(key);
-    std::string_view s = v;
-    int base = 10;
-    if (s.starts_with("0x")) {
-        s.remove_prefix(2);
-        base = 16;
-    }
-    int64_t out = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) {
-        return make_error("field {}={} is not an integer", key, v);
-    }
+    const auto parsed = parse_record_integer<int64_t>(v);
+    if (!parsed) return make_error("field {}={} is not an integer", key, v);
+    const int64_t out = *parsed;
     if (out < min || out > max) {
         return make_error("field {}={} is outside {}..{}", key, v, min, max);
     }

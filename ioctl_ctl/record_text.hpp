@@ -5,13 +5,31 @@
 
 #include "base/result.hpp"
 
+#include <charconv>
+#include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 namespace shunt::ctl {
+
+// The whole of TEXT as a number of the log's syntax: decimal, or hex after "0x" (how
+// FieldWriter::add_hex writes flags). nullopt for anything else, "" and "0x" included.
+template <std::integral T>
+std::optional<T> parse_record_integer(std::string_view text) {
+    int base = 10;
+    if (text.starts_with("0x")) {
+        text.remove_prefix(2);
+        base = 16;
+    }
+    T v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return v;
+}
 
 class FieldWriter {
   public:

@@ -5,8 +5,6 @@
 
 #include <linux/rtnetlink.h>
 
-#include <charconv>
-
 namespace shunt::ctl {
 namespace {
 
@@ -21,17 +19,11 @@ std::string nexthops_text(const std::vector<NextHopRecord>& nhs) {
 }
 
 Result<uint64_t> parse_number(std::string_view s, uint64_t max, std::string_view what) {
-    uint64_t v = 0;
-    int base = 10;
-    if (s.starts_with("0x")) {
-        s.remove_prefix(2);
-        base = 16;
-    }
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || v > max) {
+    const auto v = parse_record_integer<uint64_t>(s);
+    if (!v || *v > max) {
         return make_error("{} '{}' is not a number up to {}", what, s, max);
     }
-    return v;
+    return *v;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {

@@ -3,7 +3,6 @@
 #include "ioctl_ctl/record_text.hpp"
 #include "ioctl_ctl/sysfs.hpp"
 
-#include <charconv>
 #include <cstdlib>
 #include <ctime>
 
@@ -11,17 +10,9 @@ namespace shunt::ctl {
 namespace {
 
 Result<uint64_t> parse_u64(std::string_view s, std::string_view what) {
-    uint64_t v = 0;
-    int base = 10;
-    if (s.starts_with("0x")) {
-        s.remove_prefix(2);
-        base = 16;
-    }
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) {
-        return make_error("{} '{}' is not a number", what, s);
-    }
-    return v;
+    const auto v = parse_record_integer<uint64_t>(s);
+    if (!v) return make_error("{} '{}' is not a number", what, s);
+    return *v;
 }
 
 std::string utc_now() {
@@ -185,7 +176,10 @@ Status write_undo_log(const std::string& path, const UndoLog& log) {
 }
 
 Result<UndoLog> read_undo_log(const std::string& path) {
-    auto text = read_text(path);
+    // A host with a full routing table writes a large log (a line per route); the bound only
+    // keeps a wrong path from being read without end.
+    constexpr size_t kMaxUndoLog = size_t{1} << 30;
+    auto text = read_text(path, kMaxUndoLog);
     if (!text) return text.error();
     auto log = UndoLog::parse(text.value() + "\n");
     if (!log) return make_error("{}: {}", path, log.error().message);

@@ -2,10 +2,9 @@
 
 #include "driver/tap/tap_nic.hpp"
 #include "ioctl_ctl/link.hpp"
+#include "pci/sysfs.hpp"
 
 #include <CLI/CLI.hpp>
-
-#include <filesystem>
 
 namespace shunt::tools {
 
@@ -26,11 +25,14 @@ Result<Spec> parse_spec(const std::string& spec) {
         return make_error("--nic '{}': unknown NIC kind '{}' (expected tap or pci)", spec, s.kind);
     }
     if (s.kind == "pci") {
-        // sysfs names carry the domain; "03:00.0" means domain 0000.
-        const std::filesystem::path dev =
-            "/sys/bus/pci/devices/" + (s.arg.size() == 7 ? "0000:" + s.arg : s.arg);
-        std::error_code ec;
-        if (!std::filesystem::exists(dev, ec)) {
+        const auto addr = pci::PciAddress::parse(s.arg);
+        if (!addr) {
+            return make_error(
+                "--nic {}: '{}' is not a PCI address (expected DDDD:BB:DD.F, e.g. "
+                "0000:03:00.0)",
+                spec, s.arg);
+        }
+        if (!pci::PciSysfs().exists(*addr)) {
             return make_error("--nic {}: no PCI device {} (see lspci -D)", spec, s.arg);
         }
     }

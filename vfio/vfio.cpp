@@ -3,6 +3,7 @@
 #include "vfio/vfio.hpp"
 
 #include "base/log.hpp"
+#include "pci/sysfs.hpp"
 
 #include <fcntl.h>
 #include <linux/vfio.h>
@@ -12,45 +13,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 
 namespace shunt::vfio {
 
-namespace fs = std::filesystem;
-
 namespace {
-
-std::string sysfs_device(const PciAddress& a) {
-    return "/sys/bus/pci/devices/" + a.to_string();
-}
 
 std::string errno_text() {
     return std::strerror(errno);
-}
-
-std::optional<unsigned> parse_hex(std::string_view s, unsigned max) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-    if (ec != std::errc{} || p != s.data() + s.size() || v > max) return std::nullopt;
-    return v;
-}
-
-// The group's devices that keep it from being viable: bound to a driver other than vfio-pci.
-std::string group_blockers(int group) {
-    std::string out;
-    std::error_code ec;
-    const fs::path dir = "/sys/kernel/iommu_groups/" + std::to_string(group) + "/devices";
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        auto addr = PciAddress::parse(entry.path().filename().string());
-        if (!addr) continue;
-        const std::string drv = bound_driver(*addr);
-        if (drv.empty() || drv == "vfio-pci") continue;
-        out += fmt::format("{}{} is bound to {}", out.empty() ? "" : ", ", addr->to_string(), drv);
-    }
-    return out;
 }
 
 Result<vfio_region_info> region_info(int device_fd, unsigned index) {
@@ -64,36 +34,6 @@ Result<vfio_region_info> region_info(int device_fd, unsigned index) {
 }
 
 }  // namespace
-
-std::optional<PciAddress> PciAddress::parse(std::string_view text) {
-    // DDDD:BB:DD.F or BB:DD.F
-    PciAddress a;
-    if (text.size() == 12) {
-        auto dom = parse_hex(text.substr(0, 4), 0xffff);
-        if (!dom || text[4] != ':') return std::nullopt;
-        a.domain = static_cast<uint16_t>(*dom);
-        text.remove_prefix(5);
-    }
-    if (text.size() != 7 || text[2] != ':' || text[5] != '.') return std::nullopt;
-    auto bus = parse_hex(text.substr(0, 2), 0xff);
-    auto dev = parse_hex(text.substr(3, 2), 0x1f);
-    auto fn = parse_hex(text.substr(6, 1), 7);
-    if (!bus || !dev || !fn) return std::nullopt;
-    a.bus = static_cast<uint8_t>(*bus);
-    a.device = static_cast<uint8_t>(*dev);
-    a.function = static_cast<uint8_t>(*fn);
-    return a;
-}
-
-std::string PciAddress::to_string() const {
-    return fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain, bus, device, function);
-}
-
-std::string bound_driver(const PciAddress& address) {
-    std::error_code ec;
-    auto target = fs::read_symlink(sysfs_device(address) + "/driver", ec);
-    return ec ? std::string() : target.filename().string();
-}
 
 // ---- Container ----
 
@@ -190,26 +130,26 @@ MappedBar::~MappedBar() {
 
 // ---- Device ----
 
-Result<std::unique_ptr<Device>> Device::open(const PciAddress& address, Options options) {
-    const std::string sys = sysfs_device(address);
-    std::error_code ec;
-    if (!fs::exists(sys, ec)) {
+Result<std::unique_ptr<Device>> Device::open(const pci::PciAddress& address, Options options) {
+    const pci::PciSysfs sys;
+    const std::string sysdir = sys.device_dir(address);
+    if (!sys.exists(address)) {
         return make_error("no PCI device {} (see lspci -D)", address.to_string());
     }
-    const std::string driver = bound_driver(address);
+    const std::string driver = sys.driver(address);
     if (driver != "vfio-pci") {
         return make_error(
             "{} is {}, not vfio-pci; bind it: echo vfio-pci > {}/driver_override && echo {} > "
             "/sys/bus/pci/drivers/vfio-pci/bind",
-            address.to_string(), driver.empty() ? "bound to no driver" : "bound to " + driver, sys,
-            address.to_string());
+            address.to_string(), driver.empty() ? "bound to no driver" : "bound to " + driver,
+            sysdir, address.to_string());
     }
-    auto group_link = fs::read_symlink(sys + "/iommu_group", ec);
-    if (ec) return make_error("{} has no IOMMU group: {}", address.to_string(), ec.message());
-    const std::string group_name = group_link.filename().string();
-    std::string kind;
-    std::ifstream(fs::path("/sys/kernel/iommu_groups") / group_name / "name") >> kind;
-    const bool noiommu_group = kind == "vfio-noiommu";
+    // The group's viability, by the kernel's rule, before opening it: the error names every
+    // device in the way and its driver.
+    const pci::GroupCheck check = sys.check_group(address);
+    if (!check.viable()) return make_error("{}", check.problem());
+    const int group = *check.group;
+    const bool noiommu_group = sys.group_is_noiommu(group);
     if (noiommu_group && !options.allow_noiommu) {
         return make_error(
             "{} is in a no-IOMMU group: DMA would be unprotected; pass the "
@@ -223,9 +163,9 @@ Result<std::unique_ptr<Device>> Device::open(const PciAddress& address, Options 
 
     std::unique_ptr<Device> dev(new Device());
     dev->address_ = address;
-    dev->group_number_ = std::stoi(group_name);
+    dev->group_number_ = group;
     const std::string group_path =
-        std::string(noiommu_group ? "/dev/vfio/noiommu-" : "/dev/vfio/") + group_name;
+        fmt::format("{}{}", noiommu_group ? "/dev/vfio/noiommu-" : "/dev/vfio/", group);
     dev->group_.reset(::open(group_path.c_str(), O_RDWR | O_CLOEXEC));
     if (!dev->group_.valid()) {
         return make_error("cannot open {}: {}{}", group_path, errno_text(),
@@ -236,11 +176,14 @@ Result<std::unique_ptr<Device>> Device::open(const PciAddress& address, Options 
     if (::ioctl(dev->group_.get(), VFIO_GROUP_GET_STATUS, &status) != 0) {
         return make_error("VFIO_GROUP_GET_STATUS on {}: {}", group_path, errno_text());
     }
+    // The kernel has the last word (a driver came or went since the check, or one sets
+    // driver_managed_dma that the rule does not know).
     if ((status.flags & VFIO_GROUP_FLAGS_VIABLE) == 0) {
         return make_error(
-            "IOMMU group {} is not viable: {}; bind those to vfio-pci too or "
-            "unbind them",
-            group_name, group_blockers(dev->group_number_));
+            "IOMMU group {} is not viable: the kernel says a driver holds a device of it "
+            "(ls -l /sys/kernel/iommu_groups/{}/devices/*/driver); bind those to vfio-pci too "
+            "or unbind them",
+            group, group);
     }
     if (options.container && options.container->mode() != mode) {
         return make_error("{}: cannot share a container across IOMMU modes", address.to_string());
@@ -254,7 +197,7 @@ Result<std::unique_ptr<Device>> Device::open(const PciAddress& address, Options 
     }
     const int cfd = dev->container_->fd();
     if (::ioctl(dev->group_.get(), VFIO_GROUP_SET_CONTAINER, &cfd) != 0) {
-        return make_error("VFIO_GROUP_SET_CONTAINER for group {}: {}", group_name, errno_text());
+        return make_error("VFIO_GROUP_SET_CONTAINER for group {}: {}", group, errno_text());
     }
     dev->container_->group_attached();
     dev->attached_ = true;

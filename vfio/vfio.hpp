@@ -6,26 +6,14 @@
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "packet/memory.hpp"
+#include "pci/address.hpp"
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace shunt::vfio {
-
-struct PciAddress {
-    uint16_t domain = 0;
-    uint8_t bus = 0;
-    uint8_t device = 0;
-    uint8_t function = 0;
-
-    // "0000:03:00.0" or "03:00.0" (domain 0).
-    static std::optional<PciAddress> parse(std::string_view text);
-    std::string to_string() const;
-    auto operator<=>(const PciAddress&) const = default;
-};
 
 enum class IommuMode : uint8_t {
     type1,    // the IOMMU translates and protects: IOVAs are ours to choose
@@ -90,14 +78,15 @@ class Device {
         std::shared_ptr<Container> container;  // share one with other devices (e.g. fwd)
     };
 
-    // Opens the PCI device bound to vfio-pci: checks the group is viable, attaches it to a
-    // container, sets the IOMMU and gets the device fd.
-    static Result<std::unique_ptr<Device>> open(const PciAddress& address, Options options);
+    // Opens the PCI device bound to vfio-pci: checks the group is viable (pci/sysfs.hpp's
+    // rule, then the kernel's word), attaches it to a container, sets the IOMMU and gets the
+    // device fd.
+    static Result<std::unique_ptr<Device>> open(const pci::PciAddress& address, Options options);
     ~Device();
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
-    const PciAddress& address() const { return address_; }
+    const pci::PciAddress& address() const { return address_; }
     uint16_t vendor_id() const { return vendor_id_; }
     uint16_t device_id() const { return device_id_; }
     IommuMode mode() const { return container_->mode(); }
@@ -123,7 +112,7 @@ class Device {
   private:
     Device() = default;
 
-    PciAddress address_;
+    pci::PciAddress address_;
     std::shared_ptr<Container> container_;
     UniqueFd group_;
     UniqueFd device_;
@@ -132,8 +121,5 @@ class Device {
     uint16_t vendor_id_ = 0;
     uint16_t device_id_ = 0;
 };
-
-// Which driver the kernel has bound to a PCI device ("" when none).
-std::string bound_driver(const PciAddress& address);
 
 }  // namespace shunt::vfio

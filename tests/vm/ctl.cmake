@@ -8,6 +8,8 @@
 #                        drives it) and back to its kernel driver with its interface
 #   vm.ctl.kernel-stack  kernel-stack off --unbind, shuntd serves the same address to the peer,
 #                        kernel-stack on: the kernel answers again, ip -j state as before
+#   vm.ctl.group         bridge topology (two e1000 in one IOMMU group): bind refused naming the
+#                        other NIC and its driver; forced, status says not usable until it goes
 if(NOT TARGET shuntctl OR NOT TARGET shuntd OR NOT TARGET shunt-pcap)
   message(STATUS "vm tier: no shuntctl/shuntd/shunt-pcap targets, ctl vm tests not registered")
   return()
@@ -35,3 +37,7 @@ if(SHUNT_ETHTOOL)
 else()
   message(WARNING "vm tier: ethtool not found; vm.ctl.channels-rss not registered")
 endif()
+
+# IOMMU-group viability as shuntctl sees it (bind refusal, status usable), in the bridge
+# topology where two e1000 share a group.
+shunt_vm_test(ctl.group e1000e iommu ctl_group.sh TOPOLOGY bridge $<TARGET_FILE:shuntctl>)

@@ -38,6 +38,7 @@ namespace {
 
 using shunt::make_error;
 using shunt::Status;
+namespace pci = shunt::pci;
 namespace vfio = shunt::vfio;
 
 // 8254x/8257x registers, same offsets on both (Intel 82540EM and 82574L datasheets, register
@@ -215,7 +216,7 @@ Status check_irqs(vfio::Device& dev) {
 
 // Open, registers, bus master, DMA pool, interrupts. Tears down device first, pool last (an
 // order a NIC owning both may well use) and hands back the container for check_reopen.
-Status probe_device(const vfio::PciAddress& addr, const Options& o,
+Status probe_device(const pci::PciAddress& addr, const Options& o,
                     std::shared_ptr<vfio::Container>& container) {
     vfio::Device::Options dopt;
     dopt.allow_noiommu = o.allow_noiommu;
@@ -258,7 +259,7 @@ Status probe_device(const vfio::PciAddress& addr, const Options& o,
 
 // The group was released (a second open works) and a container outlives its devices: a new
 // device can join it and map DMA memory again.
-Status check_reopen(const vfio::PciAddress& addr, const Options& o,
+Status check_reopen(const pci::PciAddress& addr, const Options& o,
                     std::shared_ptr<vfio::Container> container) {
     vfio::Device::Options dopt;
     dopt.allow_noiommu = o.allow_noiommu;
@@ -279,7 +280,7 @@ Status check_reopen(const vfio::PciAddress& addr, const Options& o,
 }
 
 Status probe(const Options& o) {
-    auto addr = vfio::PciAddress::parse(o.pci);
+    auto addr = pci::PciAddress::parse(o.pci);
     if (!addr) return make_error("bad --pci '{}' (want DDDD:BB:DD.F)", o.pci);
     std::shared_ptr<vfio::Container> container;
     if (auto s = probe_device(*addr, o, container); !s) return s;

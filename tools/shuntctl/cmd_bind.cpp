@@ -20,11 +20,12 @@ int run_bind(const Context& ctx, const BindArgs& a) {
     auto addr = ctl::resolve_pci_device(a.dev);
     if (!addr) return fail(kFailure, addr.error().message);
     const std::string where = addr->to_string();
-    if (ctl::bound_driver(*addr) == "vfio-pci") {
+    const pci::PciSysfs sys;
+    if (sys.driver(*addr) == "vfio-pci") {
         fmt::print("{} is already bound to vfio-pci\n", where);
         return kOk;
     }
-    if (!ctl::driver_loaded("vfio-pci")) {
+    if (!sys.driver_loaded("vfio-pci")) {
         return fail(kFailure, "driver vfio-pci is not loaded: run 'modprobe vfio-pci'");
     }
     if (!a.force) {
@@ -104,10 +105,9 @@ int run_sriov(const SriovArgs& a) {
     auto info = ctl::sriov_info(*addr);
     if (!info) return fail(kFailure, info.error().message);
     if (a.json) {
-        print_json(Json::object()
-                       .set("address", addr->to_string())
-                       .set("numvfs", info->numvfs)
-                       .set("totalvfs", info->totalvfs));
+        print_json(Json{{"address", addr->to_string()},
+                        {"numvfs", info->numvfs},
+                        {"totalvfs", info->totalvfs}});
     } else {
         fmt::print("{}: {} of {} VFs\n", addr->to_string(), info->numvfs, info->totalvfs);
     }

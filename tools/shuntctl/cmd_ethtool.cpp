@@ -35,16 +35,15 @@ int run_channels(const ChannelArgs& a) {
     if (!now) return fail(kFailure, now.error().message);
     const ctl::Channels& c = now.value();
     if (a.json) {
-        print_json(Json::object()
-                       .set("interface", a.ifname)
-                       .set("rx", c.rx)
-                       .set("tx", c.tx)
-                       .set("other", c.other)
-                       .set("combined", c.combined)
-                       .set("max_rx", c.max_rx)
-                       .set("max_tx", c.max_tx)
-                       .set("max_other", c.max_other)
-                       .set("max_combined", c.max_combined));
+        print_json(Json{{"interface", a.ifname},
+                        {"rx", c.rx},
+                        {"tx", c.tx},
+                        {"other", c.other},
+                        {"combined", c.combined},
+                        {"max_rx", c.max_rx},
+                        {"max_tx", c.max_tx},
+                        {"max_other", c.max_other},
+                        {"max_combined", c.max_combined}});
     } else if (change) {
         fmt::print("{} channels (current/maximum): {} (was: {})\n", a.ifname, channels_text(c),
                    channels_text(before.value()));
@@ -101,17 +100,16 @@ int run_rss(const RssArgs& a) {
         // Hash fields are optional for a driver: the ones it reports are shown.
         auto h = ctl::rx_flow_hash(a.ifname, *ctl::flow_type_from_name(flow));
         if (!h) continue;
-        hashes.set(flow, ctl::rxh_letters(h.value()));
+        hashes[flow] = ctl::rxh_letters(h.value());
         hash_text += fmt::format(" {}={}", flow, ctl::rxh_letters(h.value()));
     }
     if (a.json) {
         Json t = Json::array();
-        for (uint32_t v : table.value()) t.push(v);
-        print_json(Json::object()
-                       .set("interface", a.ifname)
-                       .set("rx_rings", rings.value())
-                       .set("indirection", std::move(t))
-                       .set("hash_fields", std::move(hashes)));
+        for (uint32_t v : table.value()) t.push_back(v);
+        print_json(Json{{"interface", a.ifname},
+                        {"rx_rings", rings.value()},
+                        {"indirection", std::move(t)},
+                        {"hash_fields", std::move(hashes)}});
         return kOk;
     }
     fmt::print("{}: {} RX rings; RSS indirection table ({} entries):\n", a.ifname, rings.value(),
@@ -139,12 +137,11 @@ int steer_list(const SteerArgs& a) {
     if (a.json) {
         Json arr = Json::array();
         for (const auto& r : rules.value()) {
-            arr.push(Json::object()
-                         .set("location", r.location)
-                         .set("rule", r.rule ? Json(ctl::to_string(*r.rule)) : Json(nullptr))
-                         .set("unsupported", r.rule ? Json(nullptr) : Json(r.unsupported)));
+            arr.push_back(Json{{"location", r.location},
+                               {"rule", r.rule ? Json(ctl::to_string(*r.rule)) : Json(nullptr)},
+                               {"unsupported", r.rule ? Json(nullptr) : Json(r.unsupported)}});
         }
-        print_json(Json::object().set("interface", a.ifname).set("rules", std::move(arr)));
+        print_json(Json{{"interface", a.ifname}, {"rules", std::move(arr)}});
         return kOk;
     }
     if (rules->empty()) fmt::print("{}: no steering rules\n", a.ifname);

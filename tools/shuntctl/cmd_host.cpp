@@ -35,14 +35,13 @@ int run_hugepages(const HugeArgs& a) {
     if (a.json) {
         Json arr = Json::array();
         for (const auto& p : pools.value()) {
-            arr.push(Json::object()
-                         .set("size_kb", p.size_kb)
-                         .set("total", p.total)
-                         .set("free", p.free)
-                         .set("reserved", p.reserved)
-                         .set("surplus", p.surplus));
+            arr.push_back(Json{{"size_kb", p.size_kb},
+                               {"total", p.total},
+                               {"free", p.free},
+                               {"reserved", p.reserved},
+                               {"surplus", p.surplus}});
         }
-        print_json(Json::object().set("pools", std::move(arr)));
+        print_json(Json{{"pools", std::move(arr)}});
         return kOk;
     }
     for (const auto& p : pools.value()) {
@@ -58,14 +57,13 @@ int run_doctor(bool json) {
     Json arr = Json::array();
     for (const auto& c : checks) {
         all_ok = all_ok && c.ok;
-        arr.push(Json::object()
-                     .set("check", c.name)
-                     .set("ok", c.ok)
-                     .set("detail", c.detail)
-                     .set("fix", c.ok ? Json(nullptr) : Json(c.fix)));
+        arr.push_back(Json{{"check", c.name},
+                           {"ok", c.ok},
+                           {"detail", c.detail},
+                           {"fix", c.ok ? Json(nullptr) : Json(c.fix)}});
     }
     if (json) {
-        print_json(Json::object().set("ok", all_ok).set("checks", std::move(arr)));
+        print_json(Json{{"ok", all_ok}, {"checks", std::move(arr)}});
     } else {
         for (const auto& c : checks) {
             fmt::print("{:4}  {}: {}\n", c.ok ? "ok" : "FAIL", c.name, c.detail);

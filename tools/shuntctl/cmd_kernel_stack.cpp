@@ -113,25 +113,23 @@ int run_status(const Context& ctx, bool json) {
         Json arr = Json::array();
         for (const auto& e : entries) {
             Json changes = Json::array();
-            for (const auto& c : e.log.changes) changes.push(c);
-            arr.push(Json::object()
-                         .set("interface", e.log.ifname)
-                         .set("pci", e.log.pci.empty() ? Json(nullptr) : Json(e.log.pci))
-                         .set("driver", e.log.driver.empty() ? Json(nullptr) : Json(e.log.driver))
-                         .set("state", e.complete ? "off" : "interrupted")
-                         .set("this_namespace", e.this_namespace)
-                         .set("saved_at", e.log.created)
-                         .set("addresses", e.log.addresses.size())
-                         .set("routes", e.log.routes.size())
-                         .set("changes", std::move(changes))
-                         .set("undo_log", e.log_path));
+            for (const auto& c : e.log.changes) changes.push_back(c);
+            arr.push_back(
+                Json{{"interface", e.log.ifname},
+                     {"pci", e.log.pci.empty() ? Json(nullptr) : Json(e.log.pci)},
+                     {"driver", e.log.driver.empty() ? Json(nullptr) : Json(e.log.driver)},
+                     {"state", e.complete ? "off" : "interrupted"},
+                     {"this_namespace", e.this_namespace},
+                     {"saved_at", e.log.created},
+                     {"addresses", e.log.addresses.size()},
+                     {"routes", e.log.routes.size()},
+                     {"changes", std::move(changes)},
+                     {"undo_log", e.log_path}});
         }
         Json errs = Json::array();
-        for (const auto& e : errors) errs.push(e);
-        print_json(Json::object()
-                       .set("state_dir", state)
-                       .set("interfaces", std::move(arr))
-                       .set("errors", std::move(errs)));
+        for (const auto& e : errors) errs.push_back(e);
+        print_json(Json{
+            {"state_dir", state}, {"interfaces", std::move(arr)}, {"errors", std::move(errs)}});
         return errors.empty() ? kOk : kFailure;
     }
     for (const auto& e : errors) fmt::print(stderr, "shuntctl: {}\n", e);

@@ -26,31 +26,37 @@ bool any_active(const ctl::PciDevice& d, const std::set<int>& active) {
     return false;
 }
 
+// vfio/ can open it: bound to vfio-pci, in a group the kernel will hand over (pci/'s rule, the
+// one vfio/ checks before opening the group).
+bool usable(const ctl::PciDevice& d) {
+    return d.driver == "vfio-pci" && pci::PciSysfs().check_group(d.address).viable();
+}
+
 Json pci_json(const ctl::PciDevice& d, bool active) {
     Json members = Json::array();
-    for (const auto& m : d.iommu_group_members) members.push(m.to_string());
+    for (const auto& m : d.iommu_group_members) members.push_back(m.to_string());
     Json ifaces = Json::array();
-    for (const auto& i : d.interfaces) ifaces.push(i);
+    for (const auto& i : d.interfaces) ifaces.push_back(i);
     Json sriov = nullptr;
     if (d.sriov) {
-        sriov = Json::object().set("numvfs", d.sriov->numvfs).set("totalvfs", d.sriov->totalvfs);
+        sriov = Json{{"numvfs", d.sriov->numvfs}, {"totalvfs", d.sriov->totalvfs}};
     }
-    return Json::object()
-        .set("address", d.address.to_string())
-        .set("vendor_id", fmt::format("{:04x}", d.vendor_id))
-        .set("device_id", fmt::format("{:04x}", d.device_id))
-        .set("vendor", d.vendor_name)
-        .set("device", d.device_name)
-        .set("class", fmt::format("{:06x}", d.class_code))
-        .set("driver", d.driver.empty() ? Json(nullptr) : Json(d.driver))
-        .set("driver_override", d.driver_override.empty() ? Json(nullptr) : Json(d.driver_override))
-        .set("interfaces", std::move(ifaces))
-        .set("active", active)
-        .set("usable", d.driver == "vfio-pci")
-        .set("numa_node", d.numa_node)
-        .set("iommu_group", d.iommu_group ? Json(*d.iommu_group) : Json(nullptr))
-        .set("iommu_group_members", std::move(members))
-        .set("sriov", std::move(sriov));
+    return Json{
+        {"address", d.address.to_string()},
+        {"vendor_id", fmt::format("{:04x}", d.vendor_id)},
+        {"device_id", fmt::format("{:04x}", d.device_id)},
+        {"vendor", d.vendor_name},
+        {"device", d.device_name},
+        {"class", fmt::format("{:06x}", d.class_code)},
+        {"driver", d.driver.empty() ? Json(nullptr) : Json(d.driver)},
+        {"driver_override", d.driver_override.empty() ? Json(nullptr) : Json(d.driver_override)},
+        {"interfaces", std::move(ifaces)},
+        {"active", active},
+        {"usable", usable(d)},
+        {"numa_node", d.numa_node},
+        {"iommu_group", d.iommu_group ? Json(*d.iommu_group) : Json(nullptr)},
+        {"iommu_group_members", std::move(members)},
+        {"sriov", std::move(sriov)}};
 }
 
 std::string pci_line(const ctl::PciDevice& d, bool active) {
@@ -62,6 +68,7 @@ std::string pci_line(const ctl::PciDevice& d, bool active) {
     line += fmt::format(" numa={} iommu_group={}", d.numa_node,
                         d.iommu_group ? std::to_string(*d.iommu_group) : "-");
     if (d.sriov) line += fmt::format(" vfs={}/{}", d.sriov->numvfs, d.sriov->totalvfs);
+    if (d.driver == "vfio-pci" && !usable(d)) line += " *IOMMU-group-not-viable*";
     if (active) line += " *Active*";
     return line;
 }
@@ -74,20 +81,19 @@ void print_section(const std::string& title, const std::vector<std::string>& lin
 }
 
 Json iface_json(const ctl::InterfaceFacts& f, bool active, bool off) {
-    return Json::object()
-        .set("name", f.info.name)
-        .set("index", f.info.index)
-        .set("driver", f.driver)
-        .set("kind", f.kind)
-        .set("bus_info", f.bus_info)
-        .set("pci", f.pci ? Json(f.pci->to_string()) : Json(nullptr))
-        .set("mac", f.info.mac.to_string())
-        .set("mtu", f.info.mtu)
-        .set("up", f.info.up())
-        .set("operstate", f.operstate)
-        .set("carrier", f.carrier)
-        .set("active", active)
-        .set("kernel_stack_off", off);
+    return Json{{"name", f.info.name},
+                {"index", f.info.index},
+                {"driver", f.driver},
+                {"kind", f.kind},
+                {"bus_info", f.bus_info},
+                {"pci", f.pci ? Json(f.pci->to_string()) : Json(nullptr)},
+                {"mac", f.info.mac.to_string()},
+                {"mtu", f.info.mtu},
+                {"up", f.info.up()},
+                {"operstate", f.operstate},
+                {"carrier", f.carrier},
+                {"active", active},
+                {"kernel_stack_off", off}};
 }
 
 int run_status(const Context& ctx, const StatusOptions& o) {
@@ -100,7 +106,7 @@ int run_status(const Context& ctx, const StatusOptions& o) {
     std::vector<std::string> vfio, kernel, none, virt;
     for (const auto& d : devices.value()) {
         const bool act = any_active(d, active.value());
-        pci.push(pci_json(d, act));
+        pci.push_back(pci_json(d, act));
         auto& section = d.driver == "vfio-pci" ? vfio : d.driver.empty() ? none : kernel;
         section.push_back(pci_line(d, act));
     }
@@ -110,7 +116,7 @@ int run_status(const Context& ctx, const StatusOptions& o) {
         if (!f || (f->info.flags & IFF_LOOPBACK)) continue;
         const bool act = active->count(f->info.index) != 0;
         const bool off = ctl::kernel_stack_saved(state, name);
-        ifaces.push(iface_json(f.value(), act, off));
+        ifaces.push_back(iface_json(f.value(), act, off));
         if (f->pci) continue;
         virt.push_back(fmt::format("{} drv={} mac={} mtu={} state={}{}{}", name,
                                    f->driver.empty() ? "-" : f->driver, f->info.mac.to_string(),
@@ -118,8 +124,7 @@ int run_status(const Context& ctx, const StatusOptions& o) {
                                    act ? " *Active*" : ""));
     }
     if (o.json) {
-        print_json(
-            Json::object().set("pci_devices", std::move(pci)).set("interfaces", std::move(ifaces)));
+        print_json(Json{{"pci_devices", std::move(pci)}, {"interfaces", std::move(ifaces)}});
         return kOk;
     }
     print_section("Network devices bound to vfio-pci (usable by shunt)", vfio);

@@ -14,7 +14,7 @@ int fail(int code, std::string_view message) {
 }
 
 void print_json(const Json& j) {
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", json_text(j));
 }
 
 void crash_hook(std::string_view step) {

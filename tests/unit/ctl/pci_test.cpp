@@ -1,6 +1,5 @@
-// PCI addresses, pci.ids lookups and ethtool's hash-field letters: the text ioctl_ctl reads
-// from sysfs, from /usr/share/misc/pci.ids and from shuntctl's command line.
-#include "ioctl_ctl/pci.hpp"
+// pci.ids lookups and ethtool's hash-field letters: the text ioctl_ctl reads from
+// /usr/share/misc/pci.ids and from shuntctl's command line (PCI addresses: tests/unit/pci).
 #include "ioctl_ctl/ethtool.hpp"
 #include "ioctl_ctl/pci_ids.hpp"
 
@@ -8,20 +7,6 @@
 
 namespace shunt::ctl {
 namespace {
-
-TEST(PciAddress, ParsesLongAndShortForms) {
-    auto a = PciAddress::parse("0000:03:00.1");
-    ASSERT_TRUE(a);
-    EXPECT_EQ(a->bus, 3);
-    EXPECT_EQ(a->function, 1);
-    EXPECT_EQ(a->to_string(), "0000:03:00.1");
-    EXPECT_EQ(PciAddress::parse("af:1f.7")->to_string(), "0000:af:1f.7");
-    EXPECT_EQ(PciAddress::parse("10000:00:00.0"), std::nullopt);
-    for (const char* bad : {"", "eth0", "0000:03:00", "0000:03:20.0", "0000:03:00.8",
-                            "0000-03:00.0", "0000:0g:00.0", "pci0000:00"}) {
-        EXPECT_EQ(PciAddress::parse(bad), std::nullopt) << bad;
-    }
-}
 
 TEST(PciIds, VendorAndDeviceNames) {
     const std::string ids = std::string(SHUNT_CTL_TEST_DATA) + "/pci.ids";

@@ -9,6 +9,16 @@
 namespace shunt::ctl {
 namespace {
 
+TEST(RecordInteger, DecimalOrHexAndNothingElse) {
+    EXPECT_EQ(parse_record_integer<uint64_t>("42"), 42u);
+    EXPECT_EQ(parse_record_integer<uint64_t>("0x1f"), 31u);
+    EXPECT_EQ(parse_record_integer<uint64_t>("18446744073709551615"), UINT64_MAX);
+    EXPECT_EQ(parse_record_integer<int64_t>("-3"), -3);
+    for (const char* bad : {"", "0x", "-3", "1x", " 1", "1 ", "0x-1", "18446744073709551616"}) {
+        EXPECT_EQ(parse_record_integer<uint64_t>(bad), std::nullopt) << bad;
+    }
+}
+
 TEST(Fields, ParsesAndChecks) {
     auto f = Fields::parse("a=1  b=0x10 empty= name=eth1:vip");
     ASSERT_TRUE(f.ok()) << f.error().message;

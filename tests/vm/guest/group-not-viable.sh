@@ -5,16 +5,9 @@
 # unbound too, the same command opens the NIC.
 . /shunt/lib.sh
 [ "$SHUNT_MODE" = iommu ] || fail "group viability needs the IOMMU (run in iommu mode)"
-devs=""
-for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x100e ] || continue
-    case "$(basename "$d")" in 0000:00:*) continue ;; esac # the pair on the root bus
-    devs="$devs $(basename "$d")"
-done
-set -- $devs
-[ "$#" = 2 ] || fail "expected two e1000 NICs behind the bridge, found: $devs"
-first="$1"
-second="$2"
+nics="$(bridge_nics)" || exit 1
+first="${nics% *}"
+second="${nics#* }"
 g1="$(basename "$(readlink "/sys/bus/pci/devices/$first/iommu_group")")"
 g2="$(basename "$(readlink "/sys/bus/pci/devices/$second/iommu_group")")"
 [ "$g1" = "$g2" ] || fail "$first (group $g1) and $second (group $g2) are not in one group"

@@ -68,3 +68,18 @@ netem_both_ways() {
         action mirred egress redirect dev "ifb-$dev" || fail "redirect of $dev's ingress failed"
     $run /shunt/bin/tc qdisc add dev "ifb-$dev" root netem "$@" || fail "netem on ifb-$dev failed"
 }
+
+# bridge_nics: the two e1000 (8086:100e) that the bridge topology puts behind its PCIe-to-PCI
+# bridge, i.e. not on the root bus, in address order; fails unless there are exactly two.
+bridge_nics() {
+    found=""
+    for d in /sys/bus/pci/devices/*; do
+        [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x100e ] || continue
+        case "$(basename "$d")" in 0000:00:*) continue ;; esac # the pair on the root bus
+        found="$found $(basename "$d")"
+    done
+    # shellcheck disable=SC2086 # split into the two addresses
+    set -- $found
+    [ "$#" = 2 ] || fail "expected two e1000 NICs behind the bridge, found:$found"
+    echo "$1 $2"
+}
