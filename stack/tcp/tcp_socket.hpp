@@ -287,26 +287,27 @@ class TcpSocket {
     bool ts_ok_ = false;
     bool sack_ok_ = false;
     uint32_t ts_recent_ = 0;
+    uint32_t ts_offset_ = 0;  // beside ts_recent_: no padding before the 8-byte Instant
     Instant ts_recent_age_{};
-    uint32_t ts_offset_ = 0;
 
     SendQueue tx_;
     RecvQueue rx_;
 
-    // RTT and congestion (RFC 6298, RFC 5681, RFC 6582, RFC 6675).
+    // RTT and congestion (RFC 6298, RFC 5681, RFC 6582, RFC 6675). Ordered by size so that
+    // no padding is left between them: every connection, idle or not, carries these bytes.
     RtoEstimator rto_;
     std::unique_ptr<CongestionControl> cc_;
     SackScoreboard scoreboard_;
-    bool rtt_timing_ = false;
     SeqNum rtt_seq_;
-    Instant rtt_start_{};
     uint32_t dupacks_ = 0;
-    bool in_recovery_ = false;
+    Instant rtt_start_{};
     SeqNum recover_;
     SeqNum high_rxt_;
     std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt
-    int64_t inflation_ = 0;  // NewReno recovery: RFC 6582 inflation/deflation on top of cwnd
+    bool rtt_timing_ = false;
+    bool in_recovery_ = false;
     bool partial_ack_seen_ = false;
+    int64_t inflation_ = 0;  // NewReno recovery: RFC 6582 inflation/deflation on top of cwnd
     Instant last_send_{};
 
     // Receiver ACK policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
@@ -316,12 +317,16 @@ class TcpSocket {
     bool rexmit_pending_ = false;  // fast retransmit / partial ACK: the segment at SND.UNA
     bool probe_pending_ = false;   // zero-window probe (persist timer)
     uint8_t limited_pending_ = 0;  // RFC 3042 limited transmits asked for by duplicates
+    uint8_t owed_count_ = 0;       // entries of owed_acks_ in use (here: it fills padding)
     // ACKs owed by arrivals, one per segment that called for an immediate ACK, each with the
     // RCV.NXT of its moment: egress sends them as the segments came (RFC 5681 §4.2 wants one
-    // duplicate ACK per out-of-order segment, and slow start grows per ACK, RFC 3465).
-    static constexpr size_t kOwedAcks = 32;
+    // duplicate ACK per out-of-order segment, and slow start grows per ACK, RFC 3465). Every
+    // connection pays for this array, idle or not, so it is small: 8 covers the three
+    // duplicates fast retransmit needs and an every-other-segment ACK stream of a 16-frame
+    // burst; past it the newest value stands for the rest (a stretch ACK, RFC 5681 §4.2 allows
+    // it), as when egress is held back by a full TX ring.
+    static constexpr size_t kOwedAcks = 8;
     std::array<SeqNum, kOwedAcks> owed_acks_{};
-    uint8_t owed_count_ = 0;
     uint32_t rcv_mss_ = 536;  // largest segment received (RFC 1122 §4.2.3.2 "full-sized")
 
     // Timers.

@@ -29,6 +29,18 @@ TEST_F(TcpEstablished, EverySecondFullSegmentIsAckedAtOnce) {
     expect_sent({ours(0, local_seq_, remote_seq_ + 2920, 65535 - 2920)});
 }
 
+TEST_F(TcpEstablished, AcksOwedInOnePollAreBoundedAndTheNewestStandsForTheRest) {
+    connect_established();
+    // 20 full segments in one batch owe 10 ACKs (every second one); the socket keeps 8
+    // (kOwedAcks: its memory is paid by every idle connection), the last carrying the newest.
+    for (uint32_t i = 0; i < 20; ++i) {
+        send(peer(0, remote_seq_ + i * 1460, local_seq_).data(bytes(1460, 'a')));
+    }
+    std::vector<uint32_t> acks;
+    for (const Seg& s : sent()) acks.push_back(s.r.ack - remote_seq_.raw());
+    EXPECT_EQ(acks, (std::vector<uint32_t>{2920, 5840, 8760, 11680, 14600, 17520, 20440, 29200}));
+}
+
 TEST_F(TcpEstablished, OutOfOrderSegmentIsHeldAndAckedAtOnce) {
     TcpSocket* s = connect_established();
     send(peer(0, remote_seq_ + 3, local_seq_).data("def"));
