@@ -43,6 +43,12 @@ size_t Stack::poll(Instant now) noexcept {
     return work + iface_.poll_egress();
 }
 
+bool Stack::shutdown_step(Instant now) noexcept {
+    const size_t left = tcp_.abort_connections();
+    poll(now);
+    return left == 0 && !tcp_.egress_pending() && iface_.tx_waiting() == 0;
+}
+
 std::optional<Instant> Stack::next_deadline() const noexcept {
     return iface_.next_deadline();
 }

@@ -47,6 +47,12 @@ class Stack {
     // When poll next has work without a frame arriving (nullopt: none).
     std::optional<Instant> next_deadline() const noexcept;
 
+    // One step of an orderly exit: aborts the open connections (as many as the reply queue
+    // takes) and polls, so their RSTs leave in this poll's egress. True once every connection
+    // is aborted and nothing waits for the NIC's TX ring; until then the caller polls again
+    // (at next_deadline(): a full ring retries after a back-off), bounded by its own limits.
+    bool shutdown_step(Instant now) noexcept;
+
     // Apps run in the order added; an app must be removed (or outlive the stack).
     void add_app(StackApp& app);
     void remove_app(StackApp& app) noexcept;

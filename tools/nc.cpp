@@ -12,6 +12,7 @@
 #include "stack/stack.hpp"
 #include "stack/tcp/tcp_stack.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fcntl.h>
@@ -183,13 +184,18 @@ int run(const Options& o) {
         const bool want_stdin = app.stdin_open && app.synced && app.pending.len == 0;
         std::array<pollfd, 2> fds{pollfd{nic_fd, POLLIN, 0},
                                   pollfd{want_stdin ? STDIN_FILENO : -1, POLLIN, 0}};
-        int timeout_ms = 10;
-        if (auto d = stack.next_deadline()) {
-            timeout_ms = static_cast<int>(std::clamp<int64_t>((*d - now).count() / 1000, 0, 10));
-        }
-        ::poll(fds.data(), fds.size(), nic_fd >= 0 ? timeout_ms : 0);
+        // At most 10 ms (stdin may become readable while it is not polled); microseconds, as
+        // a TX retry is due in tens of them.
+        auto wake = now + std::chrono::milliseconds(10);
+        if (auto d = stack.next_deadline(); d && *d < wake) wake = *d;
+        const timespec timeout = shunt::tools::timespec_until(now, nic_fd >= 0 ? wake : now);
+        ::ppoll(fds.data(), fds.size(), &timeout, nullptr);
     }
     stack.remove_app(app);
+    // Interrupted (or stdout failed: already aborted): the peer gets an RST before we exit.
+    if (!shunt::tools::shutdown_stack(stack)) {
+        shunt::log::warn("stopping: the connection's RST could not be sent");
+    }
     if (app.error) {
         app.s->close();
         return fail(1, fmt::format("{}:{}: {}", o.host, o.port, describe(*app.error)));

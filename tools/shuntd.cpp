@@ -6,6 +6,7 @@
 #include "stack/tcp/tcp_json.hpp"
 #include "stack/tcp_services.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/stats_file.hpp"
 #include "tools/tool_main.hpp"
 
@@ -158,9 +159,15 @@ int run(const Options& o, const Config& c) {
         auto wake = now + std::chrono::milliseconds(100);
         if (auto d = stack.next_deadline(); d && *d < wake) wake = *d;
         if (next_stats < wake) wake = next_stats;
-        const auto timeout_ms = std::max<int64_t>(0, (wake - now).count() / 1000);
+        // Microseconds, not epoll_wait's milliseconds: a TX retry is due in tens of them.
+        const timespec timeout = shunt::tools::timespec_until(now, wake);
         epoll_event ev{};
-        if (ep.valid()) ::epoll_wait(ep.get(), &ev, 1, static_cast<int>(timeout_ms));
+        if (ep.valid()) ::epoll_pwait2(ep.get(), &ev, 1, &timeout, nullptr);
+    }
+    // Peers of open connections learn now (RST), not by their own timeouts; the last stats
+    // count those RSTs.
+    if (!shunt::tools::shutdown_stack(stack)) {
+        shunt::log::warn("stopping: not every connection's RST could be sent");
     }
     if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats(), tcp_drops()); !w) {
         return fail(1, w.error().message);

@@ -65,7 +65,24 @@ size_t Interface::poll_egress() noexcept {
         active_handlers_[i]->egress(now_);
     }
     if (!tx_stalled_) flush_tx();
+    schedule_tx_retry();
     return tx_handed_;
+}
+
+// Held-back work retries soon after progress, and backs off while the NIC takes nothing.
+void Interface::schedule_tx_retry() noexcept {
+    bool held = tx_count_ > 0;
+    for (size_t i = 0; i < active_count_ && !held; ++i) {
+        held = active_handlers_[i]->egress_pending();
+    }
+    if (!held) {
+        tx_backoff_ = Duration(0);
+    } else if (tx_handed_ > 0 || tx_backoff_ == Duration(0)) {
+        tx_backoff_ = config_.tx_retry_min;
+    } else {
+        tx_backoff_ = std::min(tx_backoff_ * 2, config_.tx_retry_max);
+    }
+    tx_retry_at_ = now_ + tx_backoff_;
 }
 
 std::optional<Instant> Interface::next_deadline() const noexcept {
@@ -75,7 +92,7 @@ std::optional<Instant> Interface::next_deadline() const noexcept {
     };
     consider(neighbors_.next_deadline());
     consider(reassembler_.next_deadline());
-    if (tx_count_ > 0) consider(now_);  // refused frames wait for the next poll
+    if (tx_count_ > 0) consider(tx_retry_at_);  // refused frames, or frames queued since
     for (size_t i = 0; i < active_count_; ++i) consider(active_handlers_[i]->next_deadline());
     return earliest;
 }

@@ -38,6 +38,10 @@ class Ipv4Handler {
     // output's tx_ready() holds; what does not fit waits for the next poll. Nothing else
     // of a transport sends: arrivals, timers and application calls only mark what to send.
     virtual void egress(Instant now) noexcept = 0;
+    // Work the last egress could not send (a full TX ring, no free buffer) is still waiting:
+    // the interface then schedules a retry with back-off (Ipv4Output::tx_retry_at) instead of
+    // having the caller's loop poll again at once.
+    virtual bool egress_pending() const noexcept { return false; }
 };
 
 // The narrow output side a transport needs: send a datagram, know the MTU and our address,
@@ -60,6 +64,11 @@ class Ipv4Output {
     // Whether a frame sent now reaches the TX batch; false once the NIC refused frames in
     // this poll (back-pressure: a transport keeps its segments until the next poll).
     virtual bool tx_ready() const noexcept { return true; }
+    // When work held back by the last egress (TX ring full, pool empty) should be tried
+    // again; nullopt: at once (an output whose room never runs out, like the tests' fakes).
+    // A ring frees as the NIC completes descriptors, which no fd reports, so a loop that can
+    // sleep wakes at this bounded back-off instead of spinning on next_deadline() == now.
+    virtual std::optional<Instant> tx_retry_at() const noexcept { return std::nullopt; }
 };
 
 }  // namespace shunt

@@ -39,6 +39,7 @@ struct TcpContext {
 
     // The socket has something for egress (TcpStack::egress visits marked sockets only).
     void mark(TcpSocket& s, bool& marked) noexcept {
+        egress_held = false;
         if (marked) return;
         marked = true;
         flush_list.push_back(&s);
@@ -47,6 +48,7 @@ struct TcpContext {
     // Replies without a live connection behind them wait in a bounded ring for egress; a
     // reply that does not fit is dropped (the peer's retransmission asks again).
     void queue_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept {
+        egress_held = false;
         if (replies_count == replies.size()) return drops.count(DropReason::reply_queue_full);
         replies[(replies_head + replies_count) % replies.size()] = Reply{key, r};
         replies_count++;
@@ -63,6 +65,9 @@ struct TcpContext {
     mutable TimerHeap timers;
     size_t send_buffers = 0;  // buffers held by all send queues (max_send_buffers)
     bool reclaim_pending = false;
+    // What waits for egress is only what the last egress could not send (TX ring full, no
+    // buffer): no mark or reply came since. It retries at the output's tx_retry_at().
+    bool egress_held = false;
 
     std::vector<TcpSocket*> flush_list;  // marked sockets, in marking order
     struct Reply {

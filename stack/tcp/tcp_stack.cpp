@@ -52,6 +52,32 @@ void TcpStack::close_listener(TcpListener* listener) noexcept {
     reclaim();
 }
 
+size_t TcpStack::abort_connections() noexcept {
+    size_t left = 0;
+    for (auto& s : sockets_) {
+        switch (s->state_) {
+            case TcpState::closed:
+            case TcpState::time_wait:
+                continue;
+            case TcpState::syn_received:
+            case TcpState::established:
+            case TcpState::fin_wait_1:
+            case TcpState::fin_wait_2:
+            case TcpState::close_wait:
+                // An RST it would send: not when the queue is full (it would be dropped).
+                if (cx_.replies_count == cx_.replies.size()) {
+                    ++left;
+                    continue;
+                }
+                break;
+            default:  // SYN-SENT, CLOSING, LAST-ACK: ABORT sends nothing there
+                break;
+        }
+        s->abort();
+    }
+    return left;
+}
+
 TcpSocket* TcpStack::connect(Endpoint remote, Instant now, uint16_t local_port,
                              const SocketOptions* options) {
     cx_.now = std::max(cx_.now, now);
@@ -306,8 +332,15 @@ void TcpStack::settle_timers() const noexcept {
 }
 
 std::optional<Instant> TcpStack::next_deadline() const noexcept {
-    if (egress_pending()) return cx_.now;  // segments wait for egress
     std::optional<Instant> t = time_wait_.next_deadline();
+    if (egress_pending()) {
+        // New marks want the next poll; what the last egress held back, or anything while
+        // the ring refuses frames (egress may not have reached TCP), waits for the retry.
+        const bool waits = cx_.egress_held || !out_.tx_ready();
+        const std::optional<Instant> retry = waits ? out_.tx_retry_at() : std::nullopt;
+        if (!retry) return cx_.now;
+        if (!t || *retry < *t) t = retry;
+    }
     settle_timers();
     if (const TimerNode* n = cx_.timers.top(); n != nullptr && (!t || n->at < *t)) t = n->at;
     return t;
@@ -364,6 +397,7 @@ void TcpStack::egress(Instant now) noexcept {
                               flush_work_.begin() + static_cast<ptrdiff_t>(i), flush_work_.end());
     }
     flush_work_.clear();
+    cx_.egress_held = cx_.egress_pending();
     if (cx_.reclaim_pending) reclaim();
 }
 

@@ -62,6 +62,11 @@ class TcpStack final : public Ipv4Handler {
     TcpListener* listen(uint16_t port, size_t backlog, const SocketOptions* options = nullptr);
     // Stops listening; connections still queued are reset and freed.
     void close_listener(TcpListener* listener) noexcept;
+    // Shutdown: RFC 9293 §3.10.5 ABORT of every connection, so that peers learn at once
+    // instead of by their own timeouts. A synchronized one sends an RST, which waits in the
+    // reply queue for egress: only as many are aborted as it has room for, the rest on a
+    // later call. Returns the connections still to abort (0: done).
+    size_t abort_connections() noexcept;
     // RFC 9293 §3.10.1 active OPEN: SYN now. local_port 0 picks one (RFC 6056 Algorithm 3).
     // Null when no port is free, the 4-tuple is in use, or the table is full.
     TcpSocket* connect(Endpoint remote, Instant now, uint16_t local_port = 0,
@@ -77,7 +82,7 @@ class TcpStack final : public Ipv4Handler {
     // reached stay marked, in order, for the next poll.
     void egress(Instant now) noexcept override;
     // Segments wait to be sent (marked sockets or queued replies).
-    bool egress_pending() const noexcept { return cx_.egress_pending(); }
+    bool egress_pending() const noexcept override { return cx_.egress_pending(); }
 
     const TcpConfig& config() const noexcept { return config_; }
     const TcpCounters& counters() const noexcept { return cx_.counters; }

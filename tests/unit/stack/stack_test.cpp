@@ -162,7 +162,8 @@ TEST_F(StackTest, AppsRunBetweenIngressAndEgress) {
 }
 
 // Back-pressure end to end: the NIC takes nothing; the answer waits (nothing dropped, no
-// retransmission), the stack asks to be polled again now, and the next poll sends it.
+// retransmission), the stack asks to be polled again after a short back-off (not at once: a
+// loop sleeping until next_deadline would spin), and the next poll with room sends it.
 TEST_F(StackTest, AFullTxRingHoldsTheAnswerForTheNextPoll) {
     const uint32_t iss = handshake();
     nic_.set_tx_capacity(0);
@@ -171,14 +172,76 @@ TEST_F(StackTest, AFullTxRingHoldsTheAnswerForTheNextPoll) {
     stack_.poll(now_);
     EXPECT_TRUE(sent_tcp().empty());
     EXPECT_TRUE(stack_.iface().tx_stalled());
-    EXPECT_EQ(stack_.next_deadline(), std::optional<Instant>(now_));
+    EXPECT_EQ(stack_.next_deadline(), std::optional<Instant>(now_ + 50us));
     nic_.set_tx_capacity(SIZE_MAX);
+    now_ += 50us;
     stack_.poll(now_);
     auto out = sent_tcp();
     ASSERT_EQ(out.size(), 2u);  // the window update, then the answer, in order
     EXPECT_EQ(out[1].second, "again");
     EXPECT_EQ(stack_.iface().drops()[DropReason::tx_queue_full], 0u);
     EXPECT_EQ(stack_.tcp().counters().retransmits, 0u);
+    // Nothing held back any more: only TCP's own timers (the RTO) remain.
+    EXPECT_GT(stack_.next_deadline().value_or(Instant{}), now_ + 100ms);
+}
+
+// While the ring stays full the retries back off (doubling, bounded); progress resets them;
+// new work from outside the poll (an application call) asks for the next poll at once.
+TEST_F(StackTest, RetriesOfAFullTxRingBackOffAndNewWorkDoesNotWait) {
+    const uint32_t iss = handshake();
+    nic_.set_tx_capacity(0);
+    inject_tcp(seg(1001, ack | psh, iss + 1), "x");
+    std::vector<int64_t> waits;
+    for (int i = 0; i < 7; ++i) {
+        stack_.poll(now_);
+        const std::optional<Instant> d = stack_.next_deadline();
+        ASSERT_TRUE(d.has_value());
+        waits.push_back((*d - now_).count());
+        now_ = *d;
+    }
+    EXPECT_EQ(waits, (std::vector<int64_t>{50, 100, 200, 400, 800, 1000, 1000}));
+    EXPECT_TRUE(sent_tcp().empty());
+    // An active open outside the poll marks a socket: that is not held back work.
+    ASSERT_NE(stack_.connect({kPeerIp, 5000}, now_), nullptr);
+    EXPECT_EQ(stack_.next_deadline(), std::optional<Instant>(now_));
+    // One frame of room: progress, so the next retry is the shortest again.
+    nic_.set_tx_capacity(1);
+    stack_.poll(now_);
+    EXPECT_EQ(sent_tcp().size(), 1u);
+    EXPECT_EQ(stack_.next_deadline(), std::optional<Instant>(now_ + 50us));
+    EXPECT_EQ(stack_.iface().drops()[DropReason::tx_queue_full], 0u);
+}
+
+// Shutdown: every open connection is reset, and shutdown_step reports done only once egress
+// handed all the RSTs to the NIC (here one frame per poll: the second waits for a retry).
+TEST_F(StackTest, ShutdownResetsEveryConnectionAndWaitsForTheRing) {
+    std::vector<uint32_t> iss;
+    for (uint16_t port : {uint16_t{40000}, uint16_t{40001}}) {
+        wire::TcpRepr syn_seg = seg(1000, syn);
+        syn_seg.src_port = port;
+        inject_tcp(syn_seg);
+        stack_.poll(now_);
+        auto out = sent_tcp();
+        ASSERT_EQ(out.size(), 1u);
+        iss.push_back(out[0].first.seq);
+        wire::TcpRepr ack_seg = seg(1001, ack, out[0].first.seq + 1);
+        ack_seg.src_port = port;
+        inject_tcp(ack_seg);
+        stack_.poll(now_);
+    }
+    ASSERT_EQ(stack_.tcp().connection_count(), 2u);
+    nic_.set_tx_capacity(1);
+    EXPECT_FALSE(stack_.shutdown_step(now_));
+    now_ += 50us;
+    EXPECT_TRUE(stack_.shutdown_step(now_));
+    auto out = sent_tcp();
+    ASSERT_EQ(out.size(), 2u);
+    for (size_t i = 0; i < out.size(); ++i) {
+        EXPECT_EQ(out[i].first.flags & rst, rst);
+        EXPECT_EQ(out[i].first.dst_port, 40000 + i);
+        EXPECT_EQ(out[i].first.seq, iss[i] + 1);  // SND.MAX: exact for the peer
+    }
+    EXPECT_EQ(stack_.tcp().counters().resets_tx, 2u);
 }
 
 }  // namespace
