@@ -2,8 +2,6 @@
 
 #include "stack/tcp/tcp_json.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 namespace shunt {

@@ -386,7 +386,7 @@ class ShuntContender final : public Contender {
     std::string name() const override { return "shunt"; }
     std::string setup() const override {
         return "shunt TCP (cubic, nodelay, 256 KiB buffers), two threads on the in-memory "
-               "wire, Interface::poll loops, zero-copy receive and send";
+               "wire, Stack::poll loops, zero-copy receive and send";
     }
 
     Result<Measurement> run(Workload w, const RunOptions& o) override {
