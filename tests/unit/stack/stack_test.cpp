@@ -244,5 +244,31 @@ TEST_F(StackTest, ShutdownResetsEveryConnectionAndWaitsForTheRing) {
     EXPECT_EQ(stack_.tcp().counters().resets_tx, 2u);
 }
 
+// More connections than TCP's reply ring (256) holds RSTs: each step aborts only as many as
+// fit, so none is dropped (reply_queue_full stays 0) and the last step reports done.
+TEST_F(StackTest, ShutdownOfMoreConnectionsThanTheReplyRingLosesNoRst) {
+    constexpr uint16_t kConns = 300;
+    for (uint16_t i = 0; i < kConns; ++i) {
+        wire::TcpRepr syn_seg = seg(1000, syn);
+        syn_seg.src_port = static_cast<uint16_t>(20000 + i);
+        inject_tcp(syn_seg);
+        stack_.poll(now_);
+        auto out = sent_tcp();
+        ASSERT_EQ(out.size(), 1u);
+        wire::TcpRepr ack_seg = seg(1001, ack, out[0].first.seq + 1);
+        ack_seg.src_port = syn_seg.src_port;
+        inject_tcp(ack_seg);
+        stack_.poll(now_);
+    }
+    ASSERT_EQ(stack_.tcp().connection_count(), kConns);
+    size_t steps = 1;
+    while (!stack_.shutdown_step(now_) && steps < 10) ++steps;
+    EXPECT_EQ(steps, 2u);  // 256 RSTs, then the other 44
+    size_t resets = 0;
+    for (const auto& [r, payload] : sent_tcp()) resets += (r.flags & rst) != 0 ? 1 : 0;
+    EXPECT_EQ(resets, kConns);
+    EXPECT_EQ(stack_.tcp().drops()[tcp::DropReason::reply_queue_full], 0u);
+}
+
 }  // namespace
 }  // namespace shunt
