@@ -1,16 +1,21 @@
-// libFuzzer target for TCP's input path: a TcpStack with a listener and actively opened
-// connections, driven by a script decoded from the input. Each step is a peer segment (free
-// header fields, or aimed at the sequence numbers the stack last sent so that the fuzzer can
-// walk the handshake into every state), a raw segment of arbitrary bytes, a time step, or an
-// application call (connect, accept, send, recv, close, shutdown, abort).
+// libFuzzer target for TCP's input path, driven as the mains drive it: a Stack (interface and
+// TCP, stack/stack.hpp) on an in-memory NIC, with a listener and actively opened connections,
+// polled after every step of a script decoded from the input. Each step is a peer segment
+// (free header fields, or aimed at the sequence numbers the stack last sent so that the
+// fuzzer can walk the handshake into every state), a raw segment of arbitrary bytes, a time
+// step, or an application call (connect, accept, send, recv, close, shutdown, abort); each
+// poll may find a TX ring that takes only a few frames. The last step is the mains' shutdown.
 //
-// Properties, beyond ASan/UBSan finding nothing: every segment the stack sends parses with a
-// correct checksum, and once the stack is destroyed every packet buffer is back in the pool.
+// Properties, beyond ASan/UBSan finding nothing: every frame the stack sends is Ethernet +
+// IPv4 with a valid header and a TCP segment that parses with a correct checksum (or ARP), and
+// once the stack is destroyed every packet buffer is back in the pool.
+#include "driver/nic.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "packet/memory.hpp"
 #include "packet/mempool.hpp"
-#include "stack/iface/ip_protocol.hpp"
-#include "stack/tcp/tcp_stack.hpp"
+#include "stack/stack.hpp"
+#include "stack/wire/arp.hpp"
+#include "stack/wire/ethernet.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/tcp.hpp"
 
@@ -18,6 +23,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace {
@@ -45,15 +51,80 @@ struct LastSent {
     uint16_t our_port = 0;
 };
 
-class Output final : public Ipv4Output {
+const MacAddr kLocalMac{{0x02, 0, 0, 0, 0, 0x02}};
+const MacAddr kRemoteMac{{0x02, 0, 0, 0, 0, 0x01}};
+
+// The NIC under the Stack: frames the script builds wait in an RX queue; every frame sent is
+// checked and remembered; the TX ring takes `tx_room` frames per call (back-pressure).
+class FuzzNic final : public Nic {
   public:
-    SendResult send_ipv4(wire::Ipv4Addr dst, uint8_t protocol,
-                         PacketChain payload) noexcept override {
-        require(protocol == wire::ip_proto::tcp && dst == kRemote && payload.count() == 1);
-        PacketBuf* b = payload.front();
-        auto view = wire::TcpView::check(b->bytes());
+    ~FuzzNic() override {
+        for (PacketBuf* b : rx_) b->unref();
+    }
+    // Ethernet + IPv4 (a valid header: the interface's checks are not what is fuzzed here)
+    // around `l4`, which the caller fills; returns the L4 bytes, or null when out of buffers.
+    uint8_t* frame(uint16_t ethertype, size_t l4_len, PacketBuf*& out) {
+        out = pool().alloc();
+        if (out == nullptr) return nullptr;
+        const size_t ip_len = ethertype == wire::ethertype::ipv4 ? 20 : 0;
+        uint8_t* f = out->rx_area();
+        wire::EthernetView eth(std::span(f, 14));
+        wire::EthernetRepr{kRemoteMac, kLocalMac, ethertype}.emit(eth);
+        if (ip_len != 0) {
+            wire::Ipv4View ip(std::span(f + 14, ip_len + l4_len));
+            wire::Ipv4Repr{.src = kRemote,
+                           .dst = kLocal,
+                           .protocol = wire::ip_proto::tcp,
+                           .payload_len = static_cast<uint16_t>(l4_len)}
+                .emit(ip);
+        }
+        out->set_received(static_cast<uint16_t>(14 + ip_len + l4_len));
+        return f + 14 + ip_len;
+    }
+    void inject(PacketBuf* b) { rx_.push_back(b); }
+
+    std::string name() const override { return "fuzz:0"; }
+    std::string driver() const override { return "fuzz"; }
+    MacAddr mac() const override { return kLocalMac; }
+    uint16_t mtu() const override { return 1500; }
+    LinkStatus link() override { return {true, 0}; }
+    uint16_t queue_count() const override { return 1; }
+    NicCaps caps() const override { return {}; }
+    NicCounters counters() override { return {}; }
+    size_t rx_batch(uint16_t, std::span<PacketBuf*> bufs) noexcept override {
+        size_t n = 0;
+        for (; n < bufs.size() && !rx_.empty(); ++n) {
+            bufs[n] = rx_.front();
+            rx_.erase(rx_.begin());
+        }
+        return n;
+    }
+    size_t tx_batch(uint16_t, std::span<PacketBuf*> bufs) noexcept override {
+        const size_t n = std::min(bufs.size(), tx_room);
+        for (size_t i = 0; i < n; ++i) {
+            check_sent(bufs[i]->bytes());
+            bufs[i]->unref();  // sent: the buffer goes back, as a NIC's completion does
+        }
+        return n;
+    }
+    int wait_fd(uint16_t) const override { return -1; }
+    Mempool& tx_pool(uint16_t) override { return pool(); }
+
+    std::array<LastSent, 4> last{};
+    size_t tx_room = SIZE_MAX;
+
+  private:
+    void check_sent(std::span<uint8_t> f) {
+        auto eth = wire::EthernetView::check(f);
+        require(eth.ok());
+        if (eth.value.ethertype() == wire::ethertype::arp) return;
+        require(eth.value.ethertype() == wire::ethertype::ipv4 && eth.value.dst() == kRemoteMac);
+        auto ip = wire::Ipv4View::check(f.subspan(14));
+        require(ip.ok() && ip.value.verify_checksum());
+        require(ip.value.protocol() == wire::ip_proto::tcp && ip.value.dst() == kRemote);
+        auto view = wire::TcpView::check(ip.value.payload());
         require(view.ok());
-        auto repr = wire::TcpRepr::parse(view.value, kLocal, dst, true);
+        auto repr = wire::TcpRepr::parse(view.value, kLocal, kRemote, true);
         require(repr.ok());
         const uint16_t peer = repr.value.dst_port;
         if (peer >= kRemoteBase && peer < kRemoteBase + 4) {
@@ -62,14 +133,8 @@ class Output final : public Ipv4Output {
             l.ack = repr.value.ack;
             l.our_port = repr.value.src_port;
         }
-        return SendResult::sent;  // dropping the chain returns the buffer, as a NIC would
     }
-    wire::Ipv4Addr source_address(wire::Ipv4Addr) const noexcept override { return kLocal; }
-    uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return 1500; }
-    Mempool& tx_pool() noexcept override { return pool(); }
-    void count_drop(DropReason, uint64_t) noexcept override {}
-
-    std::array<LastSent, 4> last{};
+    std::vector<PacketBuf*> rx_;
 };
 
 class Reader {
@@ -97,7 +162,7 @@ class Reader {
 };
 
 // Builds a segment from the script: header fields free or aimed, options by a bit mask.
-wire::TcpRepr segment_repr(Reader& r, const Output& out, bool aimed) {
+wire::TcpRepr segment_repr(Reader& r, const FuzzNic& out, bool aimed) {
     wire::TcpRepr s;
     const uint8_t which = r.u8() % 4;
     s.src_port = static_cast<uint16_t>(kRemoteBase + which);
@@ -128,43 +193,39 @@ wire::TcpRepr segment_repr(Reader& r, const Output& out, bool aimed) {
     return s;
 }
 
-void deliver(tcp::TcpStack& stack, PacketBuf* b, Instant now) {
-    const Ipv4Meta meta{kRemote, kLocal, wire::ip_proto::tcp, false};
-    stack.receive(meta, PacketChain(Packet(b)), now);
-}
-
-void deliver_repr(tcp::TcpStack& stack, const wire::TcpRepr& s, Reader& r, Instant now) {
-    PacketBuf* b = pool().alloc();
-    if (b == nullptr) return;
+void deliver_repr(FuzzNic& nic, const wire::TcpRepr& s, Reader& r) {
     const size_t hlen = s.header_len();
-    uint8_t* bytes = b->append(hlen + s.payload_len);
+    PacketBuf* b = nullptr;
+    uint8_t* bytes = nic.frame(wire::ethertype::ipv4, hlen + s.payload_len, b);
+    if (bytes == nullptr) return;
     std::memset(bytes + hlen, 0x5a, s.payload_len);
     wire::TcpView view(std::span(bytes, hlen + s.payload_len));
     s.emit(view, kRemote, kLocal, true);
     if ((r.u8() & 15) == 0) bytes[hlen / 2] ^= 0x40;  // now and then a corrupted one
-    deliver(stack, b, now);
+    nic.inject(b);
 }
 
 // Arbitrary bytes as a whole segment, with the checksum made right when it fits (else every
 // such segment would stop at the checksum and the parser behind it would never be reached).
-void deliver_raw(tcp::TcpStack& stack, Reader& r, Instant now) {
-    PacketBuf* b = pool().alloc();
-    if (b == nullptr) return;
-    const size_t want = r.u8();
-    uint8_t* bytes = b->append(want);
-    const size_t got = r.take(bytes, want);
-    b->trim_back(want - got);
+void deliver_raw(FuzzNic& nic, Reader& r) {
+    std::array<uint8_t, 255> raw{};
+    const size_t got = r.take(raw.data(), r.u8());
+    PacketBuf* b = nullptr;
+    uint8_t* bytes = nic.frame(wire::ethertype::ipv4, got, b);
+    if (bytes == nullptr) return;
+    std::memcpy(bytes, raw.data(), got);
     if (got >= 18) {
         bytes[16] = bytes[17] = 0;
         const uint16_t c = wire::tcp_checksum(kRemote, kLocal, std::span(bytes, got));
         bytes[16] = static_cast<uint8_t>(c >> 8);
         bytes[17] = static_cast<uint8_t>(c);
     }
-    deliver(stack, b, now);
+    nic.inject(b);
 }
 
-void app_call(tcp::TcpStack& stack, std::vector<tcp::TcpSocket*>& socks, tcp::TcpListener* l,
-              Reader& r, Instant now) {
+// Between polls, as a main's own code calls the sockets (the calls only mark them).
+void app_call(Stack& stack, std::vector<tcp::TcpSocket*>& socks, tcp::TcpListener* l, Reader& r,
+              Instant now) {
     const uint8_t op = r.u8() % 6;
     if (op == 0 && socks.size() < 8) {
         const uint16_t port = static_cast<uint16_t>(kRemoteBase + r.u8() % 4);
@@ -205,37 +266,55 @@ void app_call(tcp::TcpStack& stack, std::vector<tcp::TcpSocket*>& socks, tcp::Tc
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Reader r(data, size);
-    Output out;
     {
+        FuzzNic nic;
+        InterfaceConfig iface;
+        iface.mac = kLocalMac;
+        iface.address = wire::Ipv4Cidr{kLocal, 24};
         tcp::TcpConfig cfg;
         cfg.max_connections = 16;
         cfg.time_wait_slots = 8;
         cfg.secret[0] = 7;
-        tcp::TcpStack stack(out, cfg);
+        Stack stack(nic, 0, iface, cfg);
         tcp::TcpListener* listener = stack.listen(kListenPort, 4);
         std::vector<tcp::TcpSocket*> socks;
         Instant now(1'000'000'000);
+        // The peer introduces itself (ARP request), so the stack can address its replies.
+        PacketBuf* arp = nullptr;
+        if (uint8_t* a = nic.frame(wire::ethertype::arp, wire::ArpRepr::len(), arp)) {
+            wire::ArpView v(std::span(a, wire::ArpRepr::len()));
+            wire::ArpRepr{wire::ArpOp::request, kRemoteMac, kRemote, MacAddr{}, kLocal}.emit(v);
+            nic.inject(arp);
+        }
+        stack.poll(now);
         for (int step = 0; step < 512 && !r.empty(); ++step) {
             switch (r.u8() % 5) {
                 case 0:
-                    deliver_repr(stack, segment_repr(r, out, false), r, now);
+                    deliver_repr(nic, segment_repr(r, nic, false), r);
                     break;
                 case 1:
-                    deliver_repr(stack, segment_repr(r, out, true), r, now);
+                    deliver_repr(nic, segment_repr(r, nic, true), r);
                     break;
                 case 2:
-                    deliver_raw(stack, r, now);
+                    deliver_raw(nic, r);
                     break;
                 case 3:
                     now += Duration(int64_t{r.u16()} * ((r.u8() & 1) != 0 ? 1000 : 100'000));
-                    stack.on_timers(now);
                     break;
                 default:
                     app_call(stack, socks, listener, r, now);
                     break;
             }
-            stack.flush(now);
+            // One poll per step; sometimes with a TX ring that takes only a few frames.
+            const uint8_t room = r.u8();
+            nic.tx_room = room < 32 ? room % 4 : SIZE_MAX;
+            stack.poll(now);
         }
+        // The mains' exit: every connection reset, the RSTs handed to the NIC.
+        nic.tx_room = SIZE_MAX;
+        bool done = false;
+        for (int i = 0; i < 64 && !done; ++i) done = stack.shutdown_step(now);
+        require(done);
     }
     require(pool().available() == pool().capacity());  // no buffer leaked
     return 0;

@@ -9,10 +9,10 @@
 // out: one line says which), 2 for bad arguments.
 #include "base/log.hpp"
 #include "base/time.hpp"
-#include "stack/iface/interface.hpp"
+#include "stack/stack.hpp"
 #include "stack/tcp/tcp_stack.hpp"
-#include "tools/interface_tcp.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <optional>
 #include <string>
 
 namespace {
@@ -70,7 +71,7 @@ struct Pending {
 
 // Moves stdin into the socket while it has room; FIN once stdin has ended and all of it is
 // queued.
-void pump_stdin(shunt::tcp::TcpSocket& s, Pending& p, bool& stdin_open) {
+void pump_stdin(shunt::tcp::TcpSocket& s, Pending& p, bool& stdin_open) noexcept {
     for (;;) {
         if (p.len > 0) {
             const size_t n = s.copy_send({p.buf.data() + p.off, p.len});
@@ -91,7 +92,7 @@ void pump_stdin(shunt::tcp::TcpSocket& s, Pending& p, bool& stdin_open) {
 }
 
 // Writes what arrived to stdout (blocking: the output is the point).
-bool pump_stdout(shunt::tcp::TcpSocket& s) {
+bool pump_stdout(shunt::tcp::TcpSocket& s) noexcept {
     shunt::PacketChain got = s.recv();
     for (shunt::PacketBuf* b = got.front(); b != nullptr; b = b->next()) {
         const uint8_t* p = b->data();
@@ -106,6 +107,40 @@ bool pump_stdout(shunt::tcp::TcpSocket& s) {
     }
     return true;
 }
+
+// The connection's application, run by every Stack::poll between timers and egress: what it
+// queues leaves in the same poll.
+struct NcApp final : shunt::StackApp {
+    shunt::tcp::TcpSocket* s = nullptr;
+    Pending pending;
+    bool stdin_open = true;
+    bool synced = false;
+    bool done = false;
+    bool stdout_failed = false;
+    std::optional<TcpError> error;
+
+    size_t run(shunt::Instant) noexcept override {
+        if (done) return 0;
+        if ((s->events() & shunt::tcp::tcp_event::error) != 0) {
+            error = s->error();
+            done = true;
+            return 1;
+        }
+        synced = s->state() != shunt::tcp::TcpState::syn_sent &&
+                 s->state() != shunt::tcp::TcpState::syn_received;
+        if (synced) pump_stdin(*s, pending, stdin_open);
+        if (s->readable_bytes() > 0 && !pump_stdout(*s)) {
+            s->abort();
+            stdout_failed = done = true;
+            return 1;
+        }
+        // Done when nothing more can happen (CLOSED or TIME-WAIT) and all data is written out.
+        if ((s->events() & shunt::tcp::tcp_event::closed) != 0 && s->readable_bytes() == 0) {
+            done = true;
+        }
+        return 0;
+    }
+};
 
 int run(const Options& o) {
     auto cidr = shunt::wire::Ipv4Cidr::parse(o.ip);
@@ -131,53 +166,45 @@ int run(const Options& o) {
     auto nic = shunt::tools::open_nic(o.nic, nic_opts);
     if (!nic) return fail(1, nic.error().message);
     cfg.mac = (*nic)->mac();
-    shunt::Interface iface(**nic, 0, cfg);
     shunt::tcp::TcpConfig tcp_cfg;
     tcp_cfg.connect_timeout =
         shunt::Duration(static_cast<int64_t>(o.connect_timeout_s * 1'000'000));
-    shunt::tools::InterfaceTcp iface_tcp(iface, tcp_cfg);
-    shunt::tcp::TcpStack& tcp = iface_tcp.stack();
+    shunt::Stack stack(**nic, 0, cfg, shunt::Stack::random_secret(tcp_cfg));
 
-    shunt::tcp::TcpSocket* s = tcp.connect({*host, o.port}, shunt::Instant::now());
-    if (s == nullptr) return fail(1, "no local port free for the connection");
+    NcApp app;
+    app.s = stack.connect({*host, o.port}, shunt::Instant::now());
+    if (app.s == nullptr) return fail(1, "no local port free for the connection");
     ::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
-    bool stdin_open = true;
-    Pending pending;
+    stack.add_app(app);
     const int nic_fd = (*nic)->wait_fd(0);
-    while (!shunt::tools::stop_requested()) {
+    while (!shunt::tools::stop_requested() && !app.done) {
         const auto now = shunt::Instant::now();
-        size_t work = iface.poll(now);
-        const uint32_t ev = s->events();
-        if ((ev & shunt::tcp::tcp_event::error) != 0) {
-            const TcpError e = s->error();
-            s->close();
-            return fail(1, fmt::format("{}:{}: {}", o.host, o.port, describe(e)));
-        }
-        const bool synced = s->state() != shunt::tcp::TcpState::syn_sent &&
-                            s->state() != shunt::tcp::TcpState::syn_received;
-        if (synced) pump_stdin(*s, pending, stdin_open);
-        if (s->readable_bytes() > 0 && !pump_stdout(*s)) {
-            s->abort();
-            return fail(1, "writing stdout failed");
-        }
-        tcp.flush(now);
-        iface.flush();
-        // Done when nothing more can happen (CLOSED or TIME-WAIT) and all data is written out.
-        if ((s->events() & shunt::tcp::tcp_event::closed) != 0 && s->readable_bytes() == 0) {
-            break;
-        }
-        if (work > 0) continue;
+        if (stack.poll(now) > 0) continue;
         // Idle: sleep on the NIC and stdin until a frame, input or the next timer.
-        std::array<pollfd, 2> fds{
-            pollfd{nic_fd, POLLIN, 0},
-            pollfd{stdin_open && synced && pending.len == 0 ? STDIN_FILENO : -1, POLLIN, 0}};
-        int timeout_ms = 10;
-        if (auto d = iface.next_deadline()) {
-            timeout_ms = static_cast<int>(std::clamp<int64_t>((*d - now).count() / 1000, 0, 10));
-        }
-        ::poll(fds.data(), fds.size(), nic_fd >= 0 ? timeout_ms : 0);
+        const bool want_stdin = app.stdin_open && app.synced && app.pending.len == 0;
+        std::array<pollfd, 2> fds{pollfd{nic_fd, POLLIN, 0},
+                                  pollfd{want_stdin ? STDIN_FILENO : -1, POLLIN, 0}};
+        // At most 10 ms (stdin may become readable while it is not polled); microseconds, as
+        // a TX retry is due in tens of them.
+        auto wake = now + std::chrono::milliseconds(10);
+        if (auto d = stack.next_deadline(); d && *d < wake) wake = *d;
+        const timespec timeout = shunt::tools::timespec_until(now, nic_fd >= 0 ? wake : now);
+        ::ppoll(fds.data(), fds.size(), &timeout, nullptr);
     }
-    s->close();
+    stack.remove_app(app);
+    // Interrupted (or stdout failed: already aborted): the peer gets an RST before we exit.
+    if (!shunt::tools::shutdown_stack(stack)) {
+        shunt::log::warn("stopping: the connection's RST could not be sent");
+    }
+    if (app.error) {
+        app.s->close();
+        return fail(1, fmt::format("{}:{}: {}", o.host, o.port, describe(*app.error)));
+    }
+    if (app.stdout_failed) {
+        app.s->close();
+        return fail(1, "writing stdout failed");
+    }
+    app.s->close();
     return 0;
 }
 

@@ -2,11 +2,12 @@
 // (UDP echo on port 7). Only this loop reads the clock; the stack is driven by poll(now).
 #include "base/log.hpp"
 #include "base/time.hpp"
-#include "stack/iface/interface.hpp"
-#include "tools/interface_tcp.hpp"
+#include "stack/stack.hpp"
+#include "stack/tcp/tcp_json.hpp"
+#include "stack/tcp_services.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/stats_file.hpp"
-#include "tools/tcp_services.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
@@ -78,43 +79,55 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     return std::nullopt;
 }
 
-// Echoes every waiting datagram back to its sender, zero copy: the received buffers go out.
-void serve_udp_echo(shunt::UdpSocket& socket) {
-    shunt::UdpDatagram d;
-    while (socket.recv(d)) socket.send_to(d.from, std::move(d.payload));
-}
+// UDP echo, run by every poll between timers and egress: every waiting datagram goes back
+// to its sender, zero copy (the received buffers go out).
+struct UdpEcho final : shunt::StackApp {
+    shunt::UdpSocket* socket = nullptr;
+    size_t run(shunt::Instant) noexcept override {
+        size_t n = 0;
+        shunt::UdpDatagram d;
+        while (socket->recv(d)) {
+            socket->send_to(d.from, std::move(d.payload));
+            ++n;
+        }
+        return n;
+    }
+};
 
 int run(const Options& o, const Config& c) {
     auto nic = shunt::tools::open_nic(o.nic, c.nic);
     if (!nic) return fail(1, nic.error().message);
     shunt::InterfaceConfig iface_cfg = c.iface;
     iface_cfg.mac = (*nic)->mac();
-    shunt::Interface iface(**nic, 0, iface_cfg);
-    shunt::UdpSocket* echo = nullptr;
-    if (!o.no_udp_echo) echo = iface.udp_bind(7);
-
-    // TCP: one stack on this interface, the built-in services on top. The stack is
-    // unregistered from the interface before it goes (the guard runs first on the way out).
+    // One stack shard on this NIC queue: interface, UDP and TCP, the built-in services run
+    // inside its poll.
     shunt::tcp::TcpConfig tcp_cfg;
     // Send queues and received frames share the pool: keep half of it for reception.
-    tcp_cfg.max_send_buffers = iface.tx_pool().capacity() / 2;
-    shunt::tools::InterfaceTcp iface_tcp(iface, tcp_cfg);
-    shunt::tcp::TcpStack& tcp = iface_tcp.stack();
+    tcp_cfg.max_send_buffers = (*nic)->tx_pool(0).capacity() / 2;
+    shunt::Stack stack(**nic, 0, iface_cfg, shunt::Stack::random_secret(tcp_cfg));
+    shunt::Interface& iface = stack.iface();
+    UdpEcho echo;
+    if (!o.no_udp_echo) {
+        echo.socket = stack.udp_bind(7);
+        if (echo.socket != nullptr) stack.add_app(echo);
+    }
     shunt::app::ServicePorts ports;
     if (o.no_tcp_echo) ports.echo.reset();
     if (o.no_tcp_discard) ports.discard.reset();
     if (o.http_port != 0) ports.http = o.http_port;
-    auto services = shunt::tools::TcpServices::start(tcp, iface.tx_pool(), ports, {});
+    auto services = shunt::TcpServices::start(stack, ports, {});
     if (!services) return fail(1, services.error().message);
-    auto tcp_stats = [&] { return (*services)->stats_json(); };
+    auto tcp_stats = [&] { return nlohmann::ordered_json{{"tcp", (*services)->stats()}}; };
+    auto tcp_drops = [&] { return shunt::tcp::to_json(stack.tcp().drops()); };
 
     shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();
-    if (auto w = stats.write(iface, start, tcp_stats()); !w) return fail(1, w.error().message);
+    if (auto w = stats.write(iface, start, tcp_stats(), tcp_drops()); !w)
+        return fail(1, w.error().message);
     shunt::log::info("serving {} on {} (mac {}, mtu {}){}{}{}{}", iface_cfg.address.to_string(),
                      (*nic)->name(), iface_cfg.mac.to_string(), iface_cfg.mtu,
-                     echo != nullptr ? ", udp echo on 7" : "", ports.echo ? ", tcp echo on 7" : "",
-                     ports.discard ? ", tcp discard on 9" : "",
+                     echo.socket != nullptr ? ", udp echo on 7" : "",
+                     ports.echo ? ", tcp echo on 7" : "", ports.discard ? ", tcp discard on 9" : "",
                      ports.http ? fmt::format(", http on {}", *ports.http) : "");
 
     const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -133,18 +146,9 @@ int run(const Options& o, const Config& c) {
         start + shunt::Duration(static_cast<int64_t>(o.duration_s * 1e6));
     while (!shunt::tools::stop_requested()) {
         auto now = shunt::Instant::now();
-        size_t work = iface.poll(now);
-        if (echo != nullptr && echo->pending() > 0) {
-            serve_udp_echo(*echo);
-            work++;
-        }
-        if (const size_t served = (*services)->serve(); served > 0) {
-            tcp.flush(now);
-            work += served;
-        }
-        iface.flush();
+        const size_t work = stack.poll(now);
         if (now >= next_stats) {
-            if (auto w = stats.write(iface, now, tcp_stats()); !w) {
+            if (auto w = stats.write(iface, now, tcp_stats(), tcp_drops()); !w) {
                 shunt::log::warn("{}", w.error().message);
             }
             next_stats = now + interval;
@@ -153,15 +157,22 @@ int run(const Options& o, const Config& c) {
         if (work > 0 || !can_sleep) continue;
         // Idle: sleep on the NIC's fd until a frame comes or a timer is due (at most 100 ms).
         auto wake = now + std::chrono::milliseconds(100);
-        if (auto d = iface.next_deadline(); d && *d < wake) wake = *d;
+        if (auto d = stack.next_deadline(); d && *d < wake) wake = *d;
         if (next_stats < wake) wake = next_stats;
-        const auto timeout_ms = std::max<int64_t>(0, (wake - now).count() / 1000);
+        // Microseconds, not epoll_wait's milliseconds: a TX retry is due in tens of them.
+        const timespec timeout = shunt::tools::timespec_until(now, wake);
         epoll_event ev{};
-        if (ep.valid()) ::epoll_wait(ep.get(), &ev, 1, static_cast<int>(timeout_ms));
+        if (ep.valid()) ::epoll_pwait2(ep.get(), &ev, 1, &timeout, nullptr);
     }
-    if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats()); !w) {
+    // Peers of open connections learn now (RST), not by their own timeouts; the last stats
+    // count those RSTs.
+    if (!shunt::tools::shutdown_stack(stack)) {
+        shunt::log::warn("stopping: not every connection's RST could be sent");
+    }
+    if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats(), tcp_drops()); !w) {
         return fail(1, w.error().message);
     }
+    if (echo.socket != nullptr) stack.remove_app(echo);
     shunt::log::info("stopped: rx {} tx {} frames, {} dropped", (*nic)->counters().rx_packets,
                      (*nic)->counters().tx_packets, iface.drops().total());
     return 0;

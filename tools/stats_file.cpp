@@ -1,6 +1,6 @@
 #include "tools/stats_file.hpp"
 
-#include <fmt/format.h>
+#include "stack/iface/iface_json.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,34 +8,33 @@
 
 namespace shunt::tools {
 
-std::string stats_json(Interface& iface, int64_t uptime_ms, std::string_view extra) {
+nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
+                                  const nlohmann::ordered_json& sections,
+                                  const nlohmann::ordered_json& more_drops) {
     const NicCounters n = iface.nic().counters();
-    std::string out = fmt::format(
-        R"({{"nic":{{"name":"{}","rx_packets":{},"rx_bytes":{},"tx_packets":{},"tx_bytes":{},)"
-        R"("rx_dropped":{},"tx_dropped":{},"rx_errors":{},"tx_errors":{},"rx_copy_bytes":{},)"
-        R"("tx_copy_bytes":{}}},"drops":{{)",
-        iface.nic().name(), n.rx_packets, n.rx_bytes, n.tx_packets, n.tx_bytes, n.rx_dropped,
-        n.tx_dropped, n.rx_errors, n.tx_errors, n.rx_copy_bytes, n.tx_copy_bytes);
-    for (size_t i = 0; i < kDropReasonCount; ++i) {
-        out += fmt::format(R"({}"{}":{})", i == 0 ? "" : ",", kDropReasonNames[i],
-                           iface.drops().by_reason[i]);
+    nlohmann::ordered_json j;
+    j["nic"] = {{"name", iface.nic().name()},      {"rx_packets", n.rx_packets},
+                {"rx_bytes", n.rx_bytes},          {"tx_packets", n.tx_packets},
+                {"tx_bytes", n.tx_bytes},          {"rx_dropped", n.rx_dropped},
+                {"tx_dropped", n.tx_dropped},      {"rx_errors", n.rx_errors},
+                {"tx_errors", n.tx_errors},        {"rx_copy_bytes", n.rx_copy_bytes},
+                {"tx_copy_bytes", n.tx_copy_bytes}};
+    j["drops"] = to_json(iface.drops());
+    if (more_drops.is_object()) j["drops"].update(more_drops);
+    j["stack"] = to_json(iface);
+    if (sections.is_object()) {
+        for (const auto& [key, value] : sections.items()) j[key] = value;
     }
-    const StackCounters& s = iface.counters();
-    out += fmt::format(R"(}},"stack":{{"ipv4_rx":{},"ipv4_tx":{},"arp_rx":{},"arp_tx":{},)"
-                       R"("icmp_echo_replies":{},"icmp_errors_tx":{},"udp_rx":{},"udp_tx":{},)"
-                       R"("frag_reassembled":{},"frag_tx":{},"tx_copy_bytes":{},"neighbors":{}}},)"
-                       R"({}"uptime_ms":{}}})"
-                       "\n",
-                       s.ipv4_rx, s.ipv4_tx, s.arp_rx, s.arp_tx, s.icmp_echo_replies,
-                       s.icmp_errors_tx, s.udp_rx, s.udp_tx, s.frag_reassembled, s.frag_tx,
-                       s.tx_copy_bytes, iface.neighbors().size(), extra, uptime_ms);
-    return out;
+    j["uptime_ms"] = uptime_ms;
+    return j;
 }
 
-Status StatsWriter::write(Interface& iface, Instant now, std::string_view extra) {
+Status StatsWriter::write(Interface& iface, Instant now, const nlohmann::ordered_json& sections,
+                          const nlohmann::ordered_json& more_drops) {
     if (path_.empty()) return {};
     if (!start_) start_ = now;
-    const std::string json = stats_json(iface, (now - *start_).count() / 1000, extra);
+    const std::string json =
+        stats_json(iface, (now - *start_).count() / 1000, sections, more_drops).dump() + "\n";
     const std::string tmp = path_ + ".tmp";
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (f == nullptr) return make_error("stats file {}: {}", tmp, std::strerror(errno));

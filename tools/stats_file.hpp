@@ -6,19 +6,24 @@
 #include "base/time.hpp"
 #include "stack/iface/interface.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <string>
-#include <string_view>
 
 namespace shunt::tools {
 
-// `extra` is more members for the top-level object, each followed by a comma (e.g. the TCP
-// section, `"tcp":{...},`), or empty.
-std::string stats_json(Interface& iface, int64_t uptime_ms, std::string_view extra = {});
+// The whole file: "nic", "drops" (the interface's reasons, then `more_drops`: the other
+// layers', e.g. TCP's), "stack", then each of `sections` (e.g. "tcp"), then "uptime_ms";
+// each layer gives its own part (iface_json.hpp, tcp_json.hpp).
+nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
+                                  const nlohmann::ordered_json& sections = {},
+                                  const nlohmann::ordered_json& more_drops = {});
 
 class StatsWriter {
   public:
     explicit StatsWriter(std::string path) : path_(std::move(path)) {}
-    Status write(Interface& iface, Instant now, std::string_view extra = {});
+    Status write(Interface& iface, Instant now, const nlohmann::ordered_json& sections = {},
+                 const nlohmann::ordered_json& more_drops = {});
 
   private:
     std::string path_;

@@ -1,6 +1,7 @@
 #include "bench/tcp/report.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace shunt::bench {
 
@@ -99,66 +100,53 @@ std::string format_table(const std::vector<ContenderOutcome>& all, const ReportF
     return out;
 }
 
-namespace {
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') out += '\\';
-        if (static_cast<unsigned char>(ch) < 0x20) {
-            out += fmt::format("\\u{:04x}", static_cast<unsigned>(ch));
+// With nlohmann-json, the project's one JSON library (no hand-written escaping).
+std::string format_json(const std::vector<ContenderOutcome>& all, const ReportFacts& f) {
+    using Json = nlohmann::ordered_json;
+    Json contenders = Json::array();
+    for (const auto& c : all) {
+        Json entry{{"name", c.name}};
+        if (!c.not_built.empty()) {
+            entry["built"] = false;
+            entry["reason"] = c.not_built;
+            contenders.push_back(std::move(entry));
             continue;
         }
-        out += ch;
-    }
-    return out + "\"";
-}
-}  // namespace
-
-std::string format_json(const std::vector<ContenderOutcome>& all, const ReportFacts& f) {
-    std::string out = "{\n";
-    out +=
-        fmt::format("  \"machine\": {},\n  \"duration_ms\": {},\n  \"warmup_ms\": {},\n",
-                    json_string(f.machine), f.options.duration.count(), f.options.warmup.count());
-    out += fmt::format("  \"connections\": {},\n  \"message_bytes\": {},\n  \"repeat\": {},\n",
-                       f.options.connections, f.options.message_bytes, f.repeat);
-    out += "  \"contenders\": [\n";
-    for (size_t i = 0; i < all.size(); ++i) {
-        const auto& c = all[i];
-        out += fmt::format("    {{\"name\": {}, ", json_string(c.name));
-        if (!c.not_built.empty()) {
-            out += fmt::format("\"built\": false, \"reason\": {}}}", json_string(c.not_built));
-        } else {
-            out += fmt::format("\"built\": true, \"setup\": {}, \"workloads\": {{",
-                               json_string(c.setup));
-            for (size_t w = 0; w < kWorkloads.size(); ++w) {
-                const auto& o = c.workloads[w];
-                out += fmt::format("{}{}: ", w == 0 ? "" : ", ",
-                                   json_string(workload_name(kWorkloads[w])));
-                if (o.measurement) {
-                    out += fmt::format(
-                        "{{\"operations\": {}, \"bytes\": {}, \"seconds\": {:.3f}, "
-                        "\"per_second\": {:.1f}, \"bits_per_second\": {:.0f}}}",
-                        o.measurement->operations, o.measurement->bytes, o.measurement->seconds,
-                        o.measurement->per_second(), o.measurement->bits_per_second());
-                } else {
-                    out += fmt::format("{{\"error\": {}}}", json_string(o.error));
-                }
-            }
-            out += "}, \"idle_memory\": ";
-            if (c.memory) {
-                out += fmt::format(
-                    "{{\"connections\": {}, \"bytes_per_connection\": {:.1f}, \"method\": {}}}",
-                    c.memory->connections, c.memory->bytes_per_connection,
-                    json_string(c.memory->method));
+        entry["built"] = true;
+        entry["setup"] = c.setup;
+        Json workloads = Json::object();
+        for (size_t w = 0; w < kWorkloads.size(); ++w) {
+            const auto& o = c.workloads[w];
+            const std::string name(workload_name(kWorkloads[w]));
+            if (o.measurement) {
+                const auto& m = *o.measurement;
+                workloads[name] = {{"operations", m.operations},
+                                   {"bytes", m.bytes},
+                                   {"seconds", m.seconds},
+                                   {"per_second", m.per_second()},
+                                   {"bits_per_second", m.bits_per_second()}};
             } else {
-                out += fmt::format("{{\"error\": {}}}", json_string(c.memory_error));
+                workloads[name] = {{"error", o.error}};
             }
-            out += "}";
         }
-        out += i + 1 < all.size() ? ",\n" : "\n";
+        entry["workloads"] = std::move(workloads);
+        if (c.memory) {
+            entry["idle_memory"] = {{"connections", c.memory->connections},
+                                    {"bytes_per_connection", c.memory->bytes_per_connection},
+                                    {"method", c.memory->method}};
+        } else {
+            entry["idle_memory"] = {{"error", c.memory_error}};
+        }
+        contenders.push_back(std::move(entry));
     }
-    out += "  ]\n}\n";
-    return out;
+    const Json out{{"machine", f.machine},
+                   {"duration_ms", f.options.duration.count()},
+                   {"warmup_ms", f.options.warmup.count()},
+                   {"connections", f.options.connections},
+                   {"message_bytes", f.options.message_bytes},
+                   {"repeat", f.repeat},
+                   {"contenders", std::move(contenders)}};
+    return out.dump(2) + "\n";
 }
 
 }  // namespace shunt::bench

@@ -1,15 +1,15 @@
 // Contender (a): shunt's own TCP on the in-memory wire. Two threads of one process, each
-// pinned to its CPU, each polling an Interface with a TcpStack on one MemWireNic endpoint;
-// the applications use the socket API between polls, zero copy both ways: received buffers
-// are read in place, and what they send is written into pool buffers that go to `send`.
+// pinned to its CPU, each polling a Stack on one MemWireNic endpoint; the applications run
+// inside the poll (a StackApp, between timers and egress) and use the socket API zero copy
+// both ways: received buffers are read in place, and what they send is written into pool
+// buffers that go to `send`.
 #include "bench/tcp/shunt_contender.hpp"
 
 #include "bench/tcp/interrupt.hpp"
 #include "bench/tcp/mem_wire.hpp"
 #include "bench/tcp/netns_pair.hpp"  // pin_to_cpu
-#include "stack/iface/interface.hpp"
+#include "stack/stack.hpp"
 #include "stack/tcp/tcp_stack.hpp"
-#include "stack/wire/ipv4.hpp"
 
 #include <malloc.h>
 
@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -94,21 +95,27 @@ void send_bulk(tcp::TcpSocket& s, Mempool& pool, PacketChain& ready) {
     s.send(ready);
 }
 
-// One end: an Interface and its TcpStack on one wire endpoint.
+// An application as a function of the poll's time.
+template <typename F>
+class FnApp final : public StackApp {
+  public:
+    explicit FnApp(F f) : f_(std::move(f)) {}
+    size_t run(Instant now) noexcept override { return f_(now); }
+
+  private:
+    F f_;
+};
+
+// One end: a Stack on one wire endpoint, its application run inside every poll.
 class End {
   public:
     End(MemWireNic& nic, wire::Ipv4Addr ip, uint32_t max_connections)
-        : iface_(nic, 0, iface_config(nic, ip)), tcp_(iface_, tcp_config(ip, max_connections)) {
-        iface_.set_protocol_handler(wire::ip_proto::tcp, &tcp_);
-    }
-    ~End() { iface_.set_protocol_handler(wire::ip_proto::tcp, nullptr); }
-    void poll(Instant now) { iface_.poll(now); }
-    void flush(Instant now) {
-        tcp_.flush(now);
-        iface_.flush();
-    }
-    tcp::TcpStack& tcp() { return tcp_; }
-    Mempool& pool() { return iface_.tx_pool(); }
+        : stack_(nic, 0, iface_config(nic, ip), tcp_config(ip, max_connections)) {}
+    // The app runs in every poll from now on (the stack goes before it: no removal).
+    void run_in_poll(StackApp& app) { stack_.add_app(app); }
+    void poll(Instant now) { stack_.poll(now); }
+    tcp::TcpStack& tcp() { return stack_.tcp(); }
+    Mempool& pool() { return stack_.tx_pool(); }
     static tcp::SocketOptions options() {
         tcp::SocketOptions o;
         o.nodelay = true;
@@ -133,8 +140,7 @@ class End {
         c.defaults = options();
         return c;
     }
-    Interface iface_;
-    tcp::TcpStack tcp_;
+    Stack stack_;
 };
 
 // The clock both the loop's deadlines and the stack use (steady_clock is CLOCK_MONOTONIC,
@@ -210,10 +216,7 @@ Status serve(MemWireNic& nic, Shared& sh, uint32_t request, uint32_t response, b
     sh.pool_before[0] = pool_bytes(nic);
     sh.server_ready.store(true);
     bool measured = false;
-    for (auto t = Clock::now(); !sh.stop.load(std::memory_order_relaxed) && t < deadline;
-         t = Clock::now()) {
-        const Instant now = instant_of(t);
-        end.poll(now);
+    FnApp app([&](Instant) noexcept -> size_t {
         while (tcp::TcpSocket* s = listener->accept()) {
             ready.watch(conns.add(std::make_unique<ServerConn>(ServerConn{s, &ready})));
         }
@@ -238,7 +241,12 @@ Status serve(MemWireNic& nic, Shared& sh, uint32_t request, uint32_t response, b
                 conns.remove(*c);
             }
         }
-        end.flush(now);
+        return 0;
+    });
+    end.run_in_poll(app);
+    for (auto t = Clock::now(); !sh.stop.load(std::memory_order_relaxed) && t < deadline;
+         t = Clock::now()) {
+        end.poll(instant_of(t));
         sh.server_rx_bytes.store(rx, std::memory_order_relaxed);
         sh.server_open.store(conns.all.size(), std::memory_order_relaxed);
         if (idle && !measured && sh.measure.load()) {
@@ -291,32 +299,16 @@ Result<Measurement> drive(MemWireNic& nic, Shared& sh, const ClientPlan& p,
     Measurement m;
     uint64_t bulk_at_start = 0;
     bool bulk_started = false, measured = false;
-    PacketChain bulk_ready;  // written, not yet taken by the socket
-    for (auto t = Clock::now(); t < p.deadline && !interrupted(); t = Clock::now()) {
-        if (!p.idle && t >= p.end) break;
-        if (p.idle && sh.stop.load(std::memory_order_relaxed)) break;
-        if (p.workload == Workload::bulk && !bulk_started && t >= p.start) {
-            bulk_at_start = sh.server_rx_bytes.load(std::memory_order_relaxed);
-            bulk_started = true;
-        }
-        const Instant now = instant_of(t);
-        if (p.idle) {
-            while (opened < p.connections && opened - established < kConnecting) {
-                ++to_open;
-                ++opened;
-            }
-        }
-        for (; to_open > 0; --to_open) {
-            tcp::TcpSocket* s = end.tcp().connect({kServerIp, kPort}, now, 0, &opts);
-            if (s == nullptr) break;  // table full for now: next round
-            ready.watch(conns.add(std::make_unique<ClientConn>(ClientConn{s, &ready})));
-        }
-        end.poll(now);
+    PacketChain bulk_ready;      // written, not yet taken by the socket
+    Clock::time_point loop_t{};  // the loop's clock read, for the measured window
+    std::optional<tcp::TcpState> failed_state;
+    FnApp app([&](Instant) noexcept -> size_t {
+        const auto t = loop_t;
         for (ClientConn* c : ready.take()) {
             const uint32_t ev = c->s->events();
             if ((ev & tcp::tcp_event::error) != 0) {
-                return make_error("shunt client: a connection failed (state {})",
-                                  tcp::to_string(c->s->state()));
+                failed_state = c->s->state();
+                return 0;
             }
             if (!c->started && (ev & tcp::tcp_event::connected) != 0) {
                 c->started = true;
@@ -345,7 +337,34 @@ Result<Measurement> drive(MemWireNic& nic, Shared& sh, const ClientPlan& p,
                 if (closed) conns.remove(*c);
             }
         }
-        end.flush(now);
+        return 0;
+    });
+    end.run_in_poll(app);
+    for (auto t = Clock::now(); t < p.deadline && !interrupted(); t = Clock::now()) {
+        if (!p.idle && t >= p.end) break;
+        if (p.idle && sh.stop.load(std::memory_order_relaxed)) break;
+        if (p.workload == Workload::bulk && !bulk_started && t >= p.start) {
+            bulk_at_start = sh.server_rx_bytes.load(std::memory_order_relaxed);
+            bulk_started = true;
+        }
+        const Instant now = instant_of(t);
+        if (p.idle) {
+            while (opened < p.connections && opened - established < kConnecting) {
+                ++to_open;
+                ++opened;
+            }
+        }
+        for (; to_open > 0; --to_open) {
+            tcp::TcpSocket* s = end.tcp().connect({kServerIp, kPort}, now, 0, &opts);
+            if (s == nullptr) break;  // table full for now: next round
+            ready.watch(conns.add(std::make_unique<ClientConn>(ClientConn{s, &ready})));
+        }
+        loop_t = t;
+        end.poll(now);
+        if (failed_state) {
+            return make_error("shunt client: a connection failed (state {})",
+                              tcp::to_string(*failed_state));
+        }
         if (p.idle) {
             sh.client_open.store(established, std::memory_order_relaxed);
             if (!measured && sh.measure.load()) {
@@ -367,7 +386,7 @@ class ShuntContender final : public Contender {
     std::string name() const override { return "shunt"; }
     std::string setup() const override {
         return "shunt TCP (cubic, nodelay, 256 KiB buffers), two threads on the in-memory "
-               "wire, Interface::poll loops, zero-copy receive and send";
+               "wire, Stack::poll loops, zero-copy receive and send";
     }
 
     Result<Measurement> run(Workload w, const RunOptions& o) override {

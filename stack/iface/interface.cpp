@@ -29,6 +29,12 @@ Interface::~Interface() {
 }
 
 size_t Interface::poll(Instant now) noexcept {
+    const size_t n = poll_ingress(now);
+    poll_timers();
+    return n + poll_egress();
+}
+
+size_t Interface::poll_ingress(Instant now) noexcept {
     now_ = now;
     if (!announced_) {
         // Gratuitous ARP (RFC 5227 §2.3 announcement): peers that knew an older MAC for our
@@ -40,11 +46,43 @@ size_t Interface::poll(Instant now) noexcept {
     const size_t want = std::min(config_.rx_batch, rx.size());
     const size_t n = nic_.rx_batch(queue_, std::span(rx.data(), want));
     for (size_t i = 0; i < n; ++i) receive_frame(Packet(rx[i]));
+    return n;
+}
+
+void Interface::poll_timers() noexcept {
     run_timers();
-    for (size_t i = 0; i < active_count_; ++i) active_handlers_[i]->on_timers(now);
-    const size_t sent = tx_count_;
+    for (size_t i = 0; i < active_count_; ++i) active_handlers_[i]->on_timers(now_);
+}
+
+// Frames left from the last poll go first (a new stall is judged on this poll's attempt).
+// Transports then fill the batch; queue_frame hands full batches over on the way, and a
+// refusal ends their turn (tx_ready() is false) with nothing dropped.
+size_t Interface::poll_egress() noexcept {
+    tx_stalled_ = false;
+    tx_handed_ = 0;
     flush_tx();
-    return n + sent;
+    for (size_t i = 0; i < active_count_ && !tx_stalled_; ++i) {
+        active_handlers_[i]->egress(now_);
+    }
+    if (!tx_stalled_) flush_tx();
+    schedule_tx_retry();
+    return tx_handed_;
+}
+
+// Held-back work retries soon after progress, and backs off while the NIC takes nothing.
+void Interface::schedule_tx_retry() noexcept {
+    bool held = tx_count_ > 0;
+    for (size_t i = 0; i < active_count_ && !held; ++i) {
+        held = active_handlers_[i]->egress_pending();
+    }
+    if (!held) {
+        tx_backoff_ = Duration(0);
+    } else if (tx_handed_ > 0 || tx_backoff_ == Duration(0)) {
+        tx_backoff_ = config_.tx_retry_min;
+    } else {
+        tx_backoff_ = std::min(tx_backoff_ * 2, config_.tx_retry_max);
+    }
+    tx_retry_at_ = now_ + tx_backoff_;
 }
 
 std::optional<Instant> Interface::next_deadline() const noexcept {
@@ -54,6 +92,7 @@ std::optional<Instant> Interface::next_deadline() const noexcept {
     };
     consider(neighbors_.next_deadline());
     consider(reassembler_.next_deadline());
+    if (tx_count_ > 0) consider(tx_retry_at_);  // refused frames, or frames queued since
     for (size_t i = 0; i < active_count_; ++i) consider(active_handlers_[i]->next_deadline());
     return earliest;
 }
@@ -207,17 +246,23 @@ void Interface::queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexc
     eth.set_src(config_.mac);
     eth.set_ethertype(ethertype);
     if (tx_count_ == tx_frames_.size()) flush_tx();
+    // Still full: the NIC refused the batch. Senders that can wait check tx_ready() first;
+    // this frame's sender cannot (ARP, ICMP, UDP), so it is the one dropped.
+    if (tx_count_ == tx_frames_.size()) return drops_.count(DropReason::tx_queue_full);
     tx_frames_[tx_count_++] = frame.release();
 }
 
-void Interface::flush_tx() noexcept {
-    if (tx_count_ == 0) return;
+size_t Interface::flush_tx() noexcept {
+    if (tx_count_ == 0) return 0;
     const size_t sent = nic_.tx_batch(queue_, std::span(tx_frames_.data(), tx_count_));
-    for (size_t i = sent; i < tx_count_; ++i) {
-        tx_frames_[i]->unref();
-        drops_.count(DropReason::tx_queue_full);
+    if (sent < tx_count_) {
+        tx_stalled_ = true;
+        std::copy(tx_frames_.begin() + static_cast<ptrdiff_t>(sent),
+                  tx_frames_.begin() + static_cast<ptrdiff_t>(tx_count_), tx_frames_.begin());
     }
-    tx_count_ = 0;
+    tx_count_ -= sent;
+    tx_handed_ += sent;
+    return sent;
 }
 
 void Interface::run_timers() noexcept {

@@ -39,6 +39,12 @@ struct InterfaceConfig {
     uint32_t icmp_error_burst = 50;
     size_t udp_queue_limit = 512;
     size_t rx_batch = 32;
+    // Retry of TX work held back by a full ring or an empty pool (next_deadline): the first
+    // after tx_retry_min, doubling while retries hand the NIC nothing, up to tx_retry_max.
+    // 50 us is a sixth of a 256-descriptor ring at 1 Gbit/s; 1 ms bounds the added latency
+    // when a NIC stays stuck.
+    Duration tx_retry_min = Duration(50);
+    Duration tx_retry_max = Duration(1000);
 };
 
 // What the stack did, beyond drops.
@@ -63,13 +69,25 @@ class Interface final : public Ipv4Output {
     Interface& operator=(const Interface&) = delete;
     ~Interface() override;
 
-    // Receives and processes up to one batch, runs due timers, sends what is pending.
+    // One poll is three phases; poll() runs them in order. A Stack (stack/stack.hpp) runs
+    // them itself so that applications get a turn between timers and egress.
     // Returns the number of frames received plus sent (0 means idle).
     size_t poll(Instant now) noexcept;
-    // Hands frames queued since the last poll (e.g. by socket sends) to the NIC now.
-    void flush() noexcept { flush_tx(); }
-    // When poll next has timer work to do (nullopt: only when frames arrive).
+    // Ingress: receives and processes up to one batch (replies are queued, not sent).
+    size_t poll_ingress(Instant now) noexcept;
+    // Timers of the interface and of the registered transports.
+    void poll_timers() noexcept;
+    // Egress: frames the NIC refused last time go first, then each transport dispatches into
+    // the TX batch until the NIC takes fewer frames than offered. Returns frames handed over.
+    size_t poll_egress() noexcept;
+    // When poll next has work to do (nullopt: only when frames arrive). When frames or
+    // transports wait for room in the NIC's TX ring or for buffers, the retry time
+    // (tx_retry_at: a bounded back-off, not `now`, so that a sleeping loop does not spin).
     std::optional<Instant> next_deadline() const noexcept;
+    // The NIC's TX ring refused frames in this poll: senders that can wait (TCP) stop and
+    // try again next poll; the refused frames wait here in order.
+    bool tx_stalled() const noexcept { return tx_stalled_; }
+    size_t tx_waiting() const noexcept { return tx_count_; }
 
     // UDP: bind a port (0 picks an ephemeral one). Null when the port is taken.
     UdpSocket* udp_bind(uint16_t port);
@@ -94,6 +112,8 @@ class Interface final : public Ipv4Output {
         drops_.count(reason, n);
     }
     bool tx_l4_checksum_offload() const noexcept override { return tx_l4_csum_; }
+    bool tx_ready() const noexcept override { return !tx_stalled_; }
+    std::optional<Instant> tx_retry_at() const noexcept override { return tx_retry_at_; }
 
     const InterfaceConfig& config() const { return config_; }
     const DropCounters& drops() const { return drops_; }
@@ -124,7 +144,9 @@ class Interface final : public Ipv4Output {
                                size_t offset) noexcept;
     void output_ip_frame(wire::Ipv4Addr next_hop, Packet ip_packet) noexcept;
     void queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexcept;
-    void flush_tx() noexcept;
+    // Hands the batch to the NIC; what it refuses stays at the front, in order.
+    size_t flush_tx() noexcept;
+    void schedule_tx_retry() noexcept;
     void run_timers() noexcept;
     bool is_our_broadcast(wire::Ipv4Addr a) const noexcept;
 
@@ -151,6 +173,11 @@ class Interface final : public Ipv4Output {
     size_t active_count_ = 0;
     std::array<PacketBuf*, 64> tx_frames_{};
     size_t tx_count_ = 0;
+    size_t tx_handed_ = 0;     // frames the NIC took in this poll's egress
+    bool tx_stalled_ = false;  // the NIC took fewer frames than offered in this poll
+    // TX work held back by the last egress retries at tx_retry_at_ (InterfaceConfig).
+    Duration tx_backoff_{0};  // 0: nothing held back
+    Instant tx_retry_at_{};
 };
 
 }  // namespace shunt

@@ -8,7 +8,7 @@
 #include "packet/mempool.hpp"
 #include "packet/packet_chain.hpp"
 #include "stack/iface/drop_reason.hpp"
-#include "stack/iface/udp_socket.hpp"
+#include "stack/iface/endpoint.hpp"
 #include "stack/wire/ipv4_addr.hpp"
 
 #include <cstdint>
@@ -34,6 +34,14 @@ class Ipv4Handler {
     virtual std::optional<Instant> next_deadline() const noexcept = 0;
     // Runs timers due at `now` (called by every poll, after receive).
     virtual void on_timers(Instant now) noexcept = 0;
+    // Egress (every poll, after timers and applications): send what is ready while the
+    // output's tx_ready() holds; what does not fit waits for the next poll. Nothing else
+    // of a transport sends: arrivals, timers and application calls only mark what to send.
+    virtual void egress(Instant now) noexcept = 0;
+    // Work the last egress could not send (a full TX ring, no free buffer) is still waiting:
+    // the interface then schedules a retry with back-off (Ipv4Output::tx_retry_at) instead of
+    // having the caller's loop poll again at once.
+    virtual bool egress_pending() const noexcept { return false; }
 };
 
 // The narrow output side a transport needs: send a datagram, know the MTU and our address,
@@ -53,6 +61,14 @@ class Ipv4Output {
     // (the driver seeds the pseudo-header sum itself, driver/e1000/fastpath.cpp), so the
     // transport can leave the field zero instead of summing the payload in software.
     virtual bool tx_l4_checksum_offload() const noexcept { return false; }
+    // Whether a frame sent now reaches the TX batch; false once the NIC refused frames in
+    // this poll (back-pressure: a transport keeps its segments until the next poll).
+    virtual bool tx_ready() const noexcept { return true; }
+    // When work held back by the last egress (TX ring full, pool empty) should be tried
+    // again; nullopt: at once (an output whose room never runs out, like the tests' fakes).
+    // A ring frees as the NIC completes descriptors, which no fd reports, so a loop that can
+    // sleep wakes at this bounded back-off instead of spinning on next_deadline() == now.
+    virtual std::optional<Instant> tx_retry_at() const noexcept { return std::nullopt; }
 };
 
 }  // namespace shunt

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "packet/packet_chain.hpp"
+#include "stack/iface/endpoint.hpp"
 #include "stack/wire/ipv4_addr.hpp"
 
 #include <cstddef>
@@ -15,24 +16,10 @@ namespace shunt {
 
 class Interface;
 
-struct Endpoint {
-    wire::Ipv4Addr addr{};
-    uint16_t port = 0;
-    auto operator<=>(const Endpoint&) const = default;
-};
-
 struct UdpDatagram {
     Endpoint from;
     wire::Ipv4Addr to;  // our address it was sent to (unicast or a broadcast)
     PacketChain payload;
-};
-
-enum class SendResult : uint8_t {
-    sent,         // handed to the NIC or queued behind ARP resolution
-    no_route,     // no route to the destination
-    no_buffer,    // the pool had no buffer (copying sends only)
-    too_big,      // larger than the largest IPv4 datagram
-    bad_payload,  // a buffer lacks the headroom for headers
 };
 
 class UdpSocket {

@@ -61,6 +61,7 @@ void TcpSocket::update_send_window(const Segment& seg) noexcept {
 void TcpSocket::on_new_ack(const Segment& seg, uint32_t acked) noexcept {
     const uint32_t flight_before = flight_size();
     limited_sent_ = 0;  // a new ACK ends a run of duplicates
+    limited_pending_ = 0;
     release_send_buffers(seg.ack);
     snd_una_ = seg.ack;
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
@@ -71,12 +72,13 @@ void TcpSocket::on_new_ack(const Segment& seg, uint32_t acked) noexcept {
         in_recovery_ = false;
         inflation_ = 0;
         dupacks_ = 0;
-        cc_->on_recovery_end(now_);
+        rexmit_pending_ = false;  // everything is acknowledged up to the recovery point
+        cc_->on_recovery_end(now());
     } else if (in_recovery_) {
         if (!sack_ok_) newreno_partial_ack(acked);
     } else {
         dupacks_ = 0;
-        cc_->on_ack(AckSample{acked, flight_before, now_, rto_.srtt()});
+        cc_->on_ack(AckSample{acked, flight_before, now(), rto_.srtt()});
     }
     // RFC 6298 (5.2)/(5.3): stop the timer when all is acknowledged, else restart it (in
     // NewReno recovery only on the first partial ACK, RFC 6582 §3.2 step 5).
@@ -85,14 +87,14 @@ void TcpSocket::on_new_ack(const Segment& seg, uint32_t acked) noexcept {
     } else if (!in_recovery_ || sack_ok_) {
         restart_rto();
     }
-    if (in_recovery_ && sack_ok_) sack_recovery_send();
+    if (in_recovery_ && sack_ok_) touched();  // egress sends what the pipe allows
 }
 
 void TcpSocket::on_duplicate_ack(const Segment& seg) noexcept {
     (void)seg;
     dupacks_++;
     if (in_recovery_) {
-        if (sack_ok_) return sack_recovery_send();
+        if (sack_ok_) return touched();  // egress: RFC 6675 §5 (C) sends what pipe allows
         // RFC 5681 §3.2 step 4: each further duplicate ACK inflates cwnd by one SMSS.
         inflation_ += smss_;
         return;
@@ -105,6 +107,11 @@ void TcpSocket::on_duplicate_ack(const Segment& seg) noexcept {
     if (snd_una_ <= recover_) return;
     if (lost) return enter_recovery();
     if (options_.limited_transmit && dupacks_ < SackScoreboard::kDupThresh) limited_transmit();
+}
+
+void TcpSocket::limited_transmit() noexcept {
+    limited_pending_++;
+    touched();
 }
 
 // RFC 5827 §3.1 (segment-based early retransmit): with fewer than four segments outstanding
@@ -125,7 +132,7 @@ uint32_t TcpSocket::dup_threshold() const noexcept {
 // sent before, if the peer's window has room and FlightSize stays within cwnd + 2 * SMSS; cwnd
 // itself is unchanged. The extra segments draw the duplicates that fast retransmit needs when
 // the window is small (a few segments, as under heavy loss).
-void TcpSocket::limited_transmit() noexcept {
+void TcpSocket::limited_transmit_now() noexcept {
     if (snd_nxt_ != snd_max_ || snd_nxt_ >= data_end()) return;  // new data only
     const TxEntry& e = tx_.at(tx_.find(snd_nxt_));
     const uint32_t len = std::min(smss_, static_cast<uint32_t>(e.seq + e.len - snd_nxt_));
@@ -139,32 +146,32 @@ void TcpSocket::limited_transmit() noexcept {
 }
 
 void TcpSocket::enter_recovery() noexcept {
-    stack_.counters_.fast_retransmits++;
+    cx_.counters.fast_retransmits++;
     in_recovery_ = true;
     partial_ack_seen_ = false;
     recover_ = snd_max_ - 1;  // "the highest sequence number transmitted" (RFC 6582 §3.2)
     // RFC 5681 §3.2 step 2: data sent by limited transmit is not part of this FlightSize.
-    cc_->on_congestion_event(flight_size() - std::min(limited_sent_, flight_size()), now_);
+    cc_->on_congestion_event(flight_size() - std::min(limited_sent_, flight_size()), now());
     limited_sent_ = 0;
+    limited_pending_ = 0;
     rtt_timing_ = false;  // Karn: the timed segment may be the lost one
     high_rxt_ = snd_una_;
     rescue_rxt_.reset();
     if (!sack_ok_) {
         // RFC 5681 §3.2 steps 2-3: retransmit the lost segment, cwnd = ssthresh + 3*SMSS.
         inflation_ = 3 * int64_t{smss_};
-        transmit(snd_una_, smss_);
-        return;
     }
-    // RFC 6675 §5 (C.3): retransmit the first segment presumed lost, then what pipe allows.
-    const uint32_t n = transmit(snd_una_, smss_);
-    high_rxt_ = snd_una_ + n;
-    sack_recovery_send();
+    // RFC 6675 §5 (C.3): retransmit the first segment presumed lost, then what pipe allows;
+    // egress does both (output()).
+    rexmit_pending_ = true;
+    touched();
 }
 
 // RFC 6582 §3.2 step 5: retransmit the first unacknowledged segment, deflate the window by
 // the amount acknowledged and add back one SMSS when at least one SMSS was acknowledged.
 void TcpSocket::newreno_partial_ack(uint32_t acked) noexcept {
-    transmit(snd_una_, smss_);
+    rexmit_pending_ = true;  // egress retransmits the segment at SND.UNA
+    touched();
     inflation_ -= acked;
     if (acked >= smss_) inflation_ += smss_;
     if (!partial_ack_seen_) {
@@ -227,7 +234,7 @@ void TcpSocket::take_rtt_sample(const Segment& seg) noexcept {
     // After a backoff the RTO collapses only with a new measurement (RFC 6298 §5 note).
     if (rtt_timing_ && seg.ack > rtt_seq_) {
         rtt_timing_ = false;
-        rto_.on_rtt_sample(now_ - rtt_start_);
+        rto_.on_rtt_sample(now() - rtt_start_);
         rto_.clear_backoff();
     }
 }

@@ -8,7 +8,7 @@
 namespace shunt::tcp {
 
 void TcpSocket::touched() noexcept {
-    stack_.queue_flush(*this);
+    cx_.mark(*this, flush_queued_);
 }
 
 void TcpSocket::set_nodelay(bool on) noexcept {
@@ -17,8 +17,8 @@ void TcpSocket::set_nodelay(bool on) noexcept {
 }
 
 bool TcpSocket::send_buffer_available() const noexcept {
-    const size_t cap = stack_.config_.max_send_buffers;
-    return !tx_.full() && (cap == 0 || stack_.send_buffers_ < cap);
+    const size_t cap = cx_.config.max_send_buffers;
+    return !tx_.full() && (cap == 0 || cx_.send_buffers < cap);
 }
 
 void TcpSocket::queue_send_buffer(Packet buf) noexcept {
@@ -27,17 +27,17 @@ void TcpSocket::queue_send_buffer(Packet buf) noexcept {
         // so the connection ends here (RST) rather than the process.
         return abort();
     }
-    stack_.send_buffers_++;
+    cx_.send_buffers++;
 }
 
 void TcpSocket::release_send_buffers(SeqNum una) noexcept {
     const size_t before = tx_.size();
     tx_.ack_to(una);
-    stack_.send_buffers_ -= before - tx_.size();
+    cx_.send_buffers -= before - tx_.size();
 }
 
 void TcpSocket::clear_send_queue() noexcept {
-    stack_.send_buffers_ -= tx_.size();
+    cx_.send_buffers -= tx_.size();
     tx_.clear();
 }
 
@@ -63,9 +63,7 @@ TcpSendStatus TcpSocket::check_send(const PacketBuf* buf) const noexcept {
 TcpSendStatus TcpSocket::send(Packet buf) noexcept {
     const TcpSendStatus st = check_send(buf.get());
     if (st != TcpSendStatus::queued) return st;
-    now_ = std::max(now_, stack_.now_);
     queue_send_buffer(std::move(buf));
-    output();
     touched();
     return st;
 }
@@ -77,11 +75,7 @@ size_t TcpSocket::send(PacketChain& bufs) noexcept {
         queue_send_buffer(bufs.pop_front());
         ++n;
     }
-    now_ = std::max(now_, stack_.now_);
-    if (n > 0) {
-        output();
-        touched();
-    }
+    if (n > 0) touched();
     return n;
 }
 
@@ -106,7 +100,7 @@ size_t TcpSocket::copy_send(std::span<const uint8_t> bytes) noexcept {
         }
     }
     while (done < bytes.size() && send_space() > 0) {
-        PacketBuf* b = stack_.out_.tx_pool().alloc();
+        PacketBuf* b = cx_.out.tx_pool().alloc();
         if (b == nullptr) break;
         Packet p(b);
         const size_t n =
@@ -115,40 +109,27 @@ size_t TcpSocket::copy_send(std::span<const uint8_t> bytes) noexcept {
         queue_send_buffer(std::move(p));
         done += n;
     }
-    stack_.counters_.tx_copy_bytes += done;
-    now_ = std::max(now_, stack_.now_);
-    if (done > 0) {
-        output();
-        touched();
-    }
+    cx_.counters.tx_copy_bytes += done;
+    if (done > 0) touched();
     return done;
 }
 
 PacketChain TcpSocket::recv(size_t max_bytes) noexcept {
     PacketChain out = rx_.take(max_bytes);
-    if (!out.empty()) {
-        now_ = std::max(now_, stack_.now_);
-        maybe_send_window_update();
-        touched();
-    }
+    if (!out.empty()) maybe_send_window_update();
     return out;
 }
 
 size_t TcpSocket::copy_recv(std::span<uint8_t> out) noexcept {
     const size_t n = rx_.copy_out(out);
-    stack_.counters_.rx_copy_bytes += n;
-    if (n > 0) {
-        now_ = std::max(now_, stack_.now_);
-        maybe_send_window_update();
-        touched();
-    }
+    cx_.counters.rx_copy_bytes += n;
+    if (n > 0) maybe_send_window_update();
     return n;
 }
 
 // Queues our FIN after the data (RFC 9293 §3.10.4 CLOSE in ESTABLISHED / CLOSE-WAIT).
 void TcpSocket::shutdown_write() noexcept {
     if (fin_queued_) return;
-    now_ = std::max(now_, stack_.now_);
     switch (state_) {
         case TcpState::syn_received:
             // RFC 9293 §3.10.4: CLOSE in SYN-RECEIVED goes to FIN-WAIT-1 without passing
@@ -170,7 +151,6 @@ void TcpSocket::shutdown_write() noexcept {
     }
     fin_queued_ = true;
     fin_seq_ = data_end();
-    output();
     touched();
 }
 
@@ -184,16 +164,15 @@ void TcpSocket::close() noexcept {
     } else {
         shutdown_write();
         if (state_ == TcpState::fin_wait_2) {
-            arm(deadline_at_, now_ + stack_.config().fin_wait_2_timeout);
+            arm(deadline_at_, now() + cx_.config.fin_wait_2_timeout);
         }
     }
-    stack_.reclaim_pending_ = true;
+    cx_.reclaim_pending = true;
 }
 
 // RFC 9293 §3.10.5 ABORT: <SEQ=SND.NXT><CTL=RST> in the synchronized states (SND.MAX,
 // the highest number sent, so that it is exact for the peer even after an RTO rewind).
 void TcpSocket::abort() noexcept {
-    now_ = std::max(now_, stack_.now_);
     switch (state_) {
         case TcpState::syn_received:
         case TcpState::established:

@@ -8,56 +8,78 @@ namespace shunt::tcp {
 using namespace wire::tcp_flag;
 
 void TcpSocket::on_segment(Segment& seg, Instant now) noexcept {
-    now_ = now;
-    last_rx_ = now;
+    process_segment(seg);
+    // An immediate ACK this segment called for is owed with this moment's RCV.NXT (it leaves
+    // in egress, not from here); delayed ACKs stay with the timer.
+    const bool synchronized = state_ == TcpState::established || state_ == TcpState::fin_wait_1 ||
+                              state_ == TcpState::fin_wait_2 || state_ == TcpState::close_wait ||
+                              state_ == TcpState::closing || state_ == TcpState::last_ack;
+    if (ack_now_ && synchronized) owe_ack();
+    (void)now;
+}
+
+void TcpSocket::owe_ack() noexcept {
+    if (owed_count_ < kOwedAcks) {
+        owed_acks_[owed_count_++] = rcv_nxt_;
+    } else {
+        owed_acks_[kOwedAcks - 1] = rcv_nxt_;  // full: the newest stands for the last ones
+    }
+    last_ack_sent_ = rcv_nxt_;  // the delayed-ACK count restarts as if it had gone
+    ack_now_ = false;
+    delack_at_.reset();
+    touched();
+}
+
+void TcpSocket::process_segment(Segment& seg) noexcept {
+    last_rx_ = now();
     keepalive_sent_ = 0;
     arm_keepalive();
     if (state_ == TcpState::syn_sent) {
         input_syn_sent(seg);
-        output();
+        touched();
         return notify();
     }
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return;
     // RFC 7323 §5.3 R1: PAWS comes before the sequence number check.
     if (paws_reject(seg)) {
-        stack_.out_.count_drop(DropReason::tcp_paws_rejected);
-        if (!seg.has(rst)) send_ack();
+        cx_.count_drop(DropReason::paws_rejected);
+        if (!seg.has(rst)) ack_soon();
         return;
     }
     if (!check_sequence(seg)) return;  // first
     update_ts_recent(seg);
-    if (seg.has(rst)) return check_rst(seg) ? notify() : void();                   // second
-    if (seg.has(syn) && !check_syn()) return notify();                             // fourth
-    if (!seg.has(ack)) return stack_.out_.count_drop(DropReason::tcp_no_ack_bit);  // fifth
+    if (seg.has(rst)) return check_rst(seg) ? notify() : void();       // second
+    if (seg.has(syn) && !check_syn()) return notify();                 // fourth
+    if (!seg.has(ack)) return cx_.count_drop(DropReason::no_ack_bit);  // fifth
     if (!check_ack_field(seg)) return notify();
     process_text(seg);  // seventh (sixth, URG, is not supported: RFC 6093 inline data)
     if (seg.has(fin)) process_fin(seg);  // eighth
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return notify();
-    output();
+    touched();  // egress sends the ACK and whatever the ACK let go
     notify();
 }
 
 // RFC 9293 §3.10.7.3.
 void TcpSocket::input_syn_sent(Segment& seg) noexcept {
     if (seg.has(ack) && (seg.ack <= iss_ || seg.ack > snd_max_)) {
-        stack_.out_.count_drop(DropReason::tcp_ack_invalid);
+        cx_.count_drop(DropReason::ack_invalid);
         if (!seg.has(rst)) send_rst(seg.ack);
         return;
     }
     if (seg.has(rst)) {
         // RFC 5961 §3.2 / RFC 9293: only an RST acknowledging our SYN is believed.
-        if (!seg.has(ack)) return stack_.out_.count_drop(DropReason::tcp_rst_invalid);
-        stack_.counters_.resets_rx++;
+        if (!seg.has(ack)) return cx_.count_drop(DropReason::rst_invalid);
+        cx_.counters.resets_rx++;
         return enter_closed(TcpError::refused);
     }
-    if (!seg.has(syn)) return stack_.out_.count_drop(DropReason::tcp_no_ack_bit);
+    if (!seg.has(syn)) return cx_.count_drop(DropReason::no_ack_bit);
     irs_ = seg.seq;
     rcv_nxt_ = seg.seq + 1;
     negotiate(seg.repr);
     rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(options_.recv_buffer, 0xffff);
     if (ts_ok_) {
         ts_recent_ = seg.repr.timestamps->tsval;
-        ts_recent_age_ = now_;
+        ts_recent_age_ = now();
     }
     snd_wnd_ = max_snd_wnd_ = seg.repr.window;  // a SYN's window is never scaled
     snd_wl1_ = seg.seq;
@@ -65,7 +87,7 @@ void TcpSocket::input_syn_sent(Segment& seg) noexcept {
     if (!seg.has(ack)) {
         // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-RECEIVED, answer with SYN,ACK.
         state_ = TcpState::syn_received;
-        send_syn();
+        queue_syn();
         return restart_rto();
     }
     snd_una_ = seg.ack;
@@ -92,7 +114,7 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
     }
     if (state_ == TcpState::syn_received && seg.has(syn) && seg.seq == irs_) {
         if (!seg.has(ack)) {
-            send_syn();  // our SYN,ACK was lost: the peer repeated its SYN
+            queue_syn();  // our SYN,ACK was lost: the peer repeated its SYN
             return false;
         }
         // Simultaneous open (RFC 9293 figure 7 line 6): the peer's SYN,ACK repeats the SYN
@@ -102,16 +124,16 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
         return segment_acceptable(seg.seq, seg.seg_len(), rcv_nxt_, wnd) || seg.seg_len() == 0;
     }
     if (seg.has(rst)) {
-        stack_.out_.count_drop(DropReason::tcp_rst_invalid);  // RFC 5961 §3.2: silently
+        cx_.count_drop(DropReason::rst_invalid);  // RFC 5961 §3.2: silently
         return false;
     }
     // "If an incoming segment is not acceptable, an acknowledgment should be sent in reply
     // (unless the RST bit is set)".
     if (seg.seq + seg.seg_len() <= rcv_nxt_) {
-        stack_.counters_.dup_segments++;
+        cx_.counters.dup_segments++;
     }
-    stack_.out_.count_drop(DropReason::tcp_out_of_window);
-    send_ack();
+    cx_.count_drop(DropReason::out_of_window);
+    ack_soon();
     return false;
 }
 
@@ -142,7 +164,7 @@ void TcpSocket::trim_to_window(Segment& seg) noexcept {
             chain_trim_front(seg.payload, from_text);
             seg.payload_len -= from_text;
             seg.seq += from_text;
-            stack_.counters_.dup_segments++;
+            cx_.counters.dup_segments++;
             ack_now_ = true;  // RFC 5681 §4.2: duplicate data is acknowledged at once
         }
         if (cut > from_text) seg.repr.flags = static_cast<uint8_t>(seg.repr.flags & ~fin);
@@ -165,9 +187,9 @@ bool TcpSocket::check_rst(const Segment& seg) noexcept {
         on_reset_received();
         return true;
     }
-    stack_.out_.count_drop(DropReason::tcp_rst_challenged);
-    stack_.counters_.challenge_acks++;
-    send_ack();
+    cx_.count_drop(DropReason::rst_challenged);
+    cx_.counters.challenge_acks++;
+    ack_soon();
     return false;
 }
 
@@ -179,9 +201,9 @@ bool TcpSocket::check_syn() noexcept {
         enter_closed(TcpError::none);
         return false;
     }
-    stack_.out_.count_drop(DropReason::tcp_syn_challenged);
-    stack_.counters_.challenge_acks++;
-    send_ack();
+    cx_.count_drop(DropReason::syn_challenged);
+    cx_.counters.challenge_acks++;
+    ack_soon();
     return false;
 }
 
@@ -189,7 +211,7 @@ bool TcpSocket::check_syn() noexcept {
 bool TcpSocket::check_ack_field(Segment& seg) noexcept {
     if (state_ == TcpState::syn_received) {
         if (!ack_acceptable(seg.ack, snd_una_, snd_max_)) {
-            stack_.out_.count_drop(DropReason::tcp_ack_invalid);
+            cx_.count_drop(DropReason::ack_invalid);
             send_rst(seg.ack);  // <SEQ=SEG.ACK><CTL=RST>
             return false;
         }
@@ -209,9 +231,9 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
     // is dropped with an ACK (RFC 9293: "If the ACK acks something not yet sent ... send an
     // ACK, drop the segment").
     if (!seq_in_range(seg.ack, snd_una_ - max_snd_wnd_, snd_max_)) {
-        stack_.out_.count_drop(DropReason::tcp_ack_invalid);
-        stack_.counters_.challenge_acks++;
-        send_ack();
+        cx_.count_drop(DropReason::ack_invalid);
+        cx_.counters.challenge_acks++;
+        ack_soon();
         return false;
     }
     process_ack(seg);
@@ -219,7 +241,7 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
         case TcpState::fin_wait_1:
             if (fin_acked()) {
                 state_ = TcpState::fin_wait_2;
-                if (!app_owned_) arm(deadline_at_, now_ + stack_.config().fin_wait_2_timeout);
+                if (!app_owned_) arm(deadline_at_, now() + cx_.config.fin_wait_2_timeout);
             }
             return true;
         case TcpState::closing:
@@ -259,13 +281,13 @@ void TcpSocket::process_text(Segment& seg) noexcept {
     }
     switch (rx_.insert_ooo(seg.seq, std::move(seg.payload))) {
         case RecvQueue::OooResult::stored:
-            stack_.counters_.ooo_segments++;
+            cx_.counters.ooo_segments++;
             break;
         case RecvQueue::OooResult::duplicate:
-            stack_.counters_.dup_segments++;
+            cx_.counters.dup_segments++;
             break;
         case RecvQueue::OooResult::limit:
-            stack_.out_.count_drop(DropReason::tcp_ooo_limit);
+            cx_.count_drop(DropReason::ooo_limit);
             break;
     }
     ack_now_ = true;  // RFC 5681 §4.2: out-of-order data is acknowledged at once
@@ -278,7 +300,7 @@ void TcpSocket::process_text(Segment& seg) noexcept {
 void TcpSocket::on_data_queued() noexcept {
     if (rcv_nxt_ - last_ack_sent_ >= static_cast<int32_t>(2 * rcv_mss_)) ack_now_ = true;
     if (rcv_nxt_ >= rcv_adv_) ack_now_ = true;
-    if (!ack_now_ && !delack_at_) arm(delack_at_, now_ + stack_.config().delayed_ack);
+    if (!ack_now_ && !delack_at_) arm(delack_at_, now() + cx_.config.delayed_ack);
 }
 
 // Eighth check: the FIN, once everything before it has arrived.
@@ -299,13 +321,13 @@ void TcpSocket::accept_fin() noexcept {
             break;
         case TcpState::fin_wait_1:
             if (fin_acked()) {
-                send_ack();
+                queue_final_ack();
                 return enter_time_wait();
             }
             state_ = TcpState::closing;
             break;
         case TcpState::fin_wait_2:
-            send_ack();
+            queue_final_ack();
             return enter_time_wait();
         default:
             break;

@@ -15,11 +15,11 @@ constexpr Duration kPawsIdle = std::chrono::hours(24 * 24);  // RFC 7323 §5.5: 
 
 // Our MSS: the route's MTU less the IPv4 and TCP fixed headers (RFC 9293 §3.7.1, RFC 879).
 uint16_t TcpSocket::mss_to_advertise() const noexcept {
-    return static_cast<uint16_t>(stack_.out_.route_mtu(remote_.addr) - 40);
+    return static_cast<uint16_t>(cx_.out.route_mtu(remote_.addr) - 40);
 }
 
 uint32_t TcpSocket::ts_now() const noexcept {
-    return stack_.ts_clock() + ts_offset_;
+    return cx_.ts_clock() + ts_offset_;
 }
 
 // The smallest shift that lets the receive buffer fit the 16-bit window (RFC 7323 §2.3).
@@ -62,7 +62,7 @@ void TcpSocket::negotiate(const wire::TcpRepr& peer_syn) noexcept {
 void TcpSocket::init_congestion() noexcept {
     if (cc_) return;
     cc_ = make_congestion_control(
-        CongestionConfig{options_.congestion, stack_.config().initial_window_segments}, smss_);
+        CongestionConfig{options_.congestion, cx_.config.initial_window_segments}, smss_);
 }
 
 // RFC 7323 §5.3 R1: with timestamps on, a segment (not RST) whose TSval is older than
@@ -70,7 +70,7 @@ void TcpSocket::init_congestion() noexcept {
 // 24 days is stale and not used (§5.5).
 bool TcpSocket::paws_reject(const Segment& seg) const noexcept {
     if (!ts_ok_ || !seg.repr.timestamps || seg.has(wire::tcp_flag::rst)) return false;
-    if (now_ - ts_recent_age_ > kPawsIdle) return false;
+    if (now() - ts_recent_age_ > kPawsIdle) return false;
     return static_cast<int32_t>(seg.repr.timestamps->tsval - ts_recent_) < 0;
 }
 
@@ -79,10 +79,10 @@ bool TcpSocket::paws_reject(const Segment& seg) const noexcept {
 void TcpSocket::update_ts_recent(const Segment& seg) noexcept {
     if (!seg.repr.timestamps) return;
     const uint32_t tsval = seg.repr.timestamps->tsval;
-    const bool idle = now_ - ts_recent_age_ > kPawsIdle;
+    const bool idle = now() - ts_recent_age_ > kPawsIdle;
     if ((static_cast<int32_t>(tsval - ts_recent_) >= 0 || idle) && seg.seq <= last_ack_sent_) {
         ts_recent_ = tsval;
-        ts_recent_age_ = now_;
+        ts_recent_age_ = now();
     }
 }
 

@@ -8,17 +8,19 @@
 
 #include "packet/packet_buf.hpp"
 #include "packet/packet_chain.hpp"
-#include "stack/iface/udp_socket.hpp"
+#include "stack/iface/endpoint.hpp"
 #include "stack/tcp/congestion.hpp"
 #include "stack/tcp/recv_queue.hpp"
 #include "stack/tcp/rto.hpp"
 #include "stack/tcp/sack_scoreboard.hpp"
 #include "stack/tcp/send_queue.hpp"
 #include "stack/tcp/seq.hpp"
+#include "stack/tcp/tcp_context.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/timer_heap.hpp"
 #include "stack/wire/tcp.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -132,6 +134,9 @@ class TcpSocket {
 
     // ---- input (tcp_input.cpp) ----
     void on_segment(Segment& seg, Instant now) noexcept;
+    void process_segment(Segment& seg) noexcept;
+    void owe_ack() noexcept;
+    bool send_owed_acks() noexcept;
     void input_syn_sent(Segment& seg) noexcept;
     bool check_sequence(Segment& seg) noexcept;
     bool check_rst(const Segment& seg) noexcept;
@@ -157,7 +162,7 @@ class TcpSocket {
     void take_rtt_sample(const Segment& seg) noexcept;
     void enter_recovery() noexcept;
     uint32_t dup_threshold() const noexcept;
-    void limited_transmit() noexcept;
+    void limited_transmit() noexcept;  // asks egress for one (limited_transmit_now)
     void newreno_partial_ack(uint32_t acked) noexcept;
     void sack_recovery_send() noexcept;
     void rescue_retransmission() noexcept;
@@ -175,7 +180,20 @@ class TcpSocket {
     void init_congestion() noexcept;
 
     // ---- output (tcp_output.cpp) ----
+    // Egress only (TcpStack::egress): sends what the flags below and the queues ask for.
     void output() noexcept;
+    // Whether a segment may go now; if not, the socket stays marked for the next poll.
+    bool can_emit() noexcept;
+    // Arrivals, timers and application calls ask for segments through these; egress sends.
+    void ack_soon() noexcept {
+        ack_now_ = true;
+        touched();
+    }
+    void queue_syn() noexcept;
+    void queue_reply(wire::TcpRepr& r) noexcept;
+    void queue_final_ack() noexcept;
+    void send_window_probe() noexcept;
+    void limited_transmit_now() noexcept;
     bool send_new_data() noexcept;
     bool nagle_holds(uint32_t len) const noexcept;
     uint32_t transmit(SeqNum seq, uint32_t max_len) noexcept;
@@ -219,19 +237,20 @@ class TcpSocket {
     void clear_send_queue() noexcept;
 
     void notify() noexcept;
-    // An application call: TcpStack::flush visits this socket next time.
+    // Marks the socket: the next egress visits it.
     void touched() noexcept;
+    Instant now() const noexcept { return cx_.now; }
     bool can_receive_data() const noexcept;
     bool fin_sent() const noexcept { return fin_queued_ && snd_nxt_ == fin_seq_ + 1; }
     bool fin_acked() const noexcept { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
 
-    TcpStack& stack_;
+    TcpStack& stack_;  // connection lifetime only (table, TIME-WAIT, listeners)
+    TcpContext& cx_;   // everything else the socket needs from its stack
     Endpoint local_;
     Endpoint remote_;
     SocketOptions options_;
     TcpState state_ = TcpState::closed;
     TcpError error_ = TcpError::none;
-    Instant now_{};
 
     // Ownership: the application holds the handle until close(); a passive socket belongs to
     // its listener until accept().
@@ -268,30 +287,46 @@ class TcpSocket {
     bool ts_ok_ = false;
     bool sack_ok_ = false;
     uint32_t ts_recent_ = 0;
+    uint32_t ts_offset_ = 0;  // beside ts_recent_: no padding before the 8-byte Instant
     Instant ts_recent_age_{};
-    uint32_t ts_offset_ = 0;
 
     SendQueue tx_;
     RecvQueue rx_;
 
-    // RTT and congestion (RFC 6298, RFC 5681, RFC 6582, RFC 6675).
+    // RTT and congestion (RFC 6298, RFC 5681, RFC 6582, RFC 6675). Ordered by size so that
+    // no padding is left between them: every connection, idle or not, carries these bytes.
     RtoEstimator rto_;
     std::unique_ptr<CongestionControl> cc_;
     SackScoreboard scoreboard_;
-    bool rtt_timing_ = false;
     SeqNum rtt_seq_;
-    Instant rtt_start_{};
     uint32_t dupacks_ = 0;
-    bool in_recovery_ = false;
+    Instant rtt_start_{};
     SeqNum recover_;
     SeqNum high_rxt_;
     std::optional<SeqNum> rescue_rxt_;  // RFC 6675 RescueRxt
-    int64_t inflation_ = 0;  // NewReno recovery: RFC 6582 inflation/deflation on top of cwnd
+    bool rtt_timing_ = false;
+    bool in_recovery_ = false;
     bool partial_ack_seen_ = false;
+    int64_t inflation_ = 0;  // NewReno recovery: RFC 6582 inflation/deflation on top of cwnd
     Instant last_send_{};
 
     // Receiver ACK policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
     bool ack_now_ = false;
+    // Segments asked for, sent by the next egress (output()).
+    bool syn_pending_ = false;     // SYN or SYN,ACK (first or again)
+    bool rexmit_pending_ = false;  // fast retransmit / partial ACK: the segment at SND.UNA
+    bool probe_pending_ = false;   // zero-window probe (persist timer)
+    uint8_t limited_pending_ = 0;  // RFC 3042 limited transmits asked for by duplicates
+    uint8_t owed_count_ = 0;       // entries of owed_acks_ in use (here: it fills padding)
+    // ACKs owed by arrivals, one per segment that called for an immediate ACK, each with the
+    // RCV.NXT of its moment: egress sends them as the segments came (RFC 5681 §4.2 wants one
+    // duplicate ACK per out-of-order segment, and slow start grows per ACK, RFC 3465). Every
+    // connection pays for this array, idle or not, so it is small: 8 covers the three
+    // duplicates fast retransmit needs and an every-other-segment ACK stream of a 16-frame
+    // burst; past it the newest value stands for the rest (a stretch ACK, RFC 5681 §4.2 allows
+    // it), as when egress is held back by a full TX ring.
+    static constexpr size_t kOwedAcks = 8;
+    std::array<SeqNum, kOwedAcks> owed_acks_{};
     uint32_t rcv_mss_ = 536;  // largest segment received (RFC 1122 §4.2.3.2 "full-sized")
 
     // Timers.

@@ -16,14 +16,15 @@ using wire::tcp_flag::syn;
 TcpStack::TcpStack(Ipv4Output& out, TcpConfig config)
     : out_(out),
       config_(config),
+      cx_(out, config_),
       isn_(config.secret),
       cookies_(config.secret),
       table_(config.max_connections),
       time_wait_(config.time_wait_slots) {
     sockets_.reserve(config_.max_connections);
-    timers_.reserve(config_.max_connections);
+    cx_.timers.reserve(config_.max_connections);
     due_.reserve(config_.max_connections);
-    flush_list_.reserve(config_.max_connections);
+    cx_.flush_list.reserve(config_.max_connections);
     flush_work_.reserve(config_.max_connections);
 }
 
@@ -51,9 +52,35 @@ void TcpStack::close_listener(TcpListener* listener) noexcept {
     reclaim();
 }
 
+size_t TcpStack::abort_connections() noexcept {
+    size_t left = 0;
+    for (auto& s : sockets_) {
+        switch (s->state_) {
+            case TcpState::closed:
+            case TcpState::time_wait:
+                continue;
+            case TcpState::syn_received:
+            case TcpState::established:
+            case TcpState::fin_wait_1:
+            case TcpState::fin_wait_2:
+            case TcpState::close_wait:
+                // An RST it would send: not when the queue is full (it would be dropped).
+                if (cx_.replies_count == cx_.replies.size()) {
+                    ++left;
+                    continue;
+                }
+                break;
+            default:  // SYN-SENT, CLOSING, LAST-ACK: ABORT sends nothing there
+                break;
+        }
+        s->abort();
+    }
+    return left;
+}
+
 TcpSocket* TcpStack::connect(Endpoint remote, Instant now, uint16_t local_port,
                              const SocketOptions* options) {
-    now_ = std::max(now_, now);
+    cx_.now = std::max(cx_.now, now);
     const wire::Ipv4Addr local = out_.source_address(remote.addr);
     if (local_port == 0) {
         auto port = pick_ephemeral_port(local, remote);
@@ -64,8 +91,8 @@ TcpSocket* TcpStack::connect(Endpoint remote, Instant now, uint16_t local_port,
     if (tuple_in_use(key)) return nullptr;
     TcpSocket* s = create_socket(key, options != nullptr ? *options : config_.defaults);
     if (s == nullptr) return nullptr;
-    counters_.active_opens++;
-    s->start_active(isn_.isn(local, local_port, remote.addr, remote.port, now_), now_);
+    cx_.counters.active_opens++;
+    s->start_active(isn_.isn(local, local_port, remote.addr, remote.port, cx_.now), cx_.now);
     return s;
 }
 
@@ -78,10 +105,10 @@ TcpSocket* TcpStack::create_socket(const FourTuple& key, const SocketOptions& op
     sockets_.push_back(std::move(s));
     // Every live socket may hold one timer entry: room for all of them, so arming a timer
     // never allocates (sockets_ can outgrow max_connections with closed, unreleased handles).
-    if (timers_.capacity() < sockets_.size()) {
-        timers_.reserve(sockets_.capacity());
+    if (cx_.timers.capacity() < sockets_.size()) {
+        cx_.timers.reserve(sockets_.capacity());
         due_.reserve(sockets_.capacity());
-        flush_list_.reserve(sockets_.capacity());
+        cx_.flush_list.reserve(sockets_.capacity());
         flush_work_.reserve(sockets_.capacity());
     }
     return raw;
@@ -122,7 +149,7 @@ bool TcpStack::parse_segment(const Ipv4Meta& meta, PacketChain& payload, Segment
     if (first == nullptr) return false;
     auto view = wire::TcpView::check(first->bytes());
     if (!view.ok()) {
-        out_.count_drop(DropReason::tcp_malformed);
+        cx_.count_drop(DropReason::malformed);
         return false;
     }
     const size_t total = payload.byte_length();
@@ -130,12 +157,12 @@ bool TcpStack::parse_segment(const Ipv4Meta& meta, PacketChain& payload, Segment
     if (!hw_checked &&
         !chain_checksum_ok(payload, wire::pseudo_header_sum(meta.src, meta.dst, wire::ip_proto::tcp,
                                                             static_cast<uint16_t>(total)))) {
-        out_.count_drop(DropReason::tcp_bad_checksum);
+        cx_.count_drop(DropReason::bad_checksum);
         return false;
     }
     auto repr = wire::TcpRepr::parse(view.value, meta.src, meta.dst, false);
     if (!repr.ok()) {
-        out_.count_drop(DropReason::tcp_malformed);
+        cx_.count_drop(DropReason::malformed);
         return false;
     }
     seg.repr = repr.value;
@@ -149,19 +176,19 @@ bool TcpStack::parse_segment(const Ipv4Meta& meta, PacketChain& payload, Segment
 }
 
 void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) noexcept {
-    now_ = std::max(now_, now);
+    cx_.now = std::max(cx_.now, now);
     // RFC 9293 §3.9.1 / RFC 1122 §4.2.3.10: no TCP to or from broadcast/multicast.
     if (meta.to_broadcast || meta.dst.is_multicast() || meta.src.is_multicast() ||
         meta.src.is_unspecified()) {
-        return out_.count_drop(DropReason::tcp_bad_address);
+        return cx_.count_drop(DropReason::bad_address);
     }
     Segment seg;
     if (!parse_segment(meta, payload, seg)) return;
-    counters_.segments_rx++;
+    cx_.counters.segments_rx++;
     const FourTuple key{meta.dst, seg.repr.dst_port, meta.src, seg.repr.src_port};
     if (TcpSocket* s = table_.find(key); s != nullptr) {
-        s->on_segment(seg, now_);
-        if (reclaim_pending_) reclaim();
+        s->on_segment(seg, cx_.now);
+        if (cx_.reclaim_pending) reclaim();
         return;
     }
     if (TimeWaitEntry* tw = time_wait_.find(key); tw != nullptr) {
@@ -170,30 +197,30 @@ void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) n
     }
     if (auto it = listeners_.find(seg.repr.dst_port); it != listeners_.end()) {
         on_listen_segment(*it->second, key, seg);
-        if (reclaim_pending_) reclaim();
+        if (cx_.reclaim_pending) reclaim();
         return;
     }
-    out_.count_drop(DropReason::tcp_no_socket);
+    cx_.count_drop(DropReason::no_socket);
     if (!seg.has(rst)) reply_rst(key, seg);
 }
 
 // RFC 9293 §3.10.7.1: "If the ACK bit is off, sequence number zero is used,
 // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>".
 void TcpStack::reply_rst(const FourTuple& key, const Segment& seg) noexcept {
-    counters_.resets_tx++;
+    cx_.counters.resets_tx++;
     if (seg.has(ack)) return send_bare(key, seg.ack, std::nullopt, rst, 0, std::nullopt);
     send_bare(key, SeqNum(0), seg.seq + seg.seg_len(), rst | ack, 0, std::nullopt);
 }
 
 // RFC 9293 §3.10.7.2.
 void TcpStack::on_listen_segment(TcpListener& l, const FourTuple& key, Segment& seg) noexcept {
-    if (seg.has(rst)) return out_.count_drop(DropReason::tcp_listen_invalid);
+    if (seg.has(rst)) return cx_.count_drop(DropReason::listen_invalid);
     if (seg.has(ack)) {
         if (!seg.has(syn) && config_.syn_cookies && accept_cookie(l, key, seg)) return;
-        out_.count_drop(DropReason::tcp_listen_invalid);
+        cx_.count_drop(DropReason::listen_invalid);
         return reply_rst(key, seg);
     }
-    if (!seg.has(syn)) return out_.count_drop(DropReason::tcp_listen_invalid);
+    if (!seg.has(syn)) return cx_.count_drop(DropReason::listen_invalid);
     accept_syn(l, key, seg);
 }
 
@@ -201,18 +228,18 @@ void TcpStack::accept_syn(TcpListener& l, const FourTuple& key, Segment& seg) no
     const bool queue_full = l.syn_queue_ + l.accept_count_ >= l.accept_ring_.size();
     if (queue_full || table_.size() >= config_.max_connections) {
         if (config_.syn_cookies) return send_syn_cookie(key, seg);
-        return out_.count_drop(DropReason::tcp_syn_queue_full);
+        return cx_.count_drop(DropReason::syn_queue_full);
     }
     TcpSocket* s = create_socket(key, l.options_);
-    if (s == nullptr) return out_.count_drop(DropReason::tcp_syn_queue_full);
+    if (s == nullptr) return cx_.count_drop(DropReason::syn_queue_full);
     s->listener_ = &l;
     s->app_owned_ = false;
     s->in_syn_queue_ = true;
     l.syn_queue_++;
-    counters_.passive_opens++;
+    cx_.counters.passive_opens++;
     s->start_passive(
-        seg, isn_.isn(key.local_addr, key.local_port, key.remote_addr, key.remote_port, now_),
-        now_);
+        seg, isn_.isn(key.local_addr, key.local_port, key.remote_addr, key.remote_port, cx_.now),
+        cx_.now);
 }
 
 void TcpStack::send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum> ack_no,
@@ -229,16 +256,20 @@ void TcpStack::send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum>
     send_repr(key, r);
 }
 
-// A segment without payload in a fresh buffer (replies that have no connection behind them).
-void TcpStack::send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept {
+// A segment without payload in a fresh buffer. False when no buffer was free.
+bool TcpStack::emit_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept {
     PacketBuf* b = out_.tx_pool().alloc();
-    if (b == nullptr) return out_.count_drop(DropReason::no_buffer);
+    if (b == nullptr) {
+        out_.count_drop(shunt::DropReason::no_buffer);
+        return false;
+    }
     Packet p(b);
     const size_t len = r.header_len();
     wire::TcpView view(std::span(p->append(len), len));
     r.emit(view, key.local_addr, key.remote_addr);
-    counters_.segments_tx++;
+    cx_.counters.segments_tx++;
     out_.send_ipv4(key.remote_addr, wire::ip_proto::tcp, PacketChain(std::move(p)));
+    return true;
 }
 
 void TcpStack::to_time_wait(TcpSocket& s) noexcept {
@@ -254,8 +285,8 @@ void TcpStack::to_time_wait(TcpSocket& s) noexcept {
     e.timestamps = s.ts_ok_;
     e.ts_recent = s.ts_recent_;
     e.ts_offset = s.ts_offset_;
-    e.expires = now_ + config_.time_wait;
-    if (time_wait_.add(e)) counters_.time_wait_evictions++;
+    e.expires = cx_.now + config_.time_wait;
+    if (time_wait_.add(e)) cx_.counters.time_wait_evictions++;
     unlink(s);
 }
 
@@ -273,11 +304,11 @@ void TcpStack::unlink(TcpSocket& s) noexcept {
         }
         s.listener_ = nullptr;
     }
-    reclaim_pending_ = true;
+    cx_.reclaim_pending = true;
 }
 
 void TcpStack::reclaim() noexcept {
-    reclaim_pending_ = false;
+    cx_.reclaim_pending = false;
     std::erase_if(sockets_, [](const std::unique_ptr<TcpSocket>& s) {
         const bool finished = s->state_ == TcpState::closed || s->state_ == TcpState::time_wait;
         return finished && !s->app_owned_ && s->listener_ == nullptr;
@@ -287,13 +318,13 @@ void TcpStack::reclaim() noexcept {
 // Re-keys the entries at the top of the timer queue whose connection's next deadline moved
 // later (or went away), until the top is exact.
 void TcpStack::settle_timers() const noexcept {
-    while (TimerNode* n = timers_.top()) {
+    while (TimerNode* n = cx_.timers.top()) {
         const auto* s = static_cast<const TcpSocket*>(n->owner);
         const std::optional<Instant> d = s->next_deadline();
         if (!d) {
-            timers_.remove(*n);
+            cx_.timers.remove(*n);
         } else if (*d != n->at) {
-            timers_.set(*n, *d);
+            cx_.timers.set(*n, *d);
         } else {
             return;
         }
@@ -302,8 +333,16 @@ void TcpStack::settle_timers() const noexcept {
 
 std::optional<Instant> TcpStack::next_deadline() const noexcept {
     std::optional<Instant> t = time_wait_.next_deadline();
+    if (egress_pending()) {
+        // New marks want the next poll; what the last egress held back, or anything while
+        // the ring refuses frames (egress may not have reached TCP), waits for the retry.
+        const bool waits = cx_.egress_held || !out_.tx_ready();
+        const std::optional<Instant> retry = waits ? out_.tx_retry_at() : std::nullopt;
+        if (!retry) return cx_.now;
+        if (!t || *retry < *t) t = retry;
+    }
     settle_timers();
-    if (const TimerNode* n = timers_.top(); n != nullptr && (!t || n->at < *t)) t = n->at;
+    if (const TimerNode* n = cx_.timers.top(); n != nullptr && (!t || n->at < *t)) t = n->at;
     return t;
 }
 
@@ -311,47 +350,55 @@ std::optional<Instant> TcpStack::next_deadline() const noexcept {
 // come back with their new deadline afterwards, so a timer re-armed at `now` waits for the
 // next call instead of looping here.
 void TcpStack::on_timers(Instant now) noexcept {
-    now_ = std::max(now_, now);
-    time_wait_.expire(now_);
+    cx_.now = std::max(cx_.now, now);
+    time_wait_.expire(cx_.now);
     due_.clear();
-    while (TimerNode* n = timers_.top()) {
-        if (now_ < n->at) break;
+    while (TimerNode* n = cx_.timers.top()) {
+        if (cx_.now < n->at) break;
         auto* s = static_cast<TcpSocket*>(n->owner);
         const std::optional<Instant> d = s->next_deadline();
-        if (d && now_ < *d) {
-            timers_.set(*n, *d);
+        if (d && cx_.now < *d) {
+            cx_.timers.set(*n, *d);
             continue;
         }
-        timers_.remove(*n);
+        cx_.timers.remove(*n);
         if (d) due_.push_back(s);
     }
     // Timers never free sockets (reclaim does, after the loop), so the pointers stay valid.
     for (TcpSocket* s : due_) {
-        s->on_timers(now_);
-        if (auto d = s->next_deadline()) timers_.arm_by(s->timer_node_, *d);
+        s->on_timers(cx_.now);
+        if (auto d = s->next_deadline()) cx_.timers.arm_by(s->timer_node_, *d);
     }
-    if (reclaim_pending_) reclaim();
+    if (cx_.reclaim_pending) reclaim();
 }
 
-void TcpStack::queue_flush(TcpSocket& s) noexcept {
-    if (s.flush_queued_) return;
-    s.flush_queued_ = true;
-    flush_list_.push_back(&s);
-}
-
-// Sockets untouched since their last output() have nothing new to send (arrivals and timers
-// run output() themselves), so only the queued ones are visited: O(active), not O(sockets).
-void TcpStack::flush(Instant now) noexcept {
-    now_ = std::max(now_, now);
-    flush_work_.swap(flush_list_);
-    // output() may queue a socket again (out of buffers): it lands in the fresh list.
-    for (TcpSocket* s : flush_work_) {
+// Only marked sockets have something to send, so egress is O(active), not O(sockets).
+void TcpStack::egress(Instant now) noexcept {
+    cx_.now = std::max(cx_.now, now);
+    while (cx_.replies_count > 0 && out_.tx_ready()) {
+        const TcpContext::Reply& r = cx_.replies[cx_.replies_head];
+        if (!emit_reply(r.key, r.repr)) break;  // out of buffers: try again next poll
+        cx_.replies_head = (cx_.replies_head + 1) % cx_.replies.size();
+        cx_.replies_count--;
+    }
+    flush_work_.swap(cx_.flush_list);
+    // output() marks a socket again when it could not send everything (the NIC refused
+    // frames, or no buffer was free): it lands in the fresh list.
+    size_t i = 0;
+    for (; i < flush_work_.size() && out_.tx_ready(); ++i) {
+        TcpSocket* s = flush_work_[i];
         s->flush_queued_ = false;
-        s->now_ = now_;
         if (s->state_ != TcpState::closed && s->state_ != TcpState::time_wait) s->output();
     }
+    // Back-pressure: the sockets not reached keep their mark (flush_queued_ is still set)
+    // and go first next time.
+    if (i < flush_work_.size()) {
+        cx_.flush_list.insert(cx_.flush_list.begin(),
+                              flush_work_.begin() + static_cast<ptrdiff_t>(i), flush_work_.end());
+    }
     flush_work_.clear();
-    if (reclaim_pending_) reclaim();
+    cx_.egress_held = cx_.egress_pending();
+    if (cx_.reclaim_pending) reclaim();
 }
 
 // ---- listeners ----

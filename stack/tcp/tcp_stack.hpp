@@ -8,6 +8,7 @@
 #include "stack/tcp/conn_table.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/syn_cookie.hpp"
+#include "stack/tcp/tcp_context.hpp"
 #include "stack/tcp/tcp_socket.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/time_wait.hpp"
@@ -61,6 +62,11 @@ class TcpStack final : public Ipv4Handler {
     TcpListener* listen(uint16_t port, size_t backlog, const SocketOptions* options = nullptr);
     // Stops listening; connections still queued are reset and freed.
     void close_listener(TcpListener* listener) noexcept;
+    // Shutdown: RFC 9293 §3.10.5 ABORT of every connection, so that peers learn at once
+    // instead of by their own timeouts. A synchronized one sends an RST, which waits in the
+    // reply queue for egress: only as many are aborted as it has room for, the rest on a
+    // later call. Returns the connections still to abort (0: done).
+    size_t abort_connections() noexcept;
     // RFC 9293 §3.10.1 active OPEN: SYN now. local_port 0 picks one (RFC 6056 Algorithm 3).
     // Null when no port is free, the 4-tuple is in use, or the table is full.
     TcpSocket* connect(Endpoint remote, Instant now, uint16_t local_port = 0,
@@ -70,19 +76,22 @@ class TcpStack final : public Ipv4Handler {
     void receive(const Ipv4Meta& meta, PacketChain payload, Instant now) noexcept override;
     std::optional<Instant> next_deadline() const noexcept override;
     void on_timers(Instant now) noexcept override;
-
-    // Sends what application calls made ready (window updates after recv, new data) now,
-    // without waiting for the next poll. Only sockets the application used since the last
-    // flush (or whose output ran out of buffers) are visited.
-    void flush(Instant now) noexcept;
+    // The only place TCP sends: queued replies (RSTs, TIME-WAIT and SYN-cookie answers),
+    // then every marked socket (arrivals, timers and application calls mark; they never
+    // send) dispatches its segments, while the output's tx_ready() holds. Sockets not
+    // reached stay marked, in order, for the next poll.
+    void egress(Instant now) noexcept override;
+    // Segments wait to be sent (marked sockets or queued replies).
+    bool egress_pending() const noexcept override { return cx_.egress_pending(); }
 
     const TcpConfig& config() const noexcept { return config_; }
-    const TcpCounters& counters() const noexcept { return counters_; }
+    const TcpCounters& counters() const noexcept { return cx_.counters; }
+    const DropCounters& drops() const noexcept { return cx_.drops; }
     size_t connection_count() const noexcept { return table_.size(); }
     size_t time_wait_count() const noexcept { return time_wait_.size(); }
     // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).
-    size_t send_buffers_held() const noexcept { return send_buffers_; }
-    Instant now() const noexcept { return now_; }
+    size_t send_buffers_held() const noexcept { return cx_.send_buffers; }
+    Instant now() const noexcept { return cx_.now; }
 
   private:
     friend class TcpSocket;
@@ -95,8 +104,12 @@ class TcpStack final : public Ipv4Handler {
     bool accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg) noexcept;
     bool on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexcept;
     void reply_rst(const FourTuple& key, const Segment& seg) noexcept;
-    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept;
-    uint32_t ts_clock() const noexcept { return static_cast<uint32_t>(now_.millis()); }
+    // Replies without a live connection behind them wait in a bounded queue for egress.
+    void send_repr(const FourTuple& key, const wire::TcpRepr& r) noexcept {
+        cx_.queue_reply(key, r);
+    }
+    bool emit_reply(const FourTuple& key, const wire::TcpRepr& r) noexcept;
+    uint32_t ts_clock() const noexcept { return cx_.ts_clock(); }
     void send_bare(const FourTuple& key, SeqNum seq, std::optional<SeqNum> ack, uint8_t flags,
                    uint16_t window, const std::optional<wire::TcpTimestamps>& ts) noexcept;
     std::optional<uint16_t> pick_ephemeral_port(wire::Ipv4Addr local, Endpoint remote) noexcept;
@@ -106,27 +119,19 @@ class TcpStack final : public Ipv4Handler {
     void unlink(TcpSocket& s) noexcept;
     void reclaim() noexcept;
     void settle_timers() const noexcept;
-    void queue_flush(TcpSocket& s) noexcept;
 
     Ipv4Output& out_;
     TcpConfig config_;
-    TcpCounters counters_;
+    TcpContext cx_;  // what sockets see of the stack (after config_: it refers to it)
     IsnGenerator isn_;
     SynCookies cookies_;
-    Instant now_{};
-    ConnTable table_;  // 4-tuple demultiplexing, sized for max_connections
-    // Connections with a timer running (declared before sockets_: it outlives them). Mutable:
-    // next_deadline() re-keys stale entries at the top, which changes no observable state.
-    mutable TimerHeap timers_;
+    ConnTable table_;                     // 4-tuple demultiplexing, sized for max_connections
     std::vector<TcpSocket*> due_;         // on_timers' scratch list, reserved like timers_
-    std::vector<TcpSocket*> flush_list_;  // sockets flush() visits (TcpSocket::flush_queued_)
-    std::vector<TcpSocket*> flush_work_;  // flush()'s copy of it, reserved like timers_
+    std::vector<TcpSocket*> flush_work_;  // egress()'s copy of it, reserved like timers_
     std::vector<std::unique_ptr<TcpSocket>> sockets_;  // every socket not yet freed
     std::unordered_map<uint16_t, std::unique_ptr<TcpListener>> listeners_;
     TimeWaitTable time_wait_;
     uint32_t ephemeral_next_ = 0;
-    size_t send_buffers_ = 0;
-    bool reclaim_pending_ = false;
 };
 
 }  // namespace shunt::tcp

@@ -42,6 +42,7 @@ size_t send_slots(const SocketOptions& o) {
 
 TcpSocket::TcpSocket(TcpStack& stack, Endpoint local, Endpoint remote, const SocketOptions& options)
     : stack_(stack),
+      cx_(stack.cx_),
       local_(local),
       remote_(remote),
       options_(options),
@@ -52,25 +53,23 @@ TcpSocket::TcpSocket(TcpStack& stack, Endpoint local, Endpoint remote, const Soc
 }
 
 TcpSocket::~TcpSocket() {
-    stack_.send_buffers_ -= tx_.size();
-    stack_.timers_.remove(timer_node_);
-    if (flush_queued_) std::erase(stack_.flush_list_, this);
+    cx_.send_buffers -= tx_.size();
+    cx_.timers.remove(timer_node_);
+    if (flush_queued_) cx_.unmark(this);
 }
 
 void TcpSocket::start_active(SeqNum iss, Instant now) noexcept {
-    now_ = now;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = recover_ = iss;
     ts_offset_ = iss.raw();
     state_ = TcpState::syn_sent;
-    arm(deadline_at_, now + stack_.config().connect_timeout);
-    send_syn();
+    arm(deadline_at_, now + cx_.config.connect_timeout);
+    queue_syn();
     restart_rto();
 }
 
 // RFC 9293 §3.10.7.2: "Set RCV.NXT to SEG.SEQ+1, IRS is set to SEG.SEQ ... ISS should be
 // selected and a SYN segment sent of the form <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>".
 void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexcept {
-    now_ = now;
     last_rx_ = now;
     passive_ = true;
     irs_ = syn.seq;
@@ -86,8 +85,8 @@ void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexc
     snd_wnd_ = max_snd_wnd_ = syn.repr.window;  // never scaled in a SYN (RFC 7323 §2.2)
     snd_wl1_ = syn.seq;
     state_ = TcpState::syn_received;
-    arm(deadline_at_, now + stack_.config().connect_timeout);
-    send_syn();
+    arm(deadline_at_, now + cx_.config.connect_timeout);
+    queue_syn();
     restart_rto();
 }
 
@@ -96,7 +95,6 @@ void TcpSocket::start_passive(const Segment& syn, SeqNum iss, Instant now) noexc
 void TcpSocket::establish_from_cookie(const Segment& ack, SeqNum iss, uint16_t mss,
                                       std::optional<uint8_t> peer_wscale, bool sack,
                                       Instant now) noexcept {
-    now_ = now;
     last_rx_ = now;
     passive_ = true;
     irs_ = ack.seq - 1;
@@ -121,14 +119,14 @@ void TcpSocket::establish_from_cookie(const Segment& ack, SeqNum iss, uint16_t m
     snd_wl2_ = ack.ack;
     rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(options_.recv_buffer, 0xffff);
     state_ = TcpState::established;
-    stack_.counters_.established++;
+    cx_.counters.established++;
     init_congestion();
     arm_keepalive();
 }
 
 void TcpSocket::enter_established() noexcept {
     state_ = TcpState::established;
-    stack_.counters_.established++;
+    cx_.counters.established++;
     deadline_at_.reset();
     init_congestion();
     arm_keepalive();
@@ -137,7 +135,7 @@ void TcpSocket::enter_established() noexcept {
         in_syn_queue_ = false;
         if (!listener_->push_accepted(this)) {
             // The backlog is full: refuse the connection rather than hold it unseen.
-            stack_.out_.count_drop(DropReason::tcp_accept_queue_full);
+            cx_.count_drop(DropReason::accept_queue_full);
             listener_ = nullptr;
             abort();
             return;
@@ -165,7 +163,7 @@ void TcpSocket::enter_closed(TcpError why) noexcept {
 
 // RFC 9293 §3.10.7.4 second check, once RFC 5961 §3.2 found the RST exact.
 void TcpSocket::on_reset_received() noexcept {
-    stack_.counters_.resets_rx++;
+    cx_.counters.resets_rx++;
     switch (state_) {
         case TcpState::syn_received:
             // A passive open returns to LISTEN: the listener goes on, this child goes away.

@@ -17,7 +17,7 @@ bool TcpStack::on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexc
         if (seg.seq == tw.rcv_nxt) {
             time_wait_.remove(tw.key);
         } else {
-            out_.count_drop(DropReason::tcp_rst_invalid);
+            cx_.count_drop(DropReason::rst_invalid);
         }
         return false;
     }
@@ -36,7 +36,7 @@ bool TcpStack::on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexc
         send_bare(tw.key, tw.snd_nxt, tw.rcv_nxt, 0, tw.window, ts);
         if (seg.has(fin)) {
             TimeWaitEntry again = tw;
-            again.expires = now_ + config_.time_wait;
+            again.expires = cx_.now + config_.time_wait;
             time_wait_.add(again);
         }
     }
@@ -48,7 +48,7 @@ bool TcpStack::on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexc
 void TcpStack::send_syn_cookie(const FourTuple& key, const Segment& syn_seg) noexcept {
     const uint16_t peer_mss = syn_seg.repr.mss.value_or(536);
     const SeqNum cookie = cookies_.make(key.local_addr, key.local_port, key.remote_addr,
-                                        key.remote_port, syn_seg.seq, peer_mss, now_);
+                                        key.remote_port, syn_seg.seq, peer_mss, cx_.now);
     wire::TcpRepr r;
     r.src_port = key.local_port;
     r.dst_port = key.remote_port;
@@ -68,17 +68,17 @@ void TcpStack::send_syn_cookie(const FourTuple& key, const Segment& syn_seg) noe
         r.timestamps = wire::TcpTimestamps{cookies_.encode_tsval(ts_clock(), ws, sack),
                                            syn_seg.repr.timestamps->tsval};
     }
-    counters_.syn_cookies_sent++;
+    cx_.counters.syn_cookies_sent++;
     send_repr(key, r);
 }
 
 bool TcpStack::accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg) noexcept {
     const SeqNum cookie = seg.ack - 1;
     auto mss = cookies_.check(key.local_addr, key.local_port, key.remote_addr, key.remote_port,
-                              seg.seq - 1, cookie, now_);
+                              seg.seq - 1, cookie, cx_.now);
     if (!mss) return false;
     if (l.accept_count_ == l.accept_ring_.size()) {
-        out_.count_drop(DropReason::tcp_accept_queue_full);
+        cx_.count_drop(DropReason::accept_queue_full);
         return true;
     }
     std::optional<uint8_t> wscale;
@@ -86,13 +86,13 @@ bool TcpStack::accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg)
     if (seg.repr.timestamps) SynCookies::decode_tsecr(seg.repr.timestamps->tsecr, wscale, sack);
     TcpSocket* s = create_socket(key, l.options_);
     if (s == nullptr) return false;
-    counters_.syn_cookies_accepted++;
-    counters_.passive_opens++;
+    cx_.counters.syn_cookies_accepted++;
+    cx_.counters.passive_opens++;
     s->app_owned_ = false;
     s->listener_ = &l;
     l.push_accepted(s);
-    s->establish_from_cookie(seg, cookie, *mss, wscale, sack, now_);
-    s->on_segment(seg, now_);
+    s->establish_from_cookie(seg, cookie, *mss, wscale, sack, cx_.now);
+    s->on_segment(seg, cx_.now);
     return true;
 }
 

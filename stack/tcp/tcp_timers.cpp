@@ -24,12 +24,11 @@ std::optional<Instant> TcpSocket::next_deadline() const noexcept {
 
 void TcpSocket::on_timers(Instant now) noexcept {
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return;
-    now_ = now;
     const TcpState before = state_;
     bool fired = false;
     if (deadline_at_ && *deadline_at_ <= now) {
         deadline_at_.reset();
-        stack_.counters_.timeouts++;
+        cx_.counters.timeouts++;
         const bool handshake = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
         enter_closed(handshake && !passive_ ? TcpError::connect_timeout : TcpError::none);
         return notify();
@@ -45,8 +44,7 @@ void TcpSocket::on_timers(Instant now) noexcept {
     if (delack_at_ && *delack_at_ <= now && state_ != TcpState::closed) {
         fired = true;
         delack_at_.reset();
-        ack_now_ = true;
-        output();
+        ack_soon();
     }
     if (keepalive_at_ && *keepalive_at_ <= now && state_ != TcpState::closed) {
         fired = true;
@@ -56,14 +54,14 @@ void TcpSocket::on_timers(Instant now) noexcept {
 }
 
 void TcpSocket::restart_rto() noexcept {
-    arm(rto_at_, now_ + rto_.rto());
+    arm(rto_at_, now() + rto_.rto());
 }
 
 // Only arming needs the queue: a timer that stops or moves later leaves the entry as a lower
 // bound, re-keyed when it comes due (TcpStack::on_timers).
 void TcpSocket::arm(std::optional<Instant>& timer, Instant at) noexcept {
     timer = at;
-    stack_.timers_.arm_by(timer_node_, at);
+    cx_.timers.arm_by(timer_node_, at);
 }
 
 // CLOSED and TIME-WAIT: no timer runs any more, so the connection leaves the queue.
@@ -73,7 +71,7 @@ void TcpSocket::clear_timers() noexcept {
     persist_at_.reset();
     keepalive_at_.reset();
     deadline_at_.reset();
-    stack_.timers_.remove(timer_node_);
+    cx_.timers.remove(timer_node_);
 }
 
 // RFC 6298 §5.4-5.7, RFC 5681 (4), RFC 6582 §4, RFC 6675 §5.1.
@@ -81,29 +79,30 @@ void TcpSocket::on_rto_expired() noexcept {
     rto_at_.reset();
     if (snd_una_ == snd_max_) return;  // nothing outstanding any more
     retries_++;
-    stack_.counters_.rto_expirations++;
+    cx_.counters.rto_expirations++;
     const bool handshake = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
-    const uint32_t limit =
-        handshake ? stack_.config().max_syn_retries : stack_.config().max_retries;
+    const uint32_t limit = handshake ? cx_.config.max_syn_retries : cx_.config.max_retries;
     if (retries_ > limit) {
-        stack_.counters_.timeouts++;
+        cx_.counters.timeouts++;
         return enter_closed(handshake && passive_ ? TcpError::none : TcpError::timed_out);
     }
     rto_.backoff();  // (5.5)
     if (handshake) {
-        stack_.counters_.retransmits++;
-        send_syn();
+        cx_.counters.retransmits++;
+        queue_syn();
         return restart_rto();
     }
     if (retries_ == 1) {
-        cc_->on_rto(flight_size(), now_);
+        cc_->on_rto(flight_size(), now());
     } else {
-        cc_->on_repeated_rto(now_);
+        cc_->on_repeated_rto(now());
     }
     in_recovery_ = false;
     inflation_ = 0;
     dupacks_ = 0;
     limited_sent_ = 0;
+    limited_pending_ = 0;
+    rexmit_pending_ = false;  // go-back-N below resends from SND.UNA anyway
     recover_ = snd_max_ - 1;  // RFC 6582 §4: no fast retransmit for this window's losses
     scoreboard_.reset();      // RFC 6675 §5.1: SACK information is not trusted after an RTO
     rtt_timing_ = false;
@@ -111,7 +110,7 @@ void TcpSocket::on_rto_expired() noexcept {
     // the rest in slow start as acknowledgments return.
     snd_nxt_ = snd_una_;
     restart_rto();  // (5.6)
-    output();
+    touched();      // egress retransmits from SND.UNA
 }
 
 // Zero window: probe with one byte of new data (RFC 9293 §3.8.6.1 "the sending TCP peer
@@ -120,7 +119,14 @@ void TcpSocket::on_rto_expired() noexcept {
 void TcpSocket::on_persist_expired() noexcept {
     persist_at_.reset();
     if (snd_wnd_ != 0) return;
-    stack_.counters_.window_probes++;
+    cx_.counters.window_probes++;
+    persist_backoff_ = std::min<uint32_t>(persist_backoff_ + 1, 16);
+    probe_pending_ = true;  // egress sends it (send_window_probe), then re-arms persist
+    touched();
+}
+
+void TcpSocket::send_window_probe() noexcept {
+    if (snd_wnd_ != 0) return;
     if (snd_nxt_ == snd_una_ && snd_nxt_ < data_end()) {
         const uint32_t n = transmit(snd_nxt_, 1);
         snd_nxt_ += n;
@@ -130,8 +136,6 @@ void TcpSocket::on_persist_expired() noexcept {
     } else if (fin_queued_ && !fin_sent()) {
         send_fin_segment();
     }
-    persist_backoff_ = std::min<uint32_t>(persist_backoff_ + 1, 16);
-    update_persist();
 }
 
 // The persist timer runs while the peer's window is zero and we have something to send;
@@ -149,7 +153,7 @@ void TcpSocket::update_persist() noexcept {
         const Duration base = rto_.rto();
         Duration d = base * (int64_t{1} << persist_backoff_);
         d = std::min(d, rto_.config().max);
-        arm(persist_at_, now_ + d);
+        arm(persist_at_, now() + d);
     }
 }
 
@@ -165,16 +169,16 @@ void TcpSocket::arm_keepalive() noexcept {
 
 void TcpSocket::on_keepalive_expired() noexcept {
     if (snd_una_ != snd_max_) {  // data in flight: the retransmission timer watches the peer
-        arm(keepalive_at_, now_ + options_.keepalive_interval);
+        arm(keepalive_at_, now() + options_.keepalive_interval);
         return;
     }
     if (keepalive_sent_ >= options_.keepalive_probes) {
-        stack_.counters_.timeouts++;
+        cx_.counters.timeouts++;
         return enter_closed(TcpError::keepalive);
     }
     send_keepalive_probe();
     keepalive_sent_++;
-    arm(keepalive_at_, now_ + options_.keepalive_interval);
+    arm(keepalive_at_, now() + options_.keepalive_interval);
 }
 
 }  // namespace shunt::tcp

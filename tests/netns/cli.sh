@@ -2,7 +2,8 @@
 # netns.cli: shuntd's command-line contract. Bad usage -> exactly one line on stderr, exit 2;
 # an unusable NIC -> one line starting "shuntd: ", exit 1 (and nothing created); --duration
 # exits 0 by itself; SIGTERM and SIGINT exit 0 and (re)write the stats file, whose schema is
-# checked against stack/iface/drop_reason.hpp (every drop reason present).
+# checked against stack/iface/drop_reason.hpp and stack/tcp/tcp_drop_reason.hpp (every drop
+# reason present).
 # Usage: cli.sh SHUNTD DROP_REASON_HPP
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -79,11 +80,15 @@ check_schema() {
     python3 - "$1" "$reasons_hpp" "$SHUNT_TAP" <<'PY'
 import json, re, sys
 stats = json.load(open(sys.argv[1]))
-header = open(sys.argv[2]).read()
-table = re.search(r"kDropReasonNames\s*=\s*\{(.*?)\};", header, re.S)
-if not table:
-    sys.exit(f"could not find kDropReasonNames in {sys.argv[2]}")
-reasons = re.findall(r'"([a-z0-9_]+)"', table.group(1))
+# Each layer lists its reasons in one X-macro (SHUNT_*_DROP_REASONS); TCP's names carry
+# the "tcp_" prefix in the file.
+def xmacro_names(path, prefix):
+    m = re.search(r"#define SHUNT_\w+_DROP_REASONS\(X\)(.*?)/\* end \*/", open(path).read(), re.S)
+    if not m:
+        sys.exit(f"could not find the SHUNT_*_DROP_REASONS list in {path}")
+    return [prefix + n for n in re.findall(r"X\(([a-z0-9_]+)\)", m.group(1))]
+tcp_hpp = sys.argv[2].replace("/iface/drop_reason.hpp", "/tcp/tcp_drop_reason.hpp")
+reasons = xmacro_names(sys.argv[2], "") + xmacro_names(tcp_hpp, "tcp_")
 want = {
     "nic": ["rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped",
             "rx_errors", "tx_errors", "rx_copy_bytes", "tx_copy_bytes"],
@@ -104,7 +109,7 @@ for section, keys in want.items():
     if section == "drops":
         extra = sorted(set(got) - set(keys))
         if extra:
-            problems.append(f"drops has names not in kDropReasonNames: {extra}")
+            problems.append(f"drops has names not in the drop reason lists: {extra}")
 if stats.get("nic", {}).get("name") != "tap:" + sys.argv[3]:
     problems.append(f"nic.name: expected 'tap:{sys.argv[3]}', got {stats.get('nic', {}).get('name')!r}")
 if not isinstance(stats.get("uptime_ms"), int):

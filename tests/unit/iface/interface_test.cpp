@@ -198,7 +198,7 @@ TEST_F(InterfaceTest, UdpSendBuildsAChecksummedDatagram) {
     EXPECT_GE(s->port(), 49152);
     const Bytes data = pattern(100, 3);
     EXPECT_EQ(s->copy_send_to({kPeerIp, 9}, data), SendResult::sent);
-    iface_->flush();
+    iface_->poll_egress();
     auto out = sent();
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].ip_payload(), udp_datagram(kOurIp, kPeerIp, s->port(), 9, data));
@@ -209,7 +209,7 @@ TEST_F(InterfaceTest, LargeUdpSendIsFragmentedWithCorrectOffsets) {
     UdpSocket* s = iface_->udp_bind(7);
     const Bytes data = pattern(8000, 5);
     EXPECT_EQ(s->copy_send_to({kPeerIp, 4242}, data), SendResult::sent);
-    iface_->flush();
+    iface_->poll_egress();
     auto out = sent();
     ASSERT_EQ(out.size(), 6u);  // 8008 bytes of UDP in 1480-byte fragments
     Bytes whole;
@@ -339,15 +339,35 @@ TEST_F(InterfaceTest, ReassemblyTimeoutSendsTimeExceeded) {
     EXPECT_EQ(drops(DropReason::ipv4_frag_timeout), 1u);
 }
 
-TEST_F(InterfaceTest, FramesTheNicRefusesAreCounted) {
+// Back-pressure: frames the NIC's TX ring refuses are not dropped; they wait, in order, and
+// go first in the next poll; meanwhile the interface asks for a retry after a short back-off.
+TEST_F(InterfaceTest, FramesTheNicRefusesWaitInOrderForTheNextPoll) {
     meet_peer();
     nic_.set_tx_capacity(1);
     for (int i = 0; i < 3; ++i) {
         inject_ip({kPeerIp, kOurIp, wire::ip_proto::icmp},
                   icmp_echo(8, 1, static_cast<uint16_t>(i), pattern(8)));
     }
-    EXPECT_EQ(step().size(), 1u);
-    EXPECT_EQ(drops(DropReason::tx_queue_full), 2u);
+    std::vector<uint16_t> seqs;
+    auto take = [&](size_t want) {
+        auto out = step();
+        ASSERT_EQ(out.size(), want);
+        for (auto& f : out) {
+            const Bytes p = f.ip_payload();
+            seqs.push_back(static_cast<uint16_t>(p[6] << 8 | p[7]));  // ICMP echo sequence
+        }
+    };
+    take(1);
+    EXPECT_TRUE(iface_->tx_stalled());
+    EXPECT_EQ(iface_->tx_waiting(), 2u);
+    // Not now: the ring frees as the NIC completes, so the retry is a short back-off.
+    EXPECT_EQ(iface_->next_deadline(), now_ + iface_->config().tx_retry_min);
+    take(1);
+    take(1);
+    EXPECT_EQ(iface_->tx_waiting(), 0u);
+    EXPECT_FALSE(iface_->tx_stalled());
+    EXPECT_EQ(seqs, (std::vector<uint16_t>{0, 1, 2}));
+    EXPECT_EQ(drops(DropReason::tx_queue_full), 0u);
     EXPECT_EQ(nic_.pool().available(), nic_.pool().capacity());
 }
 
@@ -381,6 +401,7 @@ struct RecordingHandler final : Ipv4Handler {
     }
     std::optional<Instant> next_deadline() const noexcept override { return deadline; }
     void on_timers(Instant now) noexcept override { timer_calls.push_back(now); }
+    void egress(Instant) noexcept override {}
 
     std::vector<Ipv4Meta> metas;
     std::vector<size_t> sizes;

@@ -165,6 +165,7 @@ TEST_F(TcpClose, TimeWaitTableIsBoundedAndEvictsTheOldest) {
         const SeqNum iss(sent().at(0).r.seq);
         send(peer(syn, SeqNum(100), iss + 1));
         s->close();
+        sent();  // our FIN leaves in egress
         send(peer(fin, SeqNum(101), iss + 2));
         sent();
     }

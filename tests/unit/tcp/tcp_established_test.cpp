@@ -29,6 +29,18 @@ TEST_F(TcpEstablished, EverySecondFullSegmentIsAckedAtOnce) {
     expect_sent({ours(0, local_seq_, remote_seq_ + 2920, 65535 - 2920)});
 }
 
+TEST_F(TcpEstablished, AcksOwedInOnePollAreBoundedAndTheNewestStandsForTheRest) {
+    connect_established();
+    // 20 full segments in one batch owe 10 ACKs (every second one); the socket keeps 8
+    // (kOwedAcks: its memory is paid by every idle connection), the last carrying the newest.
+    for (uint32_t i = 0; i < 20; ++i) {
+        send(peer(0, remote_seq_ + i * 1460, local_seq_).data(bytes(1460, 'a')));
+    }
+    std::vector<uint32_t> acks;
+    for (const Seg& s : sent()) acks.push_back(s.r.ack - remote_seq_.raw());
+    EXPECT_EQ(acks, (std::vector<uint32_t>{2920, 5840, 8760, 11680, 14600, 17520, 20440, 29200}));
+}
+
 TEST_F(TcpEstablished, OutOfOrderSegmentIsHeldAndAckedAtOnce) {
     TcpSocket* s = connect_established();
     send(peer(0, remote_seq_ + 3, local_seq_).data("def"));
@@ -74,7 +86,7 @@ TEST_F(TcpEstablished, UnacceptableSegmentDrawsAnAck) {
     connect_established();
     send(peer(0, remote_seq_ + 70000, local_seq_).data("zz"));
     expect_sent({ours(0, local_seq_, remote_seq_, 65535)});
-    EXPECT_EQ(drops(DropReason::tcp_out_of_window), 1u);
+    EXPECT_EQ(drops(DropReason::out_of_window), 1u);
 }
 
 TEST_F(TcpEstablished, SendIsZeroCopyAndReleasedWhenAcked) {
@@ -96,12 +108,12 @@ TEST_F(TcpEstablished, ChecksumIsLeftToTheNicThatOffloadsIt) {
     out_.set_offload(true);
     TcpSocket* s = connect_established();
     s->send(payload("hello"));
-    send(peer(0, remote_seq_, local_seq_ + 5).data("x"));
-    advance(40ms);
     // The same segments (the fake NIC fills the sums before they are parsed), but TCP
     // computed none of them: each left the field zero and asked for tx_flags::l4_csum.
-    expect_sent({ours(psh, local_seq_, remote_seq_).data("hello"),
-                 ours(0, local_seq_ + 5, remote_seq_ + 1, 65534)});
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("hello")});
+    send(peer(0, remote_seq_, local_seq_ + 5).data("x"));
+    advance(40ms);
+    expect_sent({ours(0, local_seq_ + 5, remote_seq_ + 1, 65534)});
     EXPECT_EQ(out_.offloaded(), 4u);  // SYN, ACK, data, delayed ACK
 }
 
@@ -141,24 +153,52 @@ TEST_F(TcpEstablished, NoDelaySendsSmallSegmentsAtOnce) {
     TcpSocket* s = connect_established();
     s->set_nodelay(true);
     s->send(payload("a"));
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("a")});
+    s->send(payload("b"));  // "a" is unacknowledged: only nodelay lets this go
+    expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("b")});
+}
+
+// Sends within one poll go out together in its egress; PSH marks the end of what was queued.
+TEST_F(TcpEstablished, SendsOfOnePollLeaveTogetherInEgress) {
+    TcpSocket* s = connect_established();
+    s->set_nodelay(true);
+    s->send(payload("a"));
     s->send(payload("b"));
-    expect_sent({ours(psh, local_seq_, remote_seq_).data("a"),
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a"),
                  ours(psh, local_seq_ + 1, remote_seq_).data("b")});
 }
 
-TEST_F(TcpEstablished, FlushSendsWhatAnApplicationCallMadeReady) {
+// Back-pressure: when the TX ring takes no more, egress stops; the rest stays queued on the
+// socket (nothing dropped, nothing counted as lost) and goes, in order, next time.
+TEST_F(TcpEstablished, AFullTxRingHoldsSegmentsForTheNextEgress) {
+    TcpSocket* s = connect_established();
+    s->set_nodelay(true);
+    for (char c : {'a', 'b', 'c'}) s->send(payload(1460, static_cast<uint8_t>(c)));
+    out_.set_tx_room(1);
+    expect_sent({ours(0, local_seq_, remote_seq_).data(bytes(1460, 'a'))});
+    EXPECT_TRUE(stack_->egress_pending());
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_));
+    expect_nothing();  // still no room
+    out_.set_tx_room(SIZE_MAX);
+    expect_sent({ours(0, local_seq_ + 1460, remote_seq_).data(bytes(1460, 'b')),
+                 ours(psh, local_seq_ + 2920, remote_seq_).data(bytes(1460, 'c'))});
+    EXPECT_EQ(stack_->counters().retransmits, 0u);
+    EXPECT_EQ(drops(shunt::DropReason::tx_queue_full), 0u);
+}
+
+TEST_F(TcpEstablished, EgressSendsWhatAnApplicationCallMadeReady) {
     TcpSocket* s = connect_established();
     s->send(payload("a"));
-    s->send(payload("b"));  // held by Nagle behind "a"
+    EXPECT_TRUE(out_.take().empty());  // an application call never sends by itself
     expect_sent({ours(psh, local_seq_, remote_seq_).data("a")});
-    stack_->flush(now_);
+    s->send(payload("b"));  // held by Nagle behind "a"
     expect_nothing();
-    // Turning Nagle off sends nothing by itself; the next flush visits this socket.
+    // Turning Nagle off sends nothing by itself; the next egress visits this socket.
     s->set_nodelay(true);
-    expect_nothing();
-    stack_->flush(now_);
+    EXPECT_TRUE(out_.take().empty());
+    EXPECT_TRUE(stack_->egress_pending());
     expect_sent({ours(psh, local_seq_ + 1, remote_seq_).data("b")});
-    stack_->flush(now_);
+    EXPECT_FALSE(stack_->egress_pending());
     expect_nothing();
 }
 
@@ -170,9 +210,9 @@ TEST_F(TcpEstablished, FlushRetriesAnAckThePoolCouldNotCarry) {
     while (PacketBuf* b = out_.pool().alloc()) hog.emplace_back(b);
     advance(40ms);
     expect_nothing();
-    EXPECT_EQ(drops(DropReason::no_buffer), 1u);
+    EXPECT_EQ(drops(shunt::DropReason::no_buffer), 1u);
     hog.clear();
-    stack_->flush(now_);
+    stack_->egress(now_);
     expect_sent({ours(0, local_seq_, remote_seq_ + 1, 65534)});
 }
 
@@ -260,7 +300,7 @@ TEST_F(TcpEstablished, PeerWindowLimitsWhatIsSent) {
     s->send(payload(1460, 'a'));
     s->send(payload(1460, 'b'));
     // 540 bytes of window left: less than half the largest window seen, data in flight.
-    expect_sent({ours(psh, local_seq_, remote_seq_).data(bytes(1460, 'a'))});
+    expect_sent({ours(0, local_seq_, remote_seq_).data(bytes(1460, 'a'))});
     send(peer(0, remote_seq_, local_seq_ + 1460, 2000));
     expect_sent({ours(psh, local_seq_ + 1460, remote_seq_).data(bytes(1460, 'b'))});
 }

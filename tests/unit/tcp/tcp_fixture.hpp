@@ -119,12 +119,18 @@ class CaptureOutput final : public Ipv4Output {
         sent_.push_back(parse(bytes, src_, dst));
         datagrams_.push_back(std::move(bytes));
         if (hold_) held_.push_back(payload.pop_front());
+        if (tx_room_ > 0) --tx_room_;
         return SendResult::sent;
     }
+    // A TX ring with room for `n` more frames (SIZE_MAX: unbounded).
+    bool tx_ready() const noexcept override { return tx_room_ > 0; }
+    void set_tx_room(size_t n) { tx_room_ = n; }
     wire::Ipv4Addr source_address(wire::Ipv4Addr) const noexcept override { return src_; }
     uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return mtu_; }
     Mempool& tx_pool() noexcept override { return *pool_; }
-    void count_drop(DropReason reason, uint64_t n) noexcept override { drops_.count(reason, n); }
+    void count_drop(shunt::DropReason reason, uint64_t n) noexcept override {
+        drops_.count(reason, n);
+    }
     bool tx_l4_checksum_offload() const noexcept override { return offload_; }
     void set_offload(bool on) { offload_ = on; }
     size_t offloaded() const { return offloaded_; }  // segments the "NIC" had to sum
@@ -146,7 +152,7 @@ class CaptureOutput final : public Ipv4Output {
     void release_held() { held_.clear(); }
     void set_mtu(uint16_t mtu) { mtu_ = mtu; }
     Mempool& pool() { return *pool_; }
-    DropCounters drops_;
+    shunt::DropCounters drops_;  // the interface layer's (no_buffer)
 
   private:
     std::unique_ptr<Mempool> pool_;
@@ -157,6 +163,7 @@ class CaptureOutput final : public Ipv4Output {
     bool offload_ = false;
     size_t offloaded_ = 0;
     uint16_t mtu_ = 1500;
+    size_t tx_room_ = SIZE_MAX;
     wire::Ipv4Addr src_ = kLocalIp;
 };
 
@@ -237,7 +244,12 @@ class TcpTest : public ::testing::Test {
         stack_->receive(meta, PacketChain(std::move(p)), now_);
     }
 
-    std::vector<Seg> sent() { return out_.take(); }
+    // What the stack sends: its egress runs first (Stack::poll's last phase), as after every
+    // poll; arrivals, timers and application calls only mark sockets.
+    std::vector<Seg> sent() {
+        stack_->egress(now_);
+        return out_.take();
+    }
     void expect_sent(const std::vector<Seg>& want) { EXPECT_EQ(sent(), want); }
     void expect_nothing() { EXPECT_EQ(sent(), std::vector<Seg>{}); }
     // Moves time and runs timers.
@@ -245,7 +257,8 @@ class TcpTest : public ::testing::Test {
         now_ += d;
         stack_->on_timers(now_);
     }
-    uint64_t drops(DropReason r) const { return out_.drops_[r]; }
+    uint64_t drops(DropReason r) const { return stack_->drops()[r]; }     // TCP's own
+    uint64_t drops(shunt::DropReason r) const { return out_.drops_[r]; }  // the interface's
 
     // A payload buffer from the pool with the given bytes (what an application sends).
     Packet payload(std::string_view text) {

@@ -101,8 +101,8 @@ TEST_F(TcpInterface, ClosedPortAnswersWithRst) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].first.flags, rst | ack);
     EXPECT_EQ(out[0].first.ack, 1001u);
-    EXPECT_EQ(iface_->drops()[DropReason::tcp_no_socket], 1u);
-    EXPECT_EQ(iface_->drops()[DropReason::ipv4_unknown_protocol], 0u);
+    EXPECT_EQ(stack_->drops()[DropReason::no_socket], 1u);
+    EXPECT_EQ(iface_->drops()[shunt::DropReason::ipv4_unknown_protocol], 0u);
 }
 
 TEST_F(TcpInterface, BadChecksumIsCountedByTheInterface) {
@@ -110,7 +110,7 @@ TEST_F(TcpInterface, BadChecksumIsCountedByTheInterface) {
     inject_tcp(seg(80, 1000, syn), Bytes{1, 2, 3}, /*corrupt=*/true);
     iface_->poll(now_);
     EXPECT_TRUE(sent_tcp().empty());
-    EXPECT_EQ(iface_->drops()[DropReason::tcp_bad_checksum], 1u);
+    EXPECT_EQ(stack_->drops()[DropReason::bad_checksum], 1u);
 }
 
 TEST_F(TcpInterface, HandshakeDataAndTimersThroughTheInterface) {
@@ -133,7 +133,7 @@ TEST_F(TcpInterface, HandshakeDataAndTimersThroughTheInterface) {
     Packet p(b);
     std::memcpy(p->append(3), "yo!", 3);
     EXPECT_EQ(s->send(std::move(p)), TcpSendStatus::queued);
-    iface_->flush();
+    iface_->poll_egress();
     out = sent_tcp();
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].first.seq, iss + 1);
@@ -194,7 +194,7 @@ TEST(TcpInterfaceOffload, ChecksumsAreLeftToANicThatComputesThem) {
     iface.poll(now);
     nic.sent.clear();
     ASSERT_NE(tcp.connect({kPeerIp, 80}, now), nullptr);
-    iface.flush();
+    iface.poll_egress();
     // The SYN: both checksum fields left zero, both offloads requested.
     ASSERT_EQ(nic.sent.size(), 1u);
     EXPECT_EQ(nic.sent[0].flags, tx_flags::ip_csum | tx_flags::l4_csum);

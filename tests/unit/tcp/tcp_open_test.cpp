@@ -11,7 +11,7 @@ TEST_F(TcpOpen, NoListenerAnswersSynWithRstAck) {
     send(peer(syn, SeqNum(1000)));
     // RFC 9293 §3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
     expect_sent({ours(rst, SeqNum(0), SeqNum(1001), 0)});
-    EXPECT_EQ(drops(DropReason::tcp_no_socket), 1u);
+    EXPECT_EQ(drops(DropReason::no_socket), 1u);
 }
 
 TEST_F(TcpOpen, NoListenerAnswersAckWithRstAtItsAckNumber) {
@@ -22,7 +22,7 @@ TEST_F(TcpOpen, NoListenerAnswersAckWithRstAtItsAckNumber) {
 TEST_F(TcpOpen, NoListenerNeverAnswersRst) {
     send(peer(rst, SeqNum(1000)));
     expect_nothing();
-    EXPECT_EQ(drops(DropReason::tcp_no_socket), 1u);
+    EXPECT_EQ(drops(DropReason::no_socket), 1u);
 }
 
 TEST_F(TcpOpen, BadChecksumIsDroppedAndCounted) {
@@ -36,7 +36,7 @@ TEST_F(TcpOpen, BadChecksumIsDroppedAndCounted) {
     p->data()[4] ^= 0x40;  // corrupt the sequence number after the checksum was made
     stack_->receive(Ipv4Meta{kRemoteIp, kLocalIp, 6, false}, PacketChain(std::move(p)), now_);
     expect_nothing();
-    EXPECT_EQ(drops(DropReason::tcp_bad_checksum), 1u);
+    EXPECT_EQ(drops(DropReason::bad_checksum), 1u);
     EXPECT_EQ(listener_->syn_queue_length(), 0u);
 }
 
@@ -45,7 +45,7 @@ TEST_F(TcpOpen, TruncatedHeaderIsMalformed) {
     Packet p(b);
     std::memset(p->append(12), 0, 12);
     stack_->receive(Ipv4Meta{kRemoteIp, kLocalIp, 6, false}, PacketChain(std::move(p)), now_);
-    EXPECT_EQ(drops(DropReason::tcp_malformed), 1u);
+    EXPECT_EQ(drops(DropReason::malformed), 1u);
 }
 
 TEST_F(TcpOpen, BroadcastSegmentsAreDropped) {
@@ -57,7 +57,7 @@ TEST_F(TcpOpen, BroadcastSegmentsAreDropped) {
     s.r.emit(view, kRemoteIp, kLocalIp);
     stack_->receive(Ipv4Meta{kRemoteIp, kLocalIp, 6, true}, PacketChain(std::move(p)), now_);
     expect_nothing();
-    EXPECT_EQ(drops(DropReason::tcp_bad_address), 1u);
+    EXPECT_EQ(drops(DropReason::bad_address), 1u);
 }
 
 TEST_F(TcpOpen, PassiveOpenCompletesAndIsAccepted) {
@@ -79,7 +79,7 @@ TEST_F(TcpOpen, ListenerIgnoresRstAndResetsBareAck) {
     send(peer(0, SeqNum(1), SeqNum(4242)));
     // RFC 9293 §3.10.7.2: an ACK to a listener draws <SEQ=SEG.ACK><CTL=RST> (not a cookie).
     expect_sent({ours(rst, SeqNum(4242), std::nullopt, 0)});
-    EXPECT_EQ(drops(DropReason::tcp_listen_invalid), 2u);
+    EXPECT_EQ(drops(DropReason::listen_invalid), 2u);
 }
 
 TEST_F(TcpOpen, SynReceivedRetransmitsSynAckOnTimeoutWithBackoff) {
@@ -144,7 +144,7 @@ TEST_F(TcpOpen, SynSentIgnoresRstWithoutAck) {
     send(peer(rst, SeqNum(9)));
     expect_nothing();
     EXPECT_EQ(s->state(), TcpState::syn_sent);
-    EXPECT_EQ(drops(DropReason::tcp_rst_invalid), 1u);
+    EXPECT_EQ(drops(DropReason::rst_invalid), 1u);
 }
 
 TEST_F(TcpOpen, SynSentRstWithAcceptableAckRefuses) {
@@ -208,7 +208,7 @@ TEST_F(TcpOpen, FullBacklogWithoutCookiesDropsSyn) {
     remote_port_ = 50000;
     send(peer(syn, SeqNum(2000)));
     expect_nothing();
-    EXPECT_EQ(drops(DropReason::tcp_syn_queue_full), 1u);
+    EXPECT_EQ(drops(DropReason::syn_queue_full), 1u);
 }
 
 TEST_F(TcpOpen, FullBacklogAnswersWithSynCookieThatCompletes) {

@@ -67,9 +67,9 @@ TEST_F(TcpRandom, SurvivesRandomSegmentsInEveryState) {
     const TcpCounters& c = stack_->counters();
     EXPECT_GE(c.segments_rx, 40u * 400u);
     EXPECT_GT(c.challenge_acks, 0u);
-    EXPECT_GT(drops(DropReason::tcp_out_of_window), 0u);
-    EXPECT_GT(drops(DropReason::tcp_rst_invalid), 0u);
-    EXPECT_GT(drops(DropReason::tcp_no_socket) + drops(DropReason::tcp_listen_invalid), 0u);
+    EXPECT_GT(drops(DropReason::out_of_window), 0u);
+    EXPECT_GT(drops(DropReason::rst_invalid), 0u);
+    EXPECT_GT(drops(DropReason::no_socket) + drops(DropReason::listen_invalid), 0u);
     EXPECT_EQ(stack_->send_buffers_held(), 0u);  // every socket was aborted
     stack_.reset();
     EXPECT_EQ(out_.pool().available(), out_.pool().capacity());

@@ -24,7 +24,7 @@ TEST_F(TcpRst, InWindowRstDrawsChallengeAck) {
     // RFC 5961 §3.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
     expect_sent({ours(0, local_seq_, remote_seq_)});
     EXPECT_EQ(s->state(), TcpState::established);
-    EXPECT_EQ(drops(DropReason::tcp_rst_challenged), 1u);
+    EXPECT_EQ(drops(DropReason::rst_challenged), 1u);
     EXPECT_EQ(stack_->counters().challenge_acks, 1u);
 }
 
@@ -34,7 +34,7 @@ TEST_F(TcpRst, OutOfWindowRstIsSilentlyDropped) {
     send(peer(rst, remote_seq_ - 1));
     expect_nothing();
     EXPECT_EQ(s->state(), TcpState::established);
-    EXPECT_EQ(drops(DropReason::tcp_rst_invalid), 2u);
+    EXPECT_EQ(drops(DropReason::rst_invalid), 2u);
 }
 
 TEST_F(TcpRst, SynInEstablishedDrawsChallengeAck) {
@@ -42,7 +42,7 @@ TEST_F(TcpRst, SynInEstablishedDrawsChallengeAck) {
     send(peer(syn, remote_seq_ + 10));
     expect_sent({ours(0, local_seq_, remote_seq_)});
     EXPECT_EQ(s->state(), TcpState::established);
-    EXPECT_EQ(drops(DropReason::tcp_syn_challenged), 1u);
+    EXPECT_EQ(drops(DropReason::syn_challenged), 1u);
 }
 
 TEST_F(TcpRst, OldSynOutsideTheWindowGetsAnAckToo) {
@@ -57,7 +57,7 @@ TEST_F(TcpRst, AckOfUnsentDataIsDroppedWithAnAck) {
     send(peer(0, remote_seq_, local_seq_ + 10).data("abc"));
     expect_sent({ours(0, local_seq_, remote_seq_)});
     EXPECT_EQ(s->readable_bytes(), 0u);  // the whole segment is dropped
-    EXPECT_EQ(drops(DropReason::tcp_ack_invalid), 1u);
+    EXPECT_EQ(drops(DropReason::ack_invalid), 1u);
 }
 
 TEST_F(TcpRst, AckTooFarBehindIsDroppedWithAnAck) {
@@ -76,7 +76,7 @@ TEST_F(TcpRst, SegmentWithoutAckIsDropped) {
     send(peer(psh, remote_seq_).data("abc"));
     expect_nothing();
     EXPECT_EQ(s->readable_bytes(), 0u);
-    EXPECT_EQ(drops(DropReason::tcp_no_ack_bit), 1u);
+    EXPECT_EQ(drops(DropReason::no_ack_bit), 1u);
 }
 
 TEST_F(TcpRst, RstInCloseWaitAndLastAck) {

@@ -67,14 +67,14 @@ class Endpoint final : public Ipv4Output {
     wire::Ipv4Addr source_address(wire::Ipv4Addr) const noexcept override { return addr_; }
     uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return 1500; }
     Mempool& tx_pool() noexcept override { return *pool_; }
-    void count_drop(DropReason r, uint64_t n) noexcept override { drops.count(r, n); }
+    void count_drop(shunt::DropReason r, uint64_t n) noexcept override { drops.count(r, n); }
 
     // The "TX ring": buffers stay referenced until their transmission ends on the wire.
     void complete_tx(Instant now) {
         while (!tx_held_.empty() && tx_held_.front().first <= now) tx_held_.pop_front();
     }
 
-    DropCounters drops;
+    shunt::DropCounters drops;  // the interface layer's; TCP's are stack->drops()
     std::unique_ptr<TcpStack> stack;
     Link& link_;
     int side_;
@@ -247,6 +247,9 @@ SimResult run_sim(uint64_t bytes, const SocketOptions& opts, uint64_t seed, Impa
         const bool done = cb != nullptr && ab.received == bytes && ba.received == bytes &&
                           (ca->events() & tcp_event::closed) && (cb->events() & tcp_event::closed);
         if (done) break;
+        // Egress last, as in Stack::poll: what arrivals, timers and the apps marked goes out.
+        a.stack->egress(link.now);
+        b.stack->egress(link.now);
         std::optional<Instant> next = link.next_arrival();
         for (auto t : {a.stack->next_deadline(), b.stack->next_deadline()}) {
             if (t && (!next || *t < *next)) next = t;
@@ -271,8 +274,8 @@ SimResult run_sim(uint64_t bytes, const SocketOptions& opts, uint64_t seed, Impa
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     if (stats_out != nullptr) *stats_out = link.stats;
     if (counters_out != nullptr) *counters_out = a.stack->counters();
-    EXPECT_GT(a.drops[DropReason::tcp_bad_checksum] + b.drops[DropReason::tcp_bad_checksum] +
-                  (link.stats.corrupted == 0 ? 1 : 0),
+    EXPECT_GT(a.stack->drops()[DropReason::bad_checksum] +
+                  b.stack->drops()[DropReason::bad_checksum] + (link.stats.corrupted == 0 ? 1 : 0),
               0u);
     if (std::getenv("SHUNT_SIM_DEBUG") != nullptr) {
         std::printf(
@@ -284,10 +287,10 @@ SimResult run_sim(uint64_t bytes, const SocketOptions& opts, uint64_t seed, Impa
             cb ? cb->snd_una().raw() : 0, cb ? cb->snd_nxt().raw() : 0,
             cb ? cb->rcv_nxt().raw() : 0, cb ? cb->snd_wnd() : 0);
         for (size_t i = 0; i < kDropReasonCount; ++i) {
-            if (a.drops.by_reason[i] + b.drops.by_reason[i] > 0) {
+            const uint64_t da = a.stack->drops().by_reason[i], db = b.stack->drops().by_reason[i];
+            if (da + db > 0) {
                 std::printf("  drop %s: A %llu B %llu\n", std::string(kDropReasonNames[i]).c_str(),
-                            (unsigned long long)a.drops.by_reason[i],
-                            (unsigned long long)b.drops.by_reason[i]);
+                            (unsigned long long)da, (unsigned long long)db);
             }
         }
     }
@@ -454,6 +457,9 @@ TEST(TcpSimLink, ManyConcurrentConnections) {
             if (st.received == kBytes && (s->events() & tcp_event::closed)) ++done;
         }
         if (done == kConns) break;
+        // Egress last, as in Stack::poll: what arrivals, timers and the apps marked goes out.
+        a.stack->egress(link.now);
+        b.stack->egress(link.now);
         std::optional<Instant> next = link.next_arrival();
         for (auto t : {a.stack->next_deadline(), b.stack->next_deadline()}) {
             if (t && (!next || *t < *next)) next = t;
@@ -477,10 +483,10 @@ TEST(TcpSimLink, ManyConcurrentConnections) {
                     b.stack->connection_count(), l->pending(), l->syn_queue_length(),
                     b.stack->time_wait_count(), a.stack->connection_count());
         for (size_t i = 0; i < kDropReasonCount; ++i) {
-            if (a.drops.by_reason[i] + b.drops.by_reason[i] > 0) {
+            const uint64_t da = a.stack->drops().by_reason[i], db = b.stack->drops().by_reason[i];
+            if (da + db > 0) {
                 std::printf("  drop %s: A %llu B %llu\n", std::string(kDropReasonNames[i]).c_str(),
-                            (unsigned long long)a.drops.by_reason[i],
-                            (unsigned long long)b.drops.by_reason[i]);
+                            (unsigned long long)da, (unsigned long long)db);
             }
         }
     }

@@ -104,8 +104,12 @@ TEST_F(TcpTimers, NextDeadlineReportsTheEarliestTimer) {
     TcpSocket* s = connect_established();
     EXPECT_EQ(stack_->next_deadline(), std::nullopt);  // idle connection: no timers
     send(peer(0, remote_seq_, local_seq_).data("x"));
+    // The arrival marked the socket: there is egress work now, before any timer.
+    EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_));
+    expect_nothing();
     EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 40ms));
     s->send(payload("y"));
+    sent();
     EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 200ms));  // the RTO
 }
 
@@ -150,6 +154,7 @@ TEST_F(TcpTimers, ConnectionsTimeOutAtTheirOwnDeadlines) {
 TEST_F(TcpTimers, ClosedConnectionsLeaveNoDeadline) {
     TcpSocket* a = connect_established();
     send(peer(0, remote_seq_, local_seq_).data("x"));  // a delayed ACK runs
+    expect_nothing();
     EXPECT_EQ(stack_->next_deadline(), std::optional<Instant>(now_ + 40ms));
     a->abort();
     sent();
@@ -165,6 +170,7 @@ TEST_F(TcpTimers, AStoppedTimerFiresNothing) {
     s->send(payload("abc"));
     expect_sent({ours(psh, local_seq_, remote_seq_).data("abc")});
     send(peer(0, remote_seq_, local_seq_ + 3));  // all acknowledged: the RTO stops (5.2)
+    expect_nothing();
     EXPECT_EQ(stack_->next_deadline(), std::nullopt);
     advance(10s);
     expect_nothing();

@@ -6,14 +6,17 @@
 #pragma once
 
 #include "stack/app/service.hpp"
+#include "stack/stack.hpp"
 #include "stack/tcp/tcp_stack.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace shunt::tools {
+namespace shunt {
 
 struct TcpServiceCounters {
     uint64_t accepted = 0;
@@ -25,24 +28,26 @@ struct TcpServiceCounters {
     uint64_t send_refused = 0;  // connections reset because send() refused produced bytes
 };
 
-class TcpServices {
+class TcpServices final : public StackApp {
   public:
-    // Listens on every port `ports` names. Fails when a port is taken.
-    static Result<std::unique_ptr<TcpServices>> start(tcp::TcpStack& stack, Mempool& tx_pool,
-                                                      const app::ServicePorts& ports,
+    // Listens on every port `ports` names and runs in every poll of `stack` (between timers
+    // and egress, so an answer leaves in the poll its request arrived in). Fails when a port
+    // is taken.
+    static Result<std::unique_ptr<TcpServices>> start(Stack& stack, const app::ServicePorts& ports,
                                                       const app::HttpServerConfig& http,
                                                       size_t max_connections = 4096);
-    ~TcpServices();
+    ~TcpServices() override;
     TcpServices(const TcpServices&) = delete;
     TcpServices& operator=(const TcpServices&) = delete;
 
     // Accepts waiting connections and moves what can move on each. Returns a count of work
-    // done (0: idle). Call after every Interface::poll, then flush the stack.
+    // done (0: idle). Stack::poll calls it.
     size_t serve() noexcept;
+    size_t run(Instant) noexcept override { return serve(); }
 
     size_t open_connections() const noexcept { return conns_.size(); }
-    // `"tcp":{...},` for the stats file: the stack's counters and the services'.
-    std::string stats_json() const;
+    // The stats file's "tcp" section: the stack's counters and, under "services", these.
+    nlohmann::ordered_json stats() const;
     const TcpServiceCounters& counters() const noexcept { return counters_; }
 
   private:
@@ -54,14 +59,15 @@ class TcpServices {
         bool peer_close_told = false;
     };
 
-    TcpServices(tcp::TcpStack& stack, Mempool& tx_pool, const app::ServicePorts& ports,
-                const app::HttpServerConfig& http, size_t max_connections);
+    TcpServices(Stack& stack, const app::ServicePorts& ports, const app::HttpServerConfig& http,
+                size_t max_connections);
     size_t accept_new() noexcept;
     size_t pump_input(Connection& c) noexcept;
     size_t pump_output(Connection& c) noexcept;
     // False when the connection is finished (its socket closed and released).
     bool step(Connection& c, size_t& work) noexcept;
 
+    Stack& shard_;
     tcp::TcpStack& stack_;
     Mempool& pool_;
     app::ServicePorts ports_;
@@ -72,4 +78,4 @@ class TcpServices {
     TcpServiceCounters counters_;
 };
 
-}  // namespace shunt::tools
+}  // namespace shunt

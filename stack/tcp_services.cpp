@@ -1,43 +1,46 @@
-#include "tools/tcp_services.hpp"
+#include "stack/tcp_services.hpp"
 
-#include <fmt/format.h>
+#include "stack/tcp/tcp_json.hpp"
 
 #include <algorithm>
 
-namespace shunt::tools {
+namespace shunt {
 
 namespace {
 // How much received data one step offers before moving on (fairness between connections).
 constexpr size_t kRecvChunk = 64 * 1024;
 }  // namespace
 
-Result<std::unique_ptr<TcpServices>> TcpServices::start(tcp::TcpStack& stack, Mempool& tx_pool,
+Result<std::unique_ptr<TcpServices>> TcpServices::start(Stack& stack,
                                                         const app::ServicePorts& ports,
                                                         const app::HttpServerConfig& http,
                                                         size_t max_connections) {
-    std::unique_ptr<TcpServices> s(new TcpServices(stack, tx_pool, ports, http, max_connections));
+    std::unique_ptr<TcpServices> s(new TcpServices(stack, ports, http, max_connections));
     for (auto port : {ports.echo, ports.discard, ports.http}) {
         if (!port) continue;
         if (std::find_if(s->listeners_.begin(), s->listeners_.end(),
                          [&](auto* l) { return l->port() == *port; }) != s->listeners_.end()) {
             continue;  // --http on 7 or 9: one listener, the HTTP service wins
         }
-        tcp::TcpListener* l = stack.listen(*port, 512);
+        tcp::TcpListener* l = stack.tcp().listen(*port, 512);
         if (l == nullptr) return make_error("TCP port {} is already in use", *port);
         s->listeners_.push_back(l);
     }
+    stack.add_app(*s);
     return s;
 }
 
-TcpServices::TcpServices(tcp::TcpStack& stack, Mempool& tx_pool, const app::ServicePorts& ports,
+TcpServices::TcpServices(Stack& stack, const app::ServicePorts& ports,
                          const app::HttpServerConfig& http, size_t max_connections)
-    : stack_(stack),
-      pool_(tx_pool),
+    : shard_(stack),
+      stack_(stack.tcp()),
+      pool_(stack.tx_pool()),
       ports_(ports),
       http_(http),
       max_connections_(max_connections) {}
 
 TcpServices::~TcpServices() {
+    shard_.remove_app(*this);
     for (auto& c : conns_) c->socket->abort();
     for (auto* l : listeners_) stack_.close_listener(l);
 }
@@ -155,24 +158,14 @@ size_t TcpServices::serve() noexcept {
     return work;
 }
 
-std::string TcpServices::stats_json() const {
-    const tcp::TcpCounters& t = stack_.counters();
+nlohmann::ordered_json TcpServices::stats() const {
     const TcpServiceCounters& c = counters_;
-    return fmt::format(
-        R"("tcp":{{"connections":{},"time_wait":{},"segments_rx":{},"segments_tx":{},)"
-        R"("active_opens":{},"passive_opens":{},"established":{},"resets_rx":{},"resets_tx":{},)"
-        R"("challenge_acks":{},"retransmits":{},"fast_retransmits":{},"rto_expirations":{},)"
-        R"("retransmit_copies":{},"tx_copy_bytes":{},"rx_copy_bytes":{},"ooo_segments":{},)"
-        R"("dup_segments":{},"syn_cookies_sent":{},"syn_cookies_accepted":{},)"
-        R"("time_wait_evictions":{},"timeouts":{},"window_probes":{},"keepalive_probes":{},)"
-        R"("services":{{"open":{},"accepted":{},"refused":{},"closed":{},"bytes_in":{},)"
-        R"("bytes_out":{},"no_buffer":{},"send_refused":{}}}}},)",
-        stack_.connection_count(), stack_.time_wait_count(), t.segments_rx, t.segments_tx,
-        t.active_opens, t.passive_opens, t.established, t.resets_rx, t.resets_tx, t.challenge_acks,
-        t.retransmits, t.fast_retransmits, t.rto_expirations, t.retransmit_copies, t.tx_copy_bytes,
-        t.rx_copy_bytes, t.ooo_segments, t.dup_segments, t.syn_cookies_sent, t.syn_cookies_accepted,
-        t.time_wait_evictions, t.timeouts, t.window_probes, t.keepalive_probes, conns_.size(),
-        c.accepted, c.refused, c.closed, c.bytes_in, c.bytes_out, c.no_buffer, c.send_refused);
+    nlohmann::ordered_json j = tcp::to_json(stack_);
+    j["services"] = {{"open", conns_.size()},    {"accepted", c.accepted},
+                     {"refused", c.refused},     {"closed", c.closed},
+                     {"bytes_in", c.bytes_in},   {"bytes_out", c.bytes_out},
+                     {"no_buffer", c.no_buffer}, {"send_refused", c.send_refused}};
+    return j;
 }
 
-}  // namespace shunt::tools
+}  // namespace shunt

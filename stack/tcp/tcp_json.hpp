@@ -1,0 +1,53 @@
+// TCP's counters as JSON (nlohmann, insertion-ordered); the names are the stats file's.
+#pragma once
+
+#include "stack/tcp/tcp_stack.hpp"
+#include "stack/tcp/tcp_types.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace shunt::tcp {
+
+inline nlohmann::ordered_json to_json(const TcpCounters& t) {
+    return {{"segments_rx", t.segments_rx},
+            {"segments_tx", t.segments_tx},
+            {"active_opens", t.active_opens},
+            {"passive_opens", t.passive_opens},
+            {"established", t.established},
+            {"resets_rx", t.resets_rx},
+            {"resets_tx", t.resets_tx},
+            {"challenge_acks", t.challenge_acks},
+            {"retransmits", t.retransmits},
+            {"fast_retransmits", t.fast_retransmits},
+            {"rto_expirations", t.rto_expirations},
+            {"retransmit_copies", t.retransmit_copies},
+            {"tx_copy_bytes", t.tx_copy_bytes},
+            {"rx_copy_bytes", t.rx_copy_bytes},
+            {"ooo_segments", t.ooo_segments},
+            {"dup_segments", t.dup_segments},
+            {"syn_cookies_sent", t.syn_cookies_sent},
+            {"syn_cookies_accepted", t.syn_cookies_accepted},
+            {"time_wait_evictions", t.time_wait_evictions},
+            {"timeouts", t.timeouts},
+            {"window_probes", t.window_probes},
+            {"keepalive_probes", t.keepalive_probes}};
+}
+
+// TCP's drop reasons under their stats-file names ("tcp_..."), for the "drops" object.
+inline nlohmann::ordered_json to_json(const DropCounters& d) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < kDropReasonCount; ++i) {
+        j[std::string(kDropReasonNames[i])] = d.by_reason[i];
+    }
+    return j;
+}
+
+// The stack's gauges first, then its counters.
+inline nlohmann::ordered_json to_json(const TcpStack& s) {
+    nlohmann::ordered_json j = {{"connections", s.connection_count()},
+                                {"time_wait", s.time_wait_count()}};
+    j.update(to_json(s.counters()));
+    return j;
+}
+
+}  // namespace shunt::tcp
