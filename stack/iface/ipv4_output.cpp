@@ -3,6 +3,7 @@
 // is a valid fragment payload (a multiple of 8 bytes, at most MTU - 20), else by copying.
 #include "stack/iface/interface.hpp"
 
+#include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"
 #include "stack/wire/ipv4.hpp"
 
@@ -94,7 +95,22 @@ void Interface::output_datagram_piece(Packet p, Ipv4Addr dst, Ipv4Addr next_hop,
                    .frag_offset = static_cast<uint16_t>(offset)}
         .emit(view, !tx_ip_csum_);
     // With offload the NIC fills the header checksum (the field is left zero).
-    if (tx_ip_csum_) p->set_flags(static_cast<uint16_t>(p->flags() | tx_flags::ip_csum));
+    uint16_t flags = p->flags();
+    if (tx_ip_csum_) flags |= tx_flags::ip_csum;
+    // Offload metadata for the driver (TxMeta): this layer knows the header length, the
+    // protocol and the pseudo header. A fragment cannot have its L4 checksum offloaded (it
+    // covers the whole datagram), so it records no L4 type and the request is withdrawn.
+    const bool whole = !more_frags && offset == 0;
+    const uint8_t l4 = !whole                            ? l4_type::none
+                       : protocol == wire::ip_proto::tcp ? l4_type::tcp
+                       : protocol == wire::ip_proto::udp ? l4_type::udp
+                                                         : l4_type::none;
+    if (l4 == l4_type::none) flags &= static_cast<uint16_t>(~tx_flags::l4_csum);
+    const auto l4_len = static_cast<uint16_t>(len);
+    const uint16_t seed = static_cast<uint16_t>(
+        ~wire::checksum_fold(wire::pseudo_header_sum(config_.address.addr, dst, protocol, l4_len)));
+    p->set_l3_meta(static_cast<uint16_t>(view.header_len()), l4, l4_len, seed);
+    p->set_flags(flags);
     output_ip_frame(next_hop, std::move(p));
 }
 
