@@ -14,7 +14,9 @@ netns_init tcp-active 240
 in_ns ip tuntap add dev "$SHUNT_TAP" mode tap
 in_ns ip addr add "$SHUNT_PEER_IP/$SHUNT_PREFIX" dev "$SHUNT_TAP"
 in_ns ip link set dev "$SHUNT_TAP" up
-in_ns socat TCP-LISTEN:5000,reuseaddr,fork EXEC:cat </dev/null >/dev/null 2>&1 &
+# -t 60: after our FIN, socat waits for cat's last bytes (its default 0.5 s lost the tail
+# of the echo when the impaired link was slow to drain).
+in_ns socat -t 60 TCP-LISTEN:5000,reuseaddr,fork EXEC:cat </dev/null >/dev/null 2>&1 &
 SHUNT_BG_PIDS+=($!)
 for ((i = 0; i < 50; i++)); do
     in_ns ss -ltn 2>/dev/null | grep -q ':5000 ' && break

@@ -198,7 +198,9 @@ log "shuntd's TCP under netem: $stats_line"
 [ "${retransmits:-0}" -gt 0 ] || fail_diag "shunt's TCP never retransmitted: was the link impaired at all?"
 
 # ---- our active open, through the same impaired link, to the kernel's echo server ----
-$B/socat TCP-LISTEN:5000,reuseaddr,fork EXEC:cat </dev/null >/dev/null 2>&1 &
+# -t 60: after our FIN, socat waits for cat's last bytes (its default 0.5 s lost the tail
+# of the echo when the impaired link was slow to drain).
+$B/socat -t 60 TCP-LISTEN:5000,reuseaddr,fork EXEC:cat </dev/null >/dev/null 2>&1 &
 socat_pid=$!
 sleep 0.5
 # shellcheck disable=SC2086 # nic_args is several words
