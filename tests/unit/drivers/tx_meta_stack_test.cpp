@@ -145,6 +145,18 @@ TEST_F(TxMetaTest, FragmentsWithdrawTheL4Request) {
         EXPECT_EQ(s.flags & tx_flags::l4_csum, 0);
         EXPECT_EQ(s.flags & tx_flags::ip_csum, tx_flags::ip_csum);
     }
+    // ... so the stack fills it before cutting: the fragments' payloads, put back together,
+    // are a datagram whose checksum verifies (not a zero the NIC was never asked to fill).
+    std::vector<uint8_t> datagram;
+    for (const auto& f : nic_.inner.take_sent()) {
+        if (f[12] != 0x08 || f[13] != 0x00) continue;  // IPv4 only (SetUp's ARP reply is there)
+        datagram.insert(datagram.end(), f.begin() + 14 + 20, f.end());
+    }
+    ASSERT_EQ(datagram.size(), 3000u);
+    EXPECT_NE(datagram[6] << 8 | datagram[7], 0) << "the checksum field was filled";
+    const uint32_t pseudo = wire::pseudo_header_sum(kOurIp, kPeerIp, wire::ip_proto::udp, 3000);
+    EXPECT_EQ(wire::checksum_fold(wire::checksum_partial(datagram, pseudo)), 0)
+        << "a checksum over the whole datagram";
 }
 
 // ARP frames pass only the Ethernet layer: l2_len, nothing above.
