@@ -40,6 +40,11 @@ struct NicCounters {
     uint64_t tx_errors = 0;
     uint64_t rx_copy_bytes = 0;  // bytes copied on receive (inherent for TAP; 0 for DMA NICs)
     uint64_t tx_copy_bytes = 0;  // bytes copied on transmit
+    // Doorbells (tail-register writes) and transmit descriptors sent with report-status: each
+    // is a bus write or write-back, so a driver batches them (0 for backends without rings).
+    uint64_t rx_doorbells = 0;
+    uint64_t tx_doorbells = 0;
+    uint64_t tx_status_reports = 0;
 };
 
 class Nic {

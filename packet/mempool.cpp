@@ -3,29 +3,57 @@
 #include "packet/packet_buf.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 namespace shunt {
 
-Mempool::Mempool(std::unique_ptr<MemoryRegion> region) : region_(std::move(region)) {}
+namespace {
+std::mutex& registry_lock() {
+    static std::mutex m;
+    return m;
+}
+}  // namespace
 
-Mempool::~Mempool() = default;
+Mempool::Mempool(std::unique_ptr<MemoryRegion> region, uint32_t count)
+    : region_(std::move(region)), headers_(new PacketBuf[count]), count_(count) {
+    free_.reserve(count);
+}
+
+Mempool::~Mempool() {
+    std::lock_guard lock(registry_lock());
+    if (registry_[id_].load(std::memory_order_relaxed) == this) {
+        registry_[id_].store(nullptr, std::memory_order_relaxed);
+    }
+}
 
 Result<std::unique_ptr<Mempool>> Mempool::create(MemoryProvider& provider, uint32_t count,
                                                  const std::string& name) {
     if (count == 0) return make_error("mempool {}: a pool needs at least one buffer", name);
-    constexpr size_t stride = sizeof(PacketBuf);
+    if (count > kMaxBuffers) {
+        return make_error("mempool {}: {} buffers; a pool holds at most {}", name, count,
+                          kMaxBuffers);
+    }
+    // Only the data rooms are device memory; the headers are allocated below.
+    constexpr size_t stride = PacketBuf::kStorage;
     // Worst case each page wastes up to one stride when buffers may not cross pages.
     size_t bytes = size_t{count} * stride;
     auto region = provider.allocate(bytes + bytes / 8 + stride, name);
     if (!region) return region.error();
-    std::unique_ptr<Mempool> pool(new Mempool(std::move(region).value()));
+    std::unique_ptr<Mempool> pool(new Mempool(std::move(region).value(), count));
+    {
+        std::lock_guard lock(registry_lock());
+        uint32_t id = 0;
+        while (id < kMaxPools && registry_[id].load(std::memory_order_relaxed) != nullptr) ++id;
+        if (id == kMaxPools) {
+            return make_error("mempool {}: {} pools exist already", name, kMaxPools);
+        }
+        pool->id_ = static_cast<uint16_t>(id);
+        registry_[id].store(pool.get(), std::memory_order_release);
+    }
     const MemoryRegion& r = *pool->region_;
-
-    pool->slots_.reserve(count);
-    pool->free_.reserve(count);
     size_t off = 0;
-    while (pool->slots_.size() < count) {
-        // A buffer is one DMA target: keep it inside one page when pages are not
+    for (uint32_t i = 0; i < count; ++i) {
+        // A data room is one DMA target: keep it inside one page when pages are not
         // IOVA-contiguous (no-IOMMU physical addresses; buffers never cross a hugepage).
         if (!r.iova_contiguous() && r.page_size() >= stride &&
             off / r.page_size() != (off + stride - 1) / r.page_size()) {
@@ -33,16 +61,15 @@ Result<std::unique_ptr<Mempool>> Mempool::create(MemoryProvider& provider, uint3
         }
         if (off + stride > r.size()) {
             return make_error("mempool {}: region of {} bytes holds only {} of {} buffers", name,
-                              r.size(), pool->slots_.size(), count);
+                              r.size(), i, count);
         }
-        // PacketBuf is an implicit-lifetime type: mmap'd memory holds it without a constructor.
-        auto* pb = reinterpret_cast<PacketBuf*>(r.base() + off);
-        pb->iova_ = r.iova_at(off);
-        pb->pool_ = pool.get();
-        pb->index_ = static_cast<uint32_t>(pool->slots_.size());
-        pb->refcnt_ = 0;
-        pb->reset();
-        pool->slots_.push_back(pb);
+        PacketBuf& pb = pool->headers_[i];
+        pb.storage_ = r.base() + off;
+        pb.iova_ = r.iova_at(off);
+        pb.pool_id_ = pool->id_;
+        pb.index_ = i;
+        pb.refcnt_ = 0;
+        pb.reset();
         off += stride;
     }
     // Hand out low indices first (better locality in tests and dumps).
@@ -51,9 +78,9 @@ Result<std::unique_ptr<Mempool>> Mempool::create(MemoryProvider& provider, uint3
 }
 
 size_t Mempool::alloc_batch(std::span<PacketBuf*> bufs) noexcept {
-    size_t n = std::min(bufs.size(), free_.size());
+    const size_t n = std::min<size_t>(bufs.size(), free_.size());
     for (size_t i = 0; i < n; ++i) {
-        PacketBuf* b = slots_[free_.back()];
+        PacketBuf* b = &headers_[free_.back()];
         free_.pop_back();
         b->reset();
         b->refcnt_ = 1;
@@ -69,8 +96,15 @@ PacketBuf* Mempool::alloc() noexcept {
     return b;
 }
 
-void Mempool::put(PacketBuf* buf) noexcept {
-    free_.push_back(buf->index_);
+PacketBuf* Mempool::resolve(uint32_t handle) noexcept {
+    Mempool* p = by_id(static_cast<uint16_t>(handle >> PacketBuf::kIndexBits));
+    if (p == nullptr) return nullptr;
+    const uint32_t index = handle & ((1u << PacketBuf::kIndexBits) - 1);
+    if (index >= p->count_) {
+        note_bad_link();
+        return nullptr;
+    }
+    return &p->headers_[index];
 }
 
 void Mempool::unref_batch(std::span<PacketBuf* const> bufs) noexcept {

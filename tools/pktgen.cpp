@@ -77,6 +77,11 @@ void build_frame(shunt::PacketBuf& b, uint64_t seq, const Options& o, const shun
     for (int i = 0; i < 8; ++i) payload[8 + i] = static_cast<uint8_t>(seq >> (56 - 8 * i));
     if (o.offload) {
         b.set_flags(shunt::tx_flags::ip_csum | shunt::tx_flags::l4_csum);
+        // What the stack's Ethernet and IPv4 layers record (TxMeta): drivers never parse.
+        b.set_l2_len(14);
+        b.set_l3_meta(20, shunt::l4_type::udp, udp_len,
+                      static_cast<uint16_t>(~shunt::wire::checksum_fold(
+                          shunt::wire::pseudo_header_sum(sip, dip, 17, udp_len))));
         return;
     }
     put16(ip + 10, shunt::wire::internet_checksum({ip, 20}));

@@ -55,7 +55,7 @@ struct Shared {
 int64_t pool_bytes(MemWireNic& nic) {
     const Mempool& pool = nic.tx_pool(0);
     return static_cast<int64_t>(pool.capacity() - pool.available()) *
-           static_cast<int64_t>(sizeof(PacketBuf));
+           static_cast<int64_t>(PacketBuf::kHeaderSize + PacketBuf::kStorage);
 }
 
 // Heap in use by the whole process (all arenas).

@@ -79,10 +79,11 @@ void E1000Nic::shutdown() noexcept {
     // Let frames already handed to the NIC go out (bounded): a sender may close right after
     // its last tx_batch.
     const Instant drain_until = Instant::now() + Duration(200'000);
-    while (tx_ring_ != nullptr && mmio_.base() != nullptr && tx_clean_ != tx_tail_ &&
-           Instant::now() < drain_until) {
-        clean_tx();
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    for (TxQ& q : txq_) {
+        while (q.ready() && mmio_.base() != nullptr && !q.idle() && Instant::now() < drain_until) {
+            q.clean();
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
     }
     if (mmio_.base() != nullptr) {
         mmio_.write32(regs::IMC, icr::ALL);
@@ -98,12 +99,8 @@ void E1000Nic::shutdown() noexcept {
         fn_->disable_interrupt();
         irq_ = {};
     }
-    for (PacketBuf*& b : rx_bufs_) {
-        if (b != nullptr) std::exchange(b, nullptr)->unref();
-    }
-    for (PacketBuf*& b : tx_bufs_) {
-        if (b != nullptr) std::exchange(b, nullptr)->unref();
-    }
+    for (TxQ& q : txq_) q.release();
+    for (RxQ& q : rxq_) q.release();
 }
 
 Status E1000Nic::init() {
@@ -237,47 +234,33 @@ void E1000Nic::clear_multicast_table() {
 
 // Both rings in one DMA region, RX first; each must be contiguous for the device.
 Status E1000Nic::alloc_rings() {
-    rx_size_ = opts_.rx_ring;
-    tx_size_ = opts_.tx_ring;
-    const size_t rx_bytes = size_t{rx_size_} * sizeof(RxDesc);
-    const size_t tx_bytes = size_t{tx_size_} * sizeof(TxSlot);
-    auto region = fn_->dma().allocate(rx_bytes + tx_bytes, "shunt-rings-" + address_);
-    if (!region) return make_error("{}: descriptor rings: {}", address_, region.error().message);
-    rings_ = std::move(region).value();
-    const MemoryRegion& r = *rings_;
-    if (!r.iova_contiguous() && rx_bytes + tx_bytes > r.page_size()) {
-        return make_error("{}: rings of {} bytes do not fit one DMA page of {} bytes", address_,
-                          rx_bytes + tx_bytes, r.page_size());
+    // One ring per queue, each in its own DMA memory, and one packet pool per queue pair (on
+    // the same provider), so a shard owns everything its queue touches.
+    for (uint16_t q = 0; q < kQueues; ++q) {
+        const std::string name = address_ + (kQueues > 1 ? "-" + std::to_string(q) : "");
+        if (auto s = rxq_[q].create(fn_->dma(), opts_.rx_ring, opts_.pool_buffers, name); !s) {
+            return make_error("{}: {}", address_, s.error().message);
+        }
+        if (auto s = txq_[q].create(fn_->dma(), opts_.tx_ring, name); !s) {
+            return make_error("{}: {}", address_, s.error().message);
+        }
     }
-    // ixy's rule: fill with 0xFF first, so a descriptor we forgot to set up shows up as
-    // garbage instead of a plausible zero, then initialise every one.
-    std::memset(r.base(), 0xFF, rx_bytes + tx_bytes);
-    rx_ring_ = reinterpret_cast<RxDesc*>(r.base());
-    tx_ring_ = reinterpret_cast<TxSlot*>(r.base() + rx_bytes);
-    auto pool = Mempool::create(fn_->dma(), opts_.pool_buffers, "shunt-pool-" + address_);
-    if (!pool) return make_error("{}: packet buffers: {}", address_, pool.error().message);
-    pool_ = std::move(pool).value();
     return {};
 }
 
-// SDM §14.4 Receive Initialization (DS §4.6.5).
+// SDM §14.4 (DS §4.6.5): receive initialization.
 Status E1000Nic::init_rx() {
-    rx_bufs_.assign(rx_size_, nullptr);
-    if (pool_->alloc_batch(rx_bufs_) != rx_size_) {
-        return make_error("{}: not enough packet buffers to fill the RX ring", address_);
+    RxQ& q = rxq_[0];
+    if (auto s = q.start(&mmio_, regs::RDT, opts_.rx_checksum); !s) {
+        return make_error("{}: {}", address_, s.error().message);
     }
-    for (uint32_t i = 0; i < rx_size_; ++i) {
-        rx_ring_[i] = RxDesc{};
-        rx_ring_[i].buffer_addr = rx_bufs_[i]->rx_iova();
-    }
-    const uint64_t base = rings_->iova_at(0);
+    const uint64_t base = q.ring_iova();
     mmio_.write32(regs::RDBAL, static_cast<uint32_t>(base));
     mmio_.write32(regs::RDBAH, static_cast<uint32_t>(base >> 32));
-    mmio_.write32(regs::RDLEN, rx_size_ * static_cast<uint32_t>(sizeof(RxDesc)));
+    mmio_.write32(regs::RDLEN, q.ring_bytes());
     mmio_.write32(regs::RDH, 0);
     // Every descriptor but one belongs to the NIC (RDT one behind RDH: SDM §3.2.6).
-    mmio_.write32(regs::RDT, rx_size_ - 1);
-    rx_next_ = 0;
+    mmio_.write32(regs::RDT, q.size() - 1);
     // No receive delay timers: ITR alone paces interrupts (SDM §13.4.30-31 recommend ITR).
     mmio_.write32(regs::RDTR, 0);
     mmio_.write32(regs::RADV, 0);
@@ -293,16 +276,18 @@ Status E1000Nic::init_rx() {
 
 // SDM §14.5 Transmit Initialization (DS §4.6.6).
 void E1000Nic::init_tx() {
-    tx_bufs_.assign(tx_size_, nullptr);
-    for (uint32_t i = 0; i < tx_size_; ++i) tx_ring_[i] = TxSlot{TxDesc{}};
-    const uint64_t base = rings_->iova_at(size_t{rx_size_} * sizeof(RxDesc));
+    TxQ& q = txq_[0];
+    TxQ::Config cfg;
+    cfg.max_frame = kMaxFrame;
+    cfg.offload = opts_.tx_checksum;
+    cfg.split = kTxPage;
+    q.start(&mmio_, regs::TDT, &rxq_[0].pool(), cfg);
+    const uint64_t base = q.ring_iova();
     mmio_.write32(regs::TDBAL, static_cast<uint32_t>(base));
     mmio_.write32(regs::TDBAH, static_cast<uint32_t>(base >> 32));
-    mmio_.write32(regs::TDLEN, tx_size_ * static_cast<uint32_t>(sizeof(TxSlot)));
+    mmio_.write32(regs::TDLEN, q.ring_bytes());
     mmio_.write32(regs::TDH, 0);
     mmio_.write32(regs::TDT, 0);
-    tx_tail_ = tx_clean_ = 0;
-    tx_ctx_valid_ = false;
     mmio_.write32(regs::TIDV, 0);
     mmio_.write32(regs::TIPG, model_.tipg);  // SDM §13.4.34
     // SDM §13.4.33: enable, pad short packets, collision threshold 0Fh, full-duplex
@@ -438,9 +423,24 @@ const HwStats& E1000Nic::hw_stats() {
 // drops and errors come from the hardware statistics plus what software discarded.
 NicCounters E1000Nic::counters() {
     refresh_hw_stats();
-    NicCounters c = sw_;
-    c.rx_dropped = rx_no_buffer_ + hw_.mpc;
-    c.rx_errors = sw_.rx_errors + hw_.crcerrs + hw_.algnerrc + hw_.rxerrc + hw_.rlec;
+    NicCounters c;
+    uint64_t rx_soft_errors = 0, rx_no_buffer = 0;
+    for (const RxQ& q : rxq_) {
+        c.rx_packets += q.stats().packets;
+        c.rx_bytes += q.stats().bytes;
+        c.rx_doorbells += q.stats().doorbells;
+        rx_soft_errors += q.stats().errors;
+        rx_no_buffer += q.stats().no_buffer;
+    }
+    for (const TxQ& q : txq_) {
+        c.tx_packets += q.stats().packets;
+        c.tx_bytes += q.stats().bytes;
+        c.tx_dropped += q.stats().dropped;
+        c.tx_doorbells += q.stats().doorbells;
+        c.tx_status_reports += q.stats().status_reports;
+    }
+    c.rx_dropped = rx_no_buffer + hw_.mpc;
+    c.rx_errors = rx_soft_errors + hw_.crcerrs + hw_.algnerrc + hw_.rxerrc + hw_.rlec;
     c.tx_errors = hw_.ecol + hw_.latecol;
     return c;
 }

@@ -7,11 +7,14 @@
 #pragma once
 
 #include "base/result.hpp"
+#include "driver/desc_queue.hpp"
 #include "driver/e1000/desc.hpp"
+#include "driver/e1000/legacy_format.hpp"
 #include "driver/nic.hpp"
 #include "driver/pci_nic.hpp"
 #include "packet/mempool.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -110,14 +113,14 @@ class E1000Nic final : public Nic {
     MacAddr mac() const override { return mac_; }
     uint16_t mtu() const override { return 1500; }
     LinkStatus link() override;
-    uint16_t queue_count() const override { return 1; }
+    uint16_t queue_count() const override { return kQueues; }
     NicCaps caps() const override;
     NicCounters counters() override;
 
     size_t rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;
     size_t tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;
     int wait_fd(uint16_t queue) const override;
-    Mempool& tx_pool(uint16_t) override { return *pool_; }
+    Mempool& tx_pool(uint16_t queue) override { return txq_[queue < kQueues ? queue : 0].pool(); }
     void stop() noexcept override { shutdown(); }
 
     const Model& model() const { return model_; }
@@ -125,10 +128,18 @@ class E1000Nic final : public Nic {
     void set_promiscuous(bool on);
     bool interrupts_enabled() const { return irq_.fd >= 0; }
 
+    // The queue pairs, one per shard (the 8254x and 82574 have one; the engine is shared with
+    // the multi-queue families). Null past queue_count().
+    using RxQ = RxQueue<LegacyFormat>;
+    using TxQ = TxQueue<LegacyFormat>;
+    RxQ* rx_queue(uint16_t q) noexcept { return q < kQueues ? &rxq_[q] : nullptr; }
+    TxQ* tx_queue(uint16_t q) noexcept { return q < kQueues ? &txq_[q] : nullptr; }
+    static constexpr uint16_t kQueues = 1;
+
     // Largest frame tx_batch sends (no FCS): 1514 plus an 802.1Q tag.
     static constexpr uint16_t kMaxFrame = 1518;
     // No TX descriptor's buffer crosses this IOVA boundary (the smallest IOMMU page): see
-    // tx_batch.
+    // TxQueue::Config::split.
     static constexpr uint64_t kTxPage = 4096;
 
   private:
@@ -150,11 +161,7 @@ class E1000Nic final : public Nic {
     Status init_interrupts();
     void shutdown() noexcept;
 
-    // Fast path helpers (fastpath.cpp).
-    void clean_tx() noexcept;
-    static void fill_tx_slot(TxSlot& s, uint64_t iova, uint16_t len, uint8_t popts,
-                             bool last) noexcept;
-    uint16_t rx_offload_flags(uint8_t status, uint8_t errors) const noexcept;
+    // Fast path helper (fastpath.cpp).
     void rearm_interrupt() noexcept;
     void refresh_hw_stats() noexcept;
 
@@ -166,27 +173,14 @@ class E1000Nic final : public Nic {
     Mmio mmio_;
     MacAddr mac_{};
 
-    std::unique_ptr<MemoryRegion> rings_;
-    std::unique_ptr<Mempool> pool_;
-    RxDesc* rx_ring_ = nullptr;
-    TxSlot* tx_ring_ = nullptr;
-    uint32_t rx_size_ = 0;
-    uint32_t tx_size_ = 0;
-    std::vector<PacketBuf*> rx_bufs_;  // buffer behind each RX descriptor
-    std::vector<PacketBuf*> tx_bufs_;  // buffer behind each TX slot (null for context slots)
-    uint32_t rx_next_ = 0;             // next RX descriptor to look at
-    bool rx_discarding_ = false;       // inside a frame that spans descriptors (dropped)
-    uint32_t tx_tail_ = 0;             // next TX slot to fill (what TDT was last set to)
-    uint32_t tx_clean_ = 0;            // oldest TX slot not yet seen done
-    TxContextDesc tx_ctx_{};           // last context descriptor handed to the NIC
-    bool tx_ctx_valid_ = false;
+    // RX before TX: a TX queue may hold buffers of its RX twin's pool, so it goes first.
+    std::array<RxQ, kQueues> rxq_;
+    std::array<TxQ, kQueues> txq_;
 
     PciInterrupt irq_{};
     uint32_t rctl_ = 0;
 
-    // Software counters (fast path) and hardware statistics (accumulated).
-    NicCounters sw_{};
-    uint64_t rx_no_buffer_ = 0;
+    // Hardware statistics (accumulated); the queues count packets and software drops.
     HwStats hw_{};
     struct {
         ClearOnReadCounter gprc, gptc, tpr, tpt, mpc, rnbc, crcerrs, algnerrc, rxerrc, rlec, ecol,

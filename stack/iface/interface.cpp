@@ -245,6 +245,7 @@ void Interface::queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexc
     eth.set_dst(dst);
     eth.set_src(config_.mac);
     eth.set_ethertype(ethertype);
+    frame->set_l2_len(wire::EthernetView::kHeaderLen);  // offload metadata (TxMeta)
     if (tx_count_ == tx_frames_.size()) flush_tx();
     // Still full: the NIC refused the batch. Senders that can wait check tx_ready() first;
     // this frame's sender cannot (ARP, ICMP, UDP), so it is the one dropped.

@@ -136,6 +136,7 @@ class Interface final : public Ipv4Output {
     void send_arp(uint16_t op, MacAddr target_mac, wire::Ipv4Addr target_ip,
                   MacAddr eth_dst) noexcept;
     void send_icmp_error(uint8_t type, uint8_t code, const PacketBuf& original) noexcept;
+    bool fill_l4_checksum(wire::Ipv4Addr dst, uint8_t protocol, PacketChain& payload) noexcept;
     bool send_fragments(wire::Ipv4Addr dst, wire::Ipv4Addr next_hop, uint8_t protocol,
                         PacketChain payload) noexcept;
     PacketChain copy_fragments(const PacketChain& payload, size_t fragment_payload) noexcept;

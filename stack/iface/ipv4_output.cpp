@@ -3,6 +3,8 @@
 // is a valid fragment payload (a multiple of 8 bytes, at most MTU - 20), else by copying.
 #include "stack/iface/interface.hpp"
 
+#include "packet/chain_checksum.hpp"
+#include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"
 #include "stack/wire/ipv4.hpp"
 
@@ -34,6 +36,12 @@ SendResult Interface::send_ipv4(Ipv4Addr dst, uint8_t protocol, PacketChain payl
     }
     const size_t max_payload = config_.mtu - kIpHeader;
     if (total > max_payload) {
+        // A NIC checksums one frame, and a fragment is not the whole segment: a datagram that
+        // asked for L4 checksum offload gets its checksum here, before it is cut up.
+        if ((payload.front()->flags() & tx_flags::l4_csum) != 0 &&
+            !fill_l4_checksum(dst, protocol, payload)) {
+            return SendResult::bad_payload;
+        }
         return send_fragments(dst, *next_hop, protocol, std::move(payload)) ? SendResult::sent
                                                                             : SendResult::no_buffer;
     }
@@ -47,6 +55,29 @@ SendResult Interface::send_ipv4(Ipv4Addr dst, uint8_t protocol, PacketChain payl
     if (!p) return SendResult::bad_payload;
     output_datagram_piece(std::move(p), dst, *next_hop, protocol, next_ident_++, false, 0);
     return SendResult::sent;
+}
+
+// Writes the TCP or UDP checksum of a whole datagram (RFC 9293 §3.1, RFC 768) and withdraws
+// the offload request. False when the protocol has no checksum the NIC could have filled or
+// the first buffer does not hold the L4 header.
+bool Interface::fill_l4_checksum(Ipv4Addr dst, uint8_t protocol, PacketChain& payload) noexcept {
+    const bool tcp = protocol == wire::ip_proto::tcp;
+    if (!tcp && protocol != wire::ip_proto::udp) return false;
+    PacketBuf* first = payload.front();
+    const size_t field = tcp ? 16 : 6;
+    if (first->length() < field + 2) return false;
+    uint8_t* at = first->data() + field;
+    at[0] = at[1] = 0;
+    const auto len = static_cast<uint16_t>(payload.byte_length());
+    uint16_t sum =
+        chain_checksum(payload, wire::pseudo_header_sum(config_.address.addr, dst, protocol, len));
+    if (!tcp && sum == 0) sum = 0xffff;  // RFC 768: a computed zero is sent as ones
+    at[0] = static_cast<uint8_t>(sum >> 8);
+    at[1] = static_cast<uint8_t>(sum);
+    for (PacketBuf* b : payload) {
+        b->set_flags(static_cast<uint16_t>(b->flags() & ~tx_flags::l4_csum));
+    }
+    return true;
 }
 
 bool Interface::send_fragments(Ipv4Addr dst, Ipv4Addr next_hop, uint8_t protocol,
@@ -94,7 +125,22 @@ void Interface::output_datagram_piece(Packet p, Ipv4Addr dst, Ipv4Addr next_hop,
                    .frag_offset = static_cast<uint16_t>(offset)}
         .emit(view, !tx_ip_csum_);
     // With offload the NIC fills the header checksum (the field is left zero).
-    if (tx_ip_csum_) p->set_flags(static_cast<uint16_t>(p->flags() | tx_flags::ip_csum));
+    uint16_t flags = p->flags();
+    if (tx_ip_csum_) flags |= tx_flags::ip_csum;
+    // Offload metadata for the driver (TxMeta): this layer knows the header length, the
+    // protocol and the pseudo header. A fragment cannot have its L4 checksum offloaded (it
+    // covers the whole datagram), so it records no L4 type and the request is withdrawn.
+    const bool whole = !more_frags && offset == 0;
+    const uint8_t l4 = !whole                            ? l4_type::none
+                       : protocol == wire::ip_proto::tcp ? l4_type::tcp
+                       : protocol == wire::ip_proto::udp ? l4_type::udp
+                                                         : l4_type::none;
+    if (l4 == l4_type::none) flags &= static_cast<uint16_t>(~tx_flags::l4_csum);
+    const auto l4_len = static_cast<uint16_t>(len);
+    const uint16_t seed = static_cast<uint16_t>(
+        ~wire::checksum_fold(wire::pseudo_header_sum(config_.address.addr, dst, protocol, l4_len)));
+    p->set_l3_meta(static_cast<uint16_t>(view.header_len()), l4, l4_len, seed);
+    p->set_flags(flags);
     output_ip_frame(next_hop, std::move(p));
 }
 

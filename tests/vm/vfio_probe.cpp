@@ -172,17 +172,18 @@ Status check_iovas(const shunt::Mempool& pool, vfio::IommuMode mode) {
             }
         }
     }
-    constexpr uint64_t kRxOffset = shunt::PacketBuf::kHeaderSize + shunt::PacketBuf::kHeadroom;
+    // The region holds data rooms only (headroom + data; headers are in process memory).
+    constexpr uint64_t kRxOffset = shunt::PacketBuf::kHeadroom;
     for (uint32_t i = 0; i < pool.capacity(); ++i) {
         shunt::PacketBuf* b = pool.buffer_at(i);
-        const auto* start = reinterpret_cast<const uint8_t*>(b);
+        const uint8_t* start = b->rx_area() - kRxOffset;
         const auto off = static_cast<size_t>(start - r.base());
         const uint64_t want = r.iova_at(off) + kRxOffset;
         if (b->rx_iova() != want) {
             return make_error("buffer {} at region offset {:#x}: RX IOVA {:#x}, expected {:#x}", i,
                               off, b->rx_iova(), want);
         }
-        const size_t last = off + sizeof(shunt::PacketBuf) - 1;
+        const size_t last = off + shunt::PacketBuf::kStorage - 1;
         if (!r.iova_contiguous() && off / r.page_size() != last / r.page_size()) {
             return make_error(
                 "buffer {} at region offset {:#x} crosses a page boundary of a "

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <string>
@@ -53,18 +54,79 @@ TEST(Mempool, FreshBufferIsEmptyWithFullHeadroomAndOneReference) {
     b->unref();
 }
 
-TEST(Mempool, BufferIovaMatchesItsPlaceInTheRegion) {
+// Only data rooms are in the DMA region: each buffer's headroom + data room is its own slot
+// of the region, with the IOVA of that place; the headers are outside the region.
+TEST(Mempool, DataRoomsAreInTheRegionAndHeadersAreNot) {
     auto pool = make_pool(8);
     const MemoryRegion& r = pool->region();
     for (uint32_t i = 0; i < pool->capacity(); ++i) {
         PacketBuf* b = pool->buffer_at(i);
-        const auto offset = static_cast<size_t>(reinterpret_cast<uint8_t*>(b) - r.base());
+        const uint8_t* room = b->rx_area() - PacketBuf::kHeadroom;
+        const auto offset = static_cast<size_t>(room - r.base());
+        EXPECT_LT(offset + PacketBuf::kStorage, r.size() + 1);
+        EXPECT_EQ(offset, i * PacketBuf::kStorage);
         EXPECT_EQ(b->index(), i);
-        EXPECT_EQ(b->rx_iova(), r.iova_at(offset) + PacketBuf::kHeaderSize + PacketBuf::kHeadroom);
+        EXPECT_EQ(b->rx_iova(), r.iova_at(offset) + PacketBuf::kHeadroom);
         // memfd regions are device-less: the IOVA is the virtual address.
         EXPECT_EQ(b->rx_iova(), reinterpret_cast<uint64_t>(b->rx_area()));
-        EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 64, 0u) << "buffers are cache-line aligned";
+        const auto* h = reinterpret_cast<const uint8_t*>(b);
+        EXPECT_TRUE(h + sizeof(PacketBuf) <= r.base() || h >= r.base() + r.size())
+            << "header " << i << " lies in device-writable memory";
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(b) % 64, 0u) << "headers are cache-line aligned";
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(room) % 64, 0u) << "data rooms too";
     }
+    EXPECT_EQ(pool->buffer_at(8), nullptr);
+}
+
+// Whatever the device (or a process sharing the region) writes into the data rooms cannot
+// steer a buffer's return: the region is scribbled over entirely and every buffer still goes
+// home to its pool.
+TEST(Mempool, DeviceWritesToTheRegionCannotRedirectBuffers) {
+    auto pool = make_pool(16);
+    std::array<PacketBuf*, 16> bufs{};
+    ASSERT_EQ(pool->alloc_batch(bufs), 16u);
+    std::memset(pool->region().base(), 0xA5, pool->region().size());
+    Mempool::unref_batch(bufs);
+    EXPECT_EQ(pool->available(), 16u);
+}
+
+// Links are (pool id, index) handles checked on use: one that names no pool or an index out
+// of range is counted and ends the chain instead of being followed.
+TEST(Mempool, CorruptedLinksAreCountedAndRefused) {
+    auto pool = make_pool(4);
+    PacketBuf* a = pool->alloc();
+    PacketBuf* b = pool->alloc();
+    a->set_next(b);
+    EXPECT_EQ(a->next(), b);
+    EXPECT_EQ(b->pool(), pool.get());
+    const uint64_t before = Mempool::bad_links();
+    // An index past the pool's end, in this pool.
+    const uint32_t bad_index = uint32_t{pool->id()} << PacketBuf::kIndexBits | 1000;
+    EXPECT_EQ(Mempool::resolve(bad_index), nullptr);
+    // A pool id nobody has.
+    const uint32_t bad_pool = (Mempool::kMaxPools - 1) << PacketBuf::kIndexBits;
+    EXPECT_EQ(Mempool::resolve(bad_pool), nullptr);
+    EXPECT_EQ(Mempool::by_id(Mempool::kMaxPools + 5), nullptr);
+    EXPECT_EQ(Mempool::bad_links(), before + 3);
+    // A handle made from a real buffer resolves to it.
+    EXPECT_EQ(Mempool::resolve(b->handle()), b);
+    a->set_next(nullptr);
+    a->unref();
+    b->unref();
+    EXPECT_EQ(pool->available(), 4u);
+}
+
+// A pool's id is freed with it and reused; a buffer of a dead pool resolves to nothing.
+TEST(Mempool, PoolIdsAreUniqueWhileAlive) {
+    auto p1 = make_pool(1);
+    auto p2 = make_pool(1);
+    EXPECT_NE(p1->id(), p2->id());
+    EXPECT_EQ(Mempool::by_id(p1->id()), p1.get());
+    const uint16_t id2 = p2->id();
+    p2.reset();
+    const uint64_t before = Mempool::bad_links();
+    EXPECT_EQ(Mempool::by_id(id2), nullptr);
+    EXPECT_EQ(Mempool::bad_links(), before + 1);
 }
 
 TEST(Mempool, ZeroBuffersIsAnError) {

@@ -85,10 +85,22 @@ class E1000NicTest : public ::testing::Test {
         d.errors = errors;
         d.status = status;
     }
-    // Plays the NIC finishing TX slots [from, to).
-    void complete_tx(uint32_t from, uint32_t to) {
-        for (uint32_t i = from; i != to; i = (i + 1) % 8) tx_ring()[i].legacy.status |= 1;
+    // Plays the NIC finishing TX slots [from, to): like the hardware, it writes the done bit
+    // back only where the descriptor asked for it (RS; SDM §3.3.3.1).
+    void complete_tx(uint32_t from, uint32_t to, uint32_t size = 8) {
+        for (uint32_t i = from; i != to; i = (i + 1) % size) {
+            if ((tx_ring()[i].legacy.cmd & txd_cmd::RS) != 0) tx_ring()[i].legacy.status |= 1;
+        }
     }
+    // The metadata the stack records for udp_frame(size) (l2 14, l3 20, UDP, its seed).
+    static void set_udp_meta(PacketBuf* b, size_t size, uint16_t l2 = 14, uint16_t l3 = 20) {
+        const auto l4_len = static_cast<uint16_t>(size - l2 - l3);
+        b->set_l2_len(l2);
+        b->set_l3_meta(l3, l4_type::udp, l4_len, static_cast<uint16_t>(kUdpSeedBase + l4_len));
+    }
+    // 10.0.2.99 + 10.0.2.2 + protocol 17: the seed without its length.
+    static constexpr uint32_t kUdpSeedBase = 0x0A00 + 0x0263 + 0x0A00 + 0x0202 + 17;
+
     std::vector<PacketBuf*> make_tx(size_t n, size_t size = 60, uint16_t flags = 0) {
         std::vector<PacketBuf*> v;
         for (size_t i = 0; i < n; ++i) {
@@ -96,6 +108,7 @@ class E1000NicTest : public ::testing::Test {
             auto f = udp_frame(size, static_cast<uint8_t>(i));
             std::memcpy(b->append(f.size()), f.data(), f.size());
             b->set_flags(flags);
+            if (flags != 0) set_udp_meta(b, size);
             v.push_back(b);
         }
         return v;
@@ -290,8 +303,12 @@ TEST_F(E1000NicTest, TransmitsWithLegacyDescriptorsAndOneDoorbell) {
         const TxDesc& d = tx_ring()[i].legacy;
         EXPECT_EQ(d.buffer_addr, bufs[i]->data_iova());
         EXPECT_EQ(d.length, 60u);
-        EXPECT_EQ(d.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
+        // Report status every rs_thresh (8 / 4 = 2) descriptors and on the burst's last.
+        const uint8_t rs = i == 0 ? 0 : txd_cmd::RS;
+        EXPECT_EQ(d.cmd, txd_cmd::EOP | txd_cmd::IFCS | rs) << i;
     }
+    EXPECT_EQ(nic.counters().tx_status_reports, 2u);
+    EXPECT_EQ(nic.counters().tx_doorbells, 1u);
     const uint32_t before = nic.tx_pool(0).available();
     complete_tx(0, 2);                   // slot 2 not done yet
     st_->write(regs::TDH, 3);            // a head that ran ahead of the done bits must not matter
@@ -322,7 +339,7 @@ TEST_F(E1000NicTest, AFrameAcrossA4KiBBoundaryUsesTwoDescriptors) {
     const TxDesc& b = tx_ring()[1].legacy;
     EXPECT_EQ(a.buffer_addr, iova);
     EXPECT_EQ(a.length, first);
-    EXPECT_EQ(a.cmd, txd_cmd::IFCS | txd_cmd::RS);  // no EOP: the frame goes on
+    EXPECT_EQ(a.cmd, txd_cmd::IFCS);  // no EOP: the frame goes on; no RS: mid-packet
     EXPECT_EQ(b.buffer_addr, iova + first);
     EXPECT_EQ(b.length, kSize - first);
     EXPECT_EQ(b.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
@@ -346,14 +363,14 @@ TEST_F(E1000NicTest, AnOffloadedFrameAcrossA4KiBBoundaryRepeatsItsOptions) {
     const auto f = udp_frame(kSize, 3);
     std::memcpy(crossing->append(f.size()), f.data(), f.size());
     crossing->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    set_udp_meta(crossing, kSize);
     std::array<PacketBuf*, 1> v{crossing};
     ASSERT_EQ(nic.tx_batch(0, v), 1u);
     EXPECT_EQ(reg(regs::TDT), 3u);  // context + two data descriptors
     const TxDataDesc& a = tx_ring()[1].data;
     const TxDataDesc& b = tx_ring()[2].data;
     const auto first = static_cast<uint32_t>(4096 - crossing->data_iova() % 4096);
-    EXPECT_EQ(a.cmd_and_length,
-              first | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::IFCS | txd_ext::RS);
+    EXPECT_EQ(a.cmd_and_length, first | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::IFCS);
     EXPECT_EQ(b.cmd_and_length, (kSize - first) | txd_ext::DTYP_DATA | txd_ext::DEXT |
                                     txd_ext::EOP | txd_ext::IFCS | txd_ext::RS);
     EXPECT_EQ(a.popts, txd_popts::IXSM | txd_popts::TXSM);
@@ -385,7 +402,6 @@ TEST_F(E1000NicTest, OversizedAndEmptyFramesAreTakenAndDropped) {
 TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
     E1000Nic& nic = open();
     auto bufs = make_tx(2, 100, tx_flags::ip_csum | tx_flags::l4_csum);
-    bufs[0]->data()[24] = 0xEE;  // a stale IP checksum must be cleared for the NIC
     ASSERT_EQ(nic.tx_batch(0, bufs), 2u);
     EXPECT_EQ(reg(regs::TDT), 3u);  // context + 2 data descriptors
     const TxContextDesc& c = tx_ring()[0].context;
@@ -395,21 +411,19 @@ TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
     EXPECT_EQ(c.tucss, 34);
     EXPECT_EQ(c.tucso, 40);
     EXPECT_EQ(c.tucse, 0);
-    EXPECT_EQ(c.cmd_and_length,
-              txd_ext::DEXT | txd_ext::RS | txd_ext::IP | txd_ext::DTYP_CONTEXT);  // UDP
+    EXPECT_EQ(c.cmd_and_length, txd_ext::DEXT | txd_ext::IP | txd_ext::DTYP_CONTEXT);  // UDP
     for (uint32_t i = 1; i < 3; ++i) {
         const TxDataDesc& d = tx_ring()[i].data;
         EXPECT_EQ(d.buffer_addr, bufs[i - 1]->data_iova());
-        EXPECT_EQ(d.cmd_and_length, 100u | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::EOP |
-                                        txd_ext::IFCS | txd_ext::RS);
+        EXPECT_EQ(d.cmd_and_length & ~txd_ext::RS,
+                  100u | txd_ext::DTYP_DATA | txd_ext::DEXT | txd_ext::EOP | txd_ext::IFCS);
         EXPECT_EQ(d.popts, txd_popts::IXSM | txd_popts::TXSM);
     }
     const uint8_t* f = bufs[0]->data();
-    EXPECT_EQ(f[24], 0);  // IP checksum zeroed
+    EXPECT_EQ(f[24], 0);  // the IP checksum is left as the stack wrote it (zero)
     EXPECT_EQ(f[25], 0);
-    // UDP checksum field seeded with the pseudo-header sum: 10.0.2.99 + 10.0.2.2 + 17 + 66.
-    const uint32_t sum = 0x0A00 + 0x0263 + 0x0A00 + 0x0202 + 17 + 66;
-    EXPECT_EQ(f[40] << 8 | f[41], static_cast<int>(sum));
+    // UDP checksum field seeded from the metadata: 10.0.2.99 + 10.0.2.2 + 17 + 66.
+    EXPECT_EQ(f[40] << 8 | f[41], static_cast<int>(kUdpSeedBase + 66));
     complete_tx(0, 3);  // the context slot has no buffer; reaping must step over it
     const uint32_t before = nic.tx_pool(0).available();
     nic.tx_batch(0, {});
@@ -419,24 +433,148 @@ TEST_F(E1000NicTest, ChecksumOffloadUsesOneContextForFramesWithTheSameLayout) {
 TEST_F(E1000NicTest, TcpAndIpOnlyOffloadChoosesItsFields) {
     E1000Nic& nic = open();
     auto bufs = make_tx(2, 80);
-    bufs[0]->data()[23] = 6;  // TCP, full offload
-    bufs[0]->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    bufs[0]->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);  // TCP, full offload
+    bufs[0]->set_l2_len(14);
+    bufs[0]->set_l3_meta(20, l4_type::tcp, 46, 0x1234);
     bufs[1]->set_flags(tx_flags::ip_csum);  // UDP, IP header only
+    set_udp_meta(bufs[1], 80);
     ASSERT_EQ(nic.tx_batch(0, bufs), 2u);
     EXPECT_EQ(reg(regs::TDT), 4u);  // two different contexts
     EXPECT_EQ(tx_ring()[0].context.tucso, 34 + 16);
     EXPECT_EQ(tx_ring()[0].context.cmd_and_length & txd_ext::TCP, txd_ext::TCP);
     EXPECT_EQ(tx_ring()[1].data.popts, txd_popts::IXSM | txd_popts::TXSM);
+    EXPECT_EQ(bufs[0]->data()[50] << 8 | bufs[0]->data()[51], 0x1234);  // the TCP seed
     EXPECT_EQ(tx_ring()[3].data.popts, txd_popts::IXSM);
+    EXPECT_EQ(bufs[1]->data()[40] << 8 | bufs[1]->data()[41], 0);  // no L4 offload: untouched
 }
 
-TEST_F(E1000NicTest, NonIpFramesWithOffloadFlagsGoOutPlain) {
+// The context comes from the buffer's metadata alone: the frame's bytes are not read (here they
+// claim ARP), so headers of any length the stack records (IPv4 options, a VLAN tag) and
+// trailing padding come out right.
+TEST_F(E1000NicTest, OffloadContextComesFromMetadataNotFromTheFrame) {
     E1000Nic& nic = open();
-    auto bufs = make_tx(1, 60, tx_flags::ip_csum | tx_flags::l4_csum);
-    bufs[0]->data()[12] = 0x08;
-    bufs[0]->data()[13] = 0x06;  // ARP
-    ASSERT_EQ(nic.tx_batch(0, bufs), 1u);
-    EXPECT_EQ(tx_ring()[0].legacy.cmd, txd_cmd::EOP | txd_cmd::IFCS | txd_cmd::RS);
+    auto bufs = make_tx(3, 120);
+    for (PacketBuf* b : bufs) {
+        b->data()[12] = 0x08;
+        b->data()[13] = 0x06;  // ARP: a parser would send these plain
+        b->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    }
+    bufs[0]->set_l2_len(14);
+    bufs[0]->set_l3_meta(24, l4_type::tcp, 120 - 38, 0x0101);  // IPv4 with 4 bytes of options
+    bufs[1]->set_l2_len(18);
+    bufs[1]->set_l3_meta(20, l4_type::udp, 120 - 38, 0x0202);  // one 802.1Q tag
+    bufs[2]->set_l2_len(14);
+    bufs[2]->set_l3_meta(20, l4_type::udp, 40, 0x0303);  // 46 bytes of padding after the UDP
+    ASSERT_EQ(nic.tx_batch(0, bufs), 3u);
+    EXPECT_EQ(reg(regs::TDT), 6u);  // three layouts, three contexts
+    const TxContextDesc& opt = tx_ring()[0].context;
+    EXPECT_EQ(opt.ipcss, 14);
+    EXPECT_EQ(opt.ipcse, 14 + 24 - 1);
+    EXPECT_EQ(opt.tucss, 38);
+    EXPECT_EQ(opt.tucso, 38 + 16);
+    EXPECT_EQ(opt.tucse, 0);
+    EXPECT_EQ(bufs[0]->data()[54] << 8 | bufs[0]->data()[55], 0x0101);
+    const TxContextDesc& vlan = tx_ring()[2].context;
+    EXPECT_EQ(vlan.ipcss, 18);
+    EXPECT_EQ(vlan.ipcso, 28);
+    EXPECT_EQ(vlan.ipcse, 37);
+    EXPECT_EQ(vlan.tucss, 38);
+    EXPECT_EQ(vlan.tucso, 44);
+    EXPECT_EQ(vlan.cmd_and_length & txd_ext::TCP, 0u);
+    EXPECT_EQ(bufs[1]->data()[44] << 8 | bufs[1]->data()[45], 0x0202);
+    const TxContextDesc& padded = tx_ring()[4].context;
+    EXPECT_EQ(padded.tucss, 34);
+    EXPECT_EQ(padded.tucse, 34 + 40 - 1);  // the checksum stops before the padding
+    for (uint32_t i : {1u, 3u, 5u}) {
+        EXPECT_EQ(tx_ring()[i].data.popts, txd_popts::IXSM | txd_popts::TXSM) << i;
+    }
+}
+
+// Metadata that cannot describe the frame (none recorded, an L3 header beyond the frame, an
+// L4 segment longer than the frame, a fragment) is refused: the frame goes out without that
+// offload, and the checksum fields are not written.
+TEST_F(E1000NicTest, MetadataThatDoesNotFitTheFrameIsRefused) {
+    E1000Nic& nic = open();
+    auto bufs = make_tx(4, 60);
+    for (PacketBuf* b : bufs) b->set_flags(tx_flags::ip_csum | tx_flags::l4_csum);
+    // bufs[0]: no metadata (a frame the IPv4 layer did not build, e.g. ARP)
+    bufs[1]->set_l2_len(14);
+    bufs[1]->set_l3_meta(60, l4_type::udp, 8, 0x1111);  // header ends past the 60-byte frame
+    bufs[2]->set_l2_len(14);
+    bufs[2]->set_l3_meta(20, l4_type::udp, 27, 0x2222);  // one byte longer than the frame
+    bufs[3]->set_l2_len(14);
+    bufs[3]->set_l3_meta(20, l4_type::none, 26, 0);  // a fragment: IP checksum only
+    ASSERT_EQ(nic.tx_batch(0, bufs), 4u);
+    EXPECT_EQ(tx_ring()[0].legacy.cmd & txd_cmd::DEXT, 0);
+    EXPECT_EQ(tx_ring()[1].legacy.cmd & txd_cmd::DEXT, 0);
+    EXPECT_EQ(tx_ring()[2].context.tucss, 0);  // IP-only context
+    EXPECT_EQ(tx_ring()[3].data.popts, txd_popts::IXSM);
+    EXPECT_EQ(tx_ring()[4].data.popts, txd_popts::IXSM);  // same context reused
+    EXPECT_EQ(reg(regs::TDT), 5u);
+    for (PacketBuf* b : bufs) EXPECT_EQ(b->data()[40] << 8 | b->data()[41], 0);
+}
+
+// DPDK em's tx_rs_thresh: a burst of 40 one-descriptor frames on a ring of 64 asks for status
+// every 16 descriptors and on its last frame, rings the doorbell once, and a done bit on a
+// report-status descriptor brings home every buffer up to it.
+TEST_F(E1000NicTest, ReportStatusEveryThresholdAndOneDoorbellPerBurst) {
+    PciNicOptions o = small_options();
+    o.tx_ring = 64;
+    E1000Nic& nic = open(0x100E, o);
+    EXPECT_EQ(nic.tx_queue(0)->rs_thresh(), 16u);
+    auto bufs = make_tx(40);
+    ASSERT_EQ(nic.tx_batch(0, bufs), 40u);
+    EXPECT_EQ(reg(regs::TDT), 40u);
+    for (uint32_t i = 0; i < 40; ++i) {
+        const bool rs = i == 15 || i == 31 || i == 39;
+        EXPECT_EQ((tx_ring()[i].legacy.cmd & txd_cmd::RS) != 0, rs) << i;
+    }
+    NicCounters c = nic.counters();
+    EXPECT_EQ(c.tx_doorbells, 1u);
+    EXPECT_EQ(c.tx_status_reports, 3u);
+    const uint32_t before = nic.tx_pool(0).available();
+    complete_tx(0, 20, 64);  // done bits up to slot 15 only (RS)
+    nic.tx_batch(0, {});
+    EXPECT_EQ(nic.tx_pool(0).available(), before + 16);
+    complete_tx(20, 40, 64);
+    nic.tx_batch(0, {});
+    EXPECT_EQ(nic.tx_pool(0).available(), before + 40);
+    EXPECT_EQ(nic.counters().tx_doorbells, 1u) << "a burst that queues nothing rings nothing";
+}
+
+// The queue objects a shard would own: one pair on these chips, with the NIC's pool.
+TEST_F(E1000NicTest, HandsOutOneQueuePair) {
+    E1000Nic& nic = open();
+    EXPECT_EQ(nic.queue_count(), 1u);
+    ASSERT_NE(nic.rx_queue(0), nullptr);
+    ASSERT_NE(nic.tx_queue(0), nullptr);
+    EXPECT_EQ(nic.rx_queue(1), nullptr);
+    EXPECT_EQ(nic.tx_queue(1), nullptr);
+    EXPECT_EQ(&nic.tx_queue(0)->pool(), &nic.tx_pool(0));
+    EXPECT_EQ(&nic.rx_queue(0)->pool(), &nic.tx_pool(0));
+    EXPECT_EQ(nic.rx_queue(0)->ring_iova(), uint64_t{reg(regs::RDBAH)} << 32 | reg(regs::RDBAL));
+    EXPECT_EQ(nic.tx_queue(0)->ring_iova(), uint64_t{reg(regs::TDBAH)} << 32 | reg(regs::TDBAL));
+    std::array<PacketBuf*, 4> out{};
+    EXPECT_EQ(nic.rx_batch(1, out), 0u);
+    EXPECT_EQ(nic.tx_batch(1, {}), 0u);
+}
+
+// A length the device wrote is bounded before use: more than the 2 KiB data room (or zero)
+// is an error, and the descriptor goes back with its buffer.
+TEST_F(E1000NicTest, ReceiveLengthsBeyondTheBufferAreRefused) {
+    E1000Nic& nic = open();
+    receive(0, udp_frame(60, 1));
+    rx_ring()[0].length = PacketBuf::kDataRoom + 1;
+    receive(1, udp_frame(60, 2));
+    rx_ring()[1].length = 0;
+    receive(2, udp_frame(60, 3));
+    std::array<PacketBuf*, 4> out{};
+    ASSERT_EQ(nic.rx_batch(0, out), 1u);
+    EXPECT_EQ(out[0]->length(), 60u);
+    EXPECT_EQ(out[0]->data()[50], 3);
+    EXPECT_EQ(nic.counters().rx_errors, 2u);
+    EXPECT_EQ(reg(regs::RDT), 2u);
+    out[0]->unref();
 }
 
 TEST_F(E1000NicTest, InterruptModeArmsCausesAndRearmsWhenIdle) {
