@@ -55,17 +55,26 @@ class VfioPciFunction final : public PciFunction {
         return device_->irq_count(vfio_type(kind));
     }
     Result<PciInterrupt> enable_interrupt(IrqKind kind) override {
+        auto fds = enable_vectors(kind, 1);
+        if (!fds) return fds.error();
+        return PciInterrupt{fds->front(), kind};
+    }
+    Result<std::vector<int>> enable_vectors(IrqKind kind, unsigned count) override {
         disable_interrupt();
         type_ = vfio_type(kind);
-        auto fds = device_->enable_irqs(type_, 1);
+        auto fds = device_->enable_irqs(type_, count);
         if (!fds) return fds.error();
-        irq_fd_ = std::move(fds->front());
-        return PciInterrupt{irq_fd_.get(), kind};
+        std::vector<int> out;
+        for (UniqueFd& fd : *fds) {
+            out.push_back(fd.get());
+            irq_fds_.push_back(std::move(fd));
+        }
+        return out;
     }
     void disable_interrupt() noexcept override {
-        if (!irq_fd_.valid()) return;
+        if (irq_fds_.empty()) return;
         if (auto s = device_->disable_irqs(type_); !s) log::warn("{}", s.error().message);
-        irq_fd_.reset();
+        irq_fds_.clear();
     }
     void unmask_intx() noexcept override {
         if (auto s = device_->unmask_intx(); !s) log::warn("{}", s.error().message);
@@ -90,7 +99,7 @@ class VfioPciFunction final : public PciFunction {
     std::unique_ptr<vfio::MappedBar> bar_;
     std::unique_ptr<MemoryProvider> dma_;
     vfio::IrqType type_ = vfio::IrqType::intx;
-    UniqueFd irq_fd_;
+    std::vector<UniqueFd> irq_fds_;
 };
 
 std::string supported_list() {

@@ -65,6 +65,15 @@ class PciFunction {
     virtual unsigned irq_vectors(IrqKind kind) const = 0;
     // Wires vector 0 of `kind` to an eventfd (the fd stays owned by this object).
     virtual Result<PciInterrupt> enable_interrupt(IrqKind kind) = 0;
+    // Wires vectors 0..count-1 of `kind` to one eventfd each (owned by this object), e.g. one
+    // MSI-X vector per queue pair. The default handles count 1 only.
+    virtual Result<std::vector<int>> enable_vectors(IrqKind kind, unsigned count) {
+        if (count != 1)
+            return make_error("{}: {} vectors are not supported here", address(), count);
+        auto irq = enable_interrupt(kind);
+        if (!irq) return irq.error();
+        return std::vector<int>{irq->fd};
+    }
     virtual void disable_interrupt() noexcept = 0;
     virtual void unmask_intx() noexcept = 0;
 };

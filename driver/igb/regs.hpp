@@ -26,7 +26,10 @@ inline constexpr uint32_t RCTL = 0x0100;
 inline constexpr uint32_t FCTTV = 0x0170;
 inline constexpr uint32_t TCTL = 0x0400;
 inline constexpr uint32_t TIPG = 0x0410;
+inline constexpr uint32_t GPIE = 0x1514;  // general purpose interrupt enable
+inline constexpr uint32_t EIMS = 0x1524;  // extended interrupt mask set
 inline constexpr uint32_t EIMC = 0x1528;  // extended interrupt mask clear
+inline constexpr uint32_t EIAC = 0x152C;  // extended interrupt auto clear
 inline constexpr uint32_t EICR = 0x1580;  // extended interrupt cause read
 inline constexpr uint32_t RXCSUM = 0x5000;
 inline constexpr uint32_t MTA = 0x5200;  // multicast table, 128 registers
@@ -36,6 +39,14 @@ inline constexpr uint32_t VFTA = 0x5600;   // VLAN filter table, 128 registers
 inline constexpr uint32_t MRQC = 0x5818;   // multiple receive queues command
 inline constexpr uint32_t RETA = 0x5C00;   // redirection table, 32 registers of 4 entries
 inline constexpr uint32_t RSSRK = 0x5C80;  // RSS random key, 10 registers
+
+// IVAR n routes queues n and n + 8 to MSI-X vectors (n = 0..7); EITR n throttles vector n.
+constexpr uint32_t IVAR(uint32_t n) {
+    return 0x1700 + 4 * n;
+}
+constexpr uint32_t EITR(uint32_t n) {
+    return 0x1680 + 4 * n;
+}
 
 // Per-queue registers (n = 0..15).
 constexpr uint32_t RDBAL(uint32_t n) {
@@ -151,6 +162,21 @@ inline constexpr uint32_t BMCR = 0;
 inline constexpr uint16_t BMCR_ANRESTART = 1u << 9;
 inline constexpr uint16_t BMCR_AUTOEN = 1u << 12;
 }  // namespace phy
+
+namespace gpie {
+inline constexpr uint32_t NSICR = 1u << 0;         // non-selective interrupt clear on read
+inline constexpr uint32_t MSIX_MODE = 1u << 4;     // causes go to EICR bits per IVAR vector
+inline constexpr uint32_t PBA_SUPPORT = 1u << 31;  // MSI-X pending bits (required with MSI-X)
+}  // namespace gpie
+
+namespace ivar {  // one byte per queue and direction: RX queue n in bits 7:0 of IVAR n
+inline constexpr uint32_t VALID = 0x80;
+}
+
+namespace eitr {
+inline constexpr uint32_t INTERVAL_SHIFT = 2;  // interval in microseconds, bits 14:2
+inline constexpr uint32_t INTERVAL_MASK = 0x7FFC;
+}  // namespace eitr
 
 namespace rctl {
 inline constexpr uint32_t EN = 1u << 1;

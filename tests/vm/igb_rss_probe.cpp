@@ -5,12 +5,16 @@
 //   * the hash the NIC wrote back into the descriptor equals the software hash, and
 //   * the frame landed on the queue the redirection table gives for that hash.
 // It prints one line per flow and a summary; exit 0 only when every frame matched, at least
-// --min-flows flows were seen and they landed on at least two queues.
+// --min-flows flows were seen and they landed on at least two queues. With --interrupts it
+// sleeps in epoll on every queue's MSI-X eventfd instead of polling, and each queue that
+// received frames must have woken it at least once.
 #include "driver/igb/igb_nic.hpp"
 #include "driver/intel/toeplitz.hpp"
 #include "driver/pci_nic.hpp"
 #include "packet/packet_buf.hpp"
 
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <array>
@@ -56,19 +60,21 @@ int main(int argc, char** argv) {
     CLI::App app{"igb RSS probe: frames of several flows, their queues and hashes"};
     std::string nic_addr;
     unsigned queues = 4, seconds = 20, min_flows = 8, port = 5001;
-    bool allow_noiommu = false;
+    bool allow_noiommu = false, interrupts = false;
     app.add_option("--nic", nic_addr, "PCI address")->required();
     app.add_option("--queues", queues, "queue pairs");
     app.add_option("--seconds", seconds, "how long to poll");
     app.add_option("--min-flows", min_flows, "flows that must be seen");
     app.add_option("--port", port, "TCP destination port of the flows counted");
     app.add_flag("--allow-noiommu", allow_noiommu, "accept a no-IOMMU group");
+    app.add_flag("--interrupts", interrupts, "sleep on the queues' MSI-X eventfds");
     CLI11_PARSE(app, argc, argv);
 
     shunt::PciNicOptions o;
     o.allow_noiommu = allow_noiommu;
     o.queues = static_cast<uint16_t>(queues);
     o.pool_buffers = 1024;
+    o.interrupts = interrupts;
     auto nic = shunt::open_pci_nic(nic_addr, o);
     if (!nic) {
         std::fprintf(stderr, "rss: %s\n", nic.error().message.c_str());
@@ -84,6 +90,20 @@ int main(int argc, char** argv) {
                 igb->link().up ? "up" : "down");
     std::fflush(stdout);
 
+    int ep = -1;
+    if (interrupts) {
+        ep = ::epoll_create1(EPOLL_CLOEXEC);
+        for (uint16_t q = 0; q < igb->queue_count(); ++q) {
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u32 = q;
+            if (igb->wait_fd(q) < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, igb->wait_fd(q), &ev) != 0) {
+                std::fprintf(stderr, "rss: queue %u has no interrupt eventfd\n", q);
+                return 1;
+            }
+        }
+    }
+    std::vector<unsigned> wakeups(igb->queue_count(), 0);
     std::map<decltype(Flow{}.key()), unsigned> flow_queue;
     std::set<unsigned> queues_used;
     std::vector<unsigned> per_queue(igb->queue_count(), 0);
@@ -120,16 +140,32 @@ int main(int argc, char** argv) {
                 bufs[i]->unref();
             }
         }
-        if (got == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (got == 0 && ep >= 0) {
+            std::array<epoll_event, 8> evs{};
+            const int k = ::epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
+            for (int e = 0; e < k; ++e) ++wakeups[evs[static_cast<size_t>(e)].data.u32];
+        } else if (got == 0) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
     }
+    if (ep >= 0) ::close(ep);
     std::printf("rss: per queue:");
     for (unsigned c : per_queue) std::printf(" %u", c);
     std::printf(
         "\nrss: frames %u flows %zu queues-used %zu hash-mismatches %u queue-mismatches "
         "%u flows-moved %u\n",
         frames, flow_queue.size(), queues_used.size(), hash_mismatch, queue_mismatch, moved);
+    bool woke = true;
+    if (interrupts) {
+        std::printf("rss: interrupt wakeups per queue:");
+        for (size_t q = 0; q < wakeups.size(); ++q) {
+            std::printf(" %u", wakeups[q]);
+            if (per_queue[q] > 0 && wakeups[q] == 0) woke = false;
+        }
+        std::printf("\n");
+    }
     const bool ok = frames > 0 && hash_mismatch == 0 && queue_mismatch == 0 && moved == 0 &&
-                    flow_queue.size() >= min_flows && queues_used.size() >= 2;
+                    flow_queue.size() >= min_flows && queues_used.size() >= 2 && woke;
     std::printf("rss: %s\n", ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }
