@@ -36,9 +36,10 @@ struct PciNicOptions {
     bool allow_noiommu = false;  // accept a no-IOMMU VFIO group (DMA unprotected)
     bool interrupts = false;     // an interrupt eventfd in wait_fd(); otherwise poll only
     IrqMode irq_mode = IrqMode::best;
-    bool promiscuous = false;  // receive every unicast and multicast frame
-    uint16_t queues = 1;       // queue pairs; more than one spreads receive by RSS (igb: 1..8)
-    uint32_t rx_ring = 256;    // descriptors, power of two 8..4096
+    bool promiscuous = false;    // receive every unicast and multicast frame
+    uint16_t queues = 1;         // queue pairs; more than one spreads receive by RSS (igb: 1..8)
+    bool rss_symmetric = false;  // igb: a symmetric RSS key (both directions on one queue)
+    uint32_t rx_ring = 256;      // descriptors, power of two 8..4096
     uint32_t tx_ring = 256;
     uint32_t pool_buffers = 4096;                 // packet buffers (RX ring refills and transmit)
     bool rx_checksum = true;                      // RXCSUM offload -> rx_flags on received buffers

@@ -66,7 +66,8 @@ IgbNic::IgbNic(std::unique_ptr<PciFunction> function, const Model& model,
       model_(model),
       opts_(options),
       address_(fn_->address()),
-      queues_(options.queues) {}
+      queues_(options.queues),
+      rss_key_(options.rss_symmetric ? intel::kSymmetricRssKey : kDefaultRssKey) {}
 
 Result<std::unique_ptr<IgbNic>> IgbNic::create(std::unique_ptr<PciFunction> function,
                                                const Model& model, const PciNicOptions& options) {

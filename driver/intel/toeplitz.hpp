@@ -16,6 +16,16 @@ namespace shunt::intel {
 
 inline constexpr size_t kRssKeyBytes = 40;  // RSSRK: ten 32-bit registers
 
+// A symmetric key (Woo and Park, "Scalable TCP Session Monitoring with Symmetric Receive-side
+// Scaling", 2012): 0x6d5a repeated. Its 32-bit windows repeat every 16 bits, and the IPv4/L4
+// input swaps in whole 32-bit (addresses) and 16-bit (ports) units between the two directions
+// of a flow, so both directions hash alike and land on one queue.
+inline constexpr std::array<uint8_t, kRssKeyBytes> kSymmetricRssKey = [] {
+    std::array<uint8_t, kRssKeyBytes> k{};
+    for (size_t i = 0; i < k.size(); ++i) k[i] = i % 2 == 0 ? 0x6d : 0x5a;
+    return k;
+}();
+
 // 0 when the key is too short for the input (a caller's error, never a valid hash to trust).
 constexpr uint32_t toeplitz_hash(std::span<const uint8_t> key,
                                  std::span<const uint8_t> input) noexcept {

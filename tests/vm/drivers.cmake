@@ -134,6 +134,7 @@ endif()
 #                            more than one queue, each frame on the queue the redirection table
 #                            gives and with the hash the software Toeplitz computes
 #   vm.drv.igb.<mode>.rss-irq the same asleep on the 4 queues' MSI-X vectors (one each)
+#   vm.drv.igb.<mode>.rss-symmetric  the same with the symmetric key (0x6d5a repeated)
 #   vm.drv.igb.<mode>.rx-irq  drv.rx with shunt-pcap asleep on the MSI-X vector of queue 0
 #   vm.shuntd.igb.<mode>     shuntd on the igb: ping (also fragmented) and TCP both ways (GET
 #                            /bytes/N, POST /sink), every byte checked
@@ -149,6 +150,8 @@ foreach(mode iommu noiommu)
                     BINS $<TARGET_FILE:igb_rss_probe> ENV RSS_FLOWS=16)
   shunt_drv_vm_test(igb.${mode}.rss-irq igb ${mode} drv_igb_rss.sh
                     BINS $<TARGET_FILE:igb_rss_probe> ENV RSS_FLOWS=16 RSS_IRQ=1)
+  shunt_drv_vm_test(igb.${mode}.rss-symmetric igb ${mode} drv_igb_rss.sh
+                    BINS $<TARGET_FILE:igb_rss_probe> ENV RSS_FLOWS=16 RSS_SYMMETRIC=1)
   shunt_drv_vm_test(igb.${mode}.rx-irq igb ${mode} drv_rx.sh
                     ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=best DRV_IRQ_EXPECT=msix
                     CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})

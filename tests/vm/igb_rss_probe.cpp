@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     CLI::App app{"igb RSS probe: frames of several flows, their queues and hashes"};
     std::string nic_addr;
     unsigned queues = 4, seconds = 20, min_flows = 8, port = 5001;
-    bool allow_noiommu = false, interrupts = false;
+    bool allow_noiommu = false, interrupts = false, symmetric = false;
     app.add_option("--nic", nic_addr, "PCI address")->required();
     app.add_option("--queues", queues, "queue pairs");
     app.add_option("--seconds", seconds, "how long to poll");
@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
     app.add_option("--port", port, "TCP destination port of the flows counted");
     app.add_flag("--allow-noiommu", allow_noiommu, "accept a no-IOMMU group");
     app.add_flag("--interrupts", interrupts, "sleep on the queues' MSI-X eventfds");
+    app.add_flag("--symmetric", symmetric, "program the symmetric RSS key");
     CLI11_PARSE(app, argc, argv);
 
     shunt::PciNicOptions o;
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
     o.queues = static_cast<uint16_t>(queues);
     o.pool_buffers = 1024;
     o.interrupts = interrupts;
+    o.rss_symmetric = symmetric;
     auto nic = shunt::open_pci_nic(nic_addr, o);
     if (!nic) {
         std::fprintf(stderr, "rss: %s\n", nic.error().message.c_str());
@@ -86,8 +88,9 @@ int main(int argc, char** argv) {
                      (*nic)->driver().c_str());
         return 1;
     }
-    std::printf("rss: %s up with %u queues, link %s\n", nic_addr.c_str(), igb->queue_count(),
-                igb->link().up ? "up" : "down");
+    const auto& key = igb->rss_key();
+    std::printf("rss: %s up with %u queues, link %s, key %02x%02x%02x%02x...\n", nic_addr.c_str(),
+                igb->queue_count(), igb->link().up ? "up" : "down", key[0], key[1], key[2], key[3]);
     std::fflush(stdout);
 
     int ep = -1;

@@ -185,6 +185,14 @@ TEST_F(IgbNicTest, BringUpRestartsAutonegotiationAndProgramsEveryQueue) {
     EXPECT_EQ(nic.reta()[5], 1u);
 }
 
+TEST_F(IgbNicTest, TheSymmetricKeyOptionProgramsIt) {
+    PciNicOptions o = small_options(2);
+    o.rss_symmetric = true;
+    IgbNic& nic = open(o);
+    for (uint32_t i = 0; i < 10; ++i) EXPECT_EQ(reg(regs::RSSRK + 4 * i), 0x5a6d5a6du) << i;
+    EXPECT_EQ(nic.rss_key(), intel::kSymmetricRssKey);
+}
+
 TEST_F(IgbNicTest, MacFromTheNvmWhenTheReceiveAddressIsNotValid) {
     st_->write(regs::RAH0, 0);
     st_->write(regs::RAL0, 0);

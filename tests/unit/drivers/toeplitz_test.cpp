@@ -59,6 +59,21 @@ TEST(Toeplitz, SwappingDirectionsChangesTheHashWithThisKey) {
               rss_hash_ipv4_l4(kMsKey, v.dst, v.src, v.dst_port, v.src_port));
 }
 
+TEST(Toeplitz, TheSymmetricKeyHashesBothDirectionsOfAFlowAlike) {
+    EXPECT_EQ(kSymmetricRssKey[0], 0x6d);
+    EXPECT_EQ(kSymmetricRssKey[39], 0x5a);
+    for (const Vector& v : kVectors) {
+        const uint32_t fwd =
+            rss_hash_ipv4_l4(kSymmetricRssKey, v.src, v.dst, v.src_port, v.dst_port);
+        EXPECT_EQ(fwd, rss_hash_ipv4_l4(kSymmetricRssKey, v.dst, v.src, v.dst_port, v.src_port));
+        EXPECT_EQ(rss_hash_ipv4(kSymmetricRssKey, v.src, v.dst),
+                  rss_hash_ipv4(kSymmetricRssKey, v.dst, v.src));
+        // Not a key that hashes everything alike: the flows still differ from each other.
+        EXPECT_NE(fwd, rss_hash_ipv4_l4(kSymmetricRssKey, v.src, v.dst, v.src_port,
+                                        static_cast<uint16_t>(v.dst_port + 1)));
+    }
+}
+
 TEST(Toeplitz, AKeyTooShortForTheInputGivesZero) {
     const std::array<uint8_t, 11> key{};
     const std::array<uint8_t, 8> in{1, 2, 3, 4, 5, 6, 7, 8};

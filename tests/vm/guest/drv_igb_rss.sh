@@ -8,19 +8,26 @@
 # RSS_IRQ=1: the probe sleeps on each queue's MSI-X vector instead (one eventfd per queue pair);
 # every queue with frames must have woken it, and at least two vfio-msix vectors must have
 # counted interrupts in /proc/interrupts.
+# shellcheck source=tests/vm/guest/lib.sh
 . /shunt/lib.sh
 flows="${RSS_FLOWS:-16}"
 irq_flag=""
 [ "${RSS_IRQ:-0}" = 1 ] && irq_flag=--interrupts
+# RSS_SYMMETRIC=1: the driver programs the symmetric key (0x6d5a repeated) and the NIC's hashes
+# must equal the software Toeplitz hash with that key.
+sym_flag=""
+[ "${RSS_SYMMETRIC:-0}" = 1 ] && sym_flag=--symmetric
 arp -i "$SHUNT_PEER_IF" -s 10.0.2.99 52:54:00:12:34:56 || fail "arp -s failed"
 # shellcheck disable=SC2046 # noiommu_flag is zero or one word
-# shellcheck disable=SC2086 # irq_flag is zero or one word
-igb_rss_probe --nic "$SHUNT_VFIO_ADDR" $(noiommu_flag) $irq_flag --queues 4 --seconds 25 \
+# shellcheck disable=SC2086 # irq_flag and sym_flag are zero or one word
+igb_rss_probe --nic "$SHUNT_VFIO_ADDR" $(noiommu_flag) $irq_flag $sym_flag --queues 4 --seconds 25 \
     --min-flows "$flows" --port 5001 >/tmp/rss.out 2>&1 &
 probe_pid=$!
 i=0
 while ! grep -q "^rss: .* up with" /tmp/rss.out && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-grep -q "^rss: .* up with 4 queues, link up" /tmp/rss.out || { cat /tmp/rss.out; fail "igb_rss_probe did not start with 4 queues and link up"; }
+key=6d5a56da
+[ "${RSS_SYMMETRIC:-0}" = 1 ] && key=6d5a6d5a
+grep -q "^rss: .* up with 4 queues, link up, key $key" /tmp/rss.out || { cat /tmp/rss.out; fail "igb_rss_probe did not start with 4 queues, link up and key $key..."; }
 sleep 2 # QEMU may hold frames back after RCTL is written (docs/drivers.md)
 i=0
 while [ "$i" -lt "$flows" ]; do

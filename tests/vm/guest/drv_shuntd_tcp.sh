@@ -6,6 +6,7 @@
 # i mod 251, the pattern built here with printf), and POST /sink of SHUNT_UP_KB KiB of random
 # bytes (shuntd's byte count and SHA-256 against sha256sum's). Needs shuntd and curl in
 # /shunt/bin. Last, shuntd's own counters must show the frames went through the NIC driver.
+# shellcheck source=tests/vm/guest/lib.sh
 . /shunt/lib.sh
 B=/shunt/bin
 big_kb="${SHUNT_BIG_KB:-2048}"
