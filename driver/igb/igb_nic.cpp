@@ -23,6 +23,7 @@ constexpr Duration kAutoReadTimeout = Duration(10'000);
 constexpr Duration kMdicTimeout = Duration(10'000);
 constexpr Duration kEerdTimeout = Duration(10'000);
 constexpr Duration kQueueEnableTimeout = Duration(10'000);
+constexpr Duration kMasterTimeout = Duration(80'000);
 
 constexpr std::array<Model, 4> kModels = {{
     {0x10C9, "82576"},
@@ -180,15 +181,23 @@ void IgbNic::mask_interrupts() {
     (void)mmio_.read32(regs::EICR);
 }
 
-// DS §4.3.1 (software reset, CTRL.RST): stop receive and transmit, reset, wait for the bit to
-// clear; then wait for the NVM auto-read (EECD.AUTO_RD). Like Linux's igb, a missing auto-read
-// is only logged: a part without an NVM (or QEMU's model, which never sets the bit) still works.
+// DS §4.3.1 (software reset, CTRL.RST): stop receive and transmit, stop bus mastering and wait
+// (bounded) until no master request is pending (CTRL.GIO_MASTER_DISABLE, STATUS.
+// GIO_MASTER_ENABLE; a timeout is only logged, the reset follows anyway), reset, wait for the
+// bit to clear; then wait for the NVM auto-read (EECD.AUTO_RD). Like Linux's igb, a missing
+// auto-read is only logged: a part without an NVM (or QEMU's model, which never sets the bit)
+// still works.
 Status IgbNic::global_reset() {
     mmio_.write32(regs::RCTL, 0);
     mmio_.write32(regs::TCTL, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let pending DMA finish
+    mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::GIO_MASTER_DISABLE);
+    uint32_t st = 0;
+    if (!mmio_.wait_clear(regs::STATUS, status::GIO_MASTER_ENABLE, kMasterTimeout, &st)) {
+        log::warn("{}: bus-master requests still pending before the reset (STATUS={:#010x})",
+                  address_, st);
+    }
     mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST);
-    std::this_thread::sleep_for(std::chrono::microseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // before reading it back
     uint32_t ctrl_now = 0;
     if (!mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &ctrl_now)) {
         return make_error(
@@ -235,7 +244,8 @@ Status IgbNic::phy_write(uint32_t reg, uint16_t value) {
 Status IgbNic::link_setup() {
     uint32_t c = mmio_.read32(regs::CTRL);
     c |= ctrl::SLU;
-    c &= ~(ctrl::LRST | ctrl::PHY_RST | ctrl::FRCSPD | ctrl::FRCDPX | ctrl::VME);
+    c &= ~(ctrl::LRST | ctrl::PHY_RST | ctrl::FRCSPD | ctrl::FRCDPX | ctrl::VME |
+           ctrl::GIO_MASTER_DISABLE);  // the reset cleared it; never leave DMA stopped
     mmio_.write32(regs::CTRL, c);
     mmio_.write32(regs::FCAL, 0);
     mmio_.write32(regs::FCAH, 0);

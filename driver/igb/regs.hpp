@@ -116,6 +116,7 @@ inline constexpr uint32_t TPT = 0x40D4;
 }  // namespace regs
 
 namespace ctrl {
+inline constexpr uint32_t GIO_MASTER_DISABLE = 1u << 2;  // stop issuing bus-master requests
 inline constexpr uint32_t LRST = 1u << 3;
 inline constexpr uint32_t SLU = 1u << 6;  // set link up
 inline constexpr uint32_t FRCSPD = 1u << 11;
@@ -130,6 +131,7 @@ inline constexpr uint32_t FD = 1u << 0;
 inline constexpr uint32_t LU = 1u << 1;
 inline constexpr uint32_t SPEED_SHIFT = 6;
 inline constexpr uint32_t SPEED_MASK = 3u << SPEED_SHIFT;
+inline constexpr uint32_t GIO_MASTER_ENABLE = 1u << 19;  // bus-master requests still pending
 }  // namespace status
 
 namespace eecd {

@@ -37,13 +37,18 @@ class IgbDevice {
     std::atomic<bool> resets{true};
     std::atomic<bool> mdio{true};
     std::atomic<int> an_restarts{0};
+    std::atomic<int> master_disabled_at_reset{0};
     std::array<uint16_t, 64> nvm{};
 
   private:
     void loop() {
         while (!stop_) {
             std::atomic_ref<uint32_t> ctrl(s_->reg(regs::CTRL));
-            if (resets && (ctrl.load() & ctrl::RST) != 0) ctrl.fetch_and(~ctrl::RST);
+            if (resets && (ctrl.load() & ctrl::RST) != 0) {
+                // The reset clears GIO_MASTER_DISABLE too (a value set before it is recorded).
+                if ((ctrl.load() & ctrl::GIO_MASTER_DISABLE) != 0) ++master_disabled_at_reset;
+                ctrl.fetch_and(~(ctrl::RST | ctrl::GIO_MASTER_DISABLE));
+            }
             std::atomic_ref<uint32_t> mdic(s_->reg(regs::MDIC));
             const uint32_t m = mdic.load();
             if (mdio && (m & (mdic::OP_READ | mdic::OP_WRITE)) != 0 && (m & mdic::READY) == 0) {
@@ -153,6 +158,8 @@ TEST_F(IgbNicTest, BringUpRestartsAutonegotiationAndProgramsEveryQueue) {
     EXPECT_EQ(nic.driver(), "igb");
     EXPECT_NE(reg(regs::CTRL) & ctrl::SLU, 0u);
     EXPECT_EQ(reg(regs::CTRL) & (ctrl::FRCSPD | ctrl::FRCDPX | ctrl::LRST), 0u);
+    EXPECT_EQ(dev_.master_disabled_at_reset.load(), 1) << "bus mastering stopped before CTRL.RST";
+    EXPECT_EQ(reg(regs::CTRL) & ctrl::GIO_MASTER_DISABLE, 0u) << "and never left stopped";
     EXPECT_NE(reg(regs::CTRL_EXT) & ctrl_ext::DRV_LOAD, 0u);
     for (uint16_t q = 0; q < 4; ++q) {
         SCOPED_TRACE(q);
