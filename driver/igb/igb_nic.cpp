@@ -238,9 +238,10 @@ Status IgbNic::phy_write(uint32_t reg, uint16_t value) {
 }
 
 // DS §4.5.7 (link setup, internal copper PHY): CTRL.SLU with speed and duplex from
-// autonegotiation (no FRCSPD/FRCDPX), no flow control; then restart autonegotiation in the PHY
-// (BMCR.AUTOEN | RESTART: QEMU's model keeps the link down until this, docs/drivers.md) and wait
-// for STATUS.LU. A link still down is not fatal: link() reports it later.
+// autonegotiation (no FRCSPD/FRCDPX), no flow control; then, unless the link is already up,
+// restart autonegotiation in the PHY (BMCR.AUTOEN | RESTART: QEMU's model keeps the link down
+// after a reset until this, docs/drivers.md) and wait for STATUS.LU. A link still down is not
+// fatal: link() reports it later.
 Status IgbNic::link_setup() {
     uint32_t c = mmio_.read32(regs::CTRL);
     c |= ctrl::SLU;
@@ -251,12 +252,16 @@ Status IgbNic::link_setup() {
     mmio_.write32(regs::FCAH, 0);
     mmio_.write32(regs::FCT, 0);
     mmio_.write32(regs::FCTTV, 0);
-    auto bmcr = phy_read(phy::BMCR);
-    if (!bmcr) return bmcr.error();
-    if (auto s = phy_write(phy::BMCR,
-                           static_cast<uint16_t>(*bmcr | phy::BMCR_AUTOEN | phy::BMCR_ANRESTART));
-        !s) {
-        return s;
+    // A link that survived the MAC reset (the PHY has its own) is kept: a restart would cost a
+    // fresh negotiation, seconds on a real wire.
+    if ((mmio_.read32(regs::STATUS) & status::LU) == 0) {
+        auto bmcr = phy_read(phy::BMCR);
+        if (!bmcr) return bmcr.error();
+        if (auto s = phy_write(
+                phy::BMCR, static_cast<uint16_t>(*bmcr | phy::BMCR_AUTOEN | phy::BMCR_ANRESTART));
+            !s) {
+            return s;
+        }
     }
     uint32_t st = 0;
     if (mmio_.wait_set(regs::STATUS, status::LU, opts_.link_timeout, &st)) {

@@ -192,6 +192,13 @@ TEST_F(IgbNicTest, BringUpRestartsAutonegotiationAndProgramsEveryQueue) {
     EXPECT_EQ(nic.reta()[5], 1u);
 }
 
+TEST_F(IgbNicTest, ALinkAlreadyUpIsNotRenegotiated) {
+    st_->write(regs::STATUS, status::LU | status::FD | 1u << status::SPEED_SHIFT);
+    IgbNic& nic = open();
+    EXPECT_EQ(dev_.an_restarts.load(), 0);
+    EXPECT_EQ(nic.link().speed_mbps, 100u);
+}
+
 TEST_F(IgbNicTest, TheSymmetricKeyOptionProgramsIt) {
     PciNicOptions o = small_options(2);
     o.rss_symmetric = true;
