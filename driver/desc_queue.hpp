@@ -4,7 +4,8 @@
 // pairs hands out N RxQueue/TxQueue pairs, one per shard; nothing here is shared between them.
 //
 // The engine is generic over the descriptor format: a Format (driver/e1000/legacy_format.hpp
-// for the 8254x/82574 legacy descriptors; the igb/ixgbe advanced ones next) says how to arm,
+// for the 8254x/82574 legacy descriptors, driver/intel/adv_format.hpp for the igb/ixgbe
+// advanced ones) says how to arm,
 // read and complete its descriptors and how to express checksum offload. The ring discipline
 // is the same for all of them (8254x SDM §3.2.6 and §3.3.1, 82574 DS §7.1.3 and §7.2.6, and
 // likewise in the 82576/82599 datasheets): the NIC owns [head, tail), software the rest; one
@@ -12,7 +13,7 @@
 //
 // Format interface (all static, noexcept):
 //   using RxDesc, TxDesc;                 16-byte descriptors
-//   struct RxInfo { uint16_t len, flags; bool eop, error; };
+//   struct RxInfo { uint16_t len, flags; bool eop, error; [uint32_t rss_hash;] };
 //   bool rx_done(const RxDesc&)           done bit (a volatile read: the NIC writes it)
 //   RxInfo rx_read(const RxDesc&, bool checksum)   after the acquire fence
 //   void rx_arm(RxDesc&, uint64_t iova)   hands the descriptor back with a fresh buffer
@@ -20,7 +21,8 @@
 //   bool tx_plan(const PacketBuf&, uint16_t len, TxPlan&)   offload wanted and possible
 //   void tx_commit(PacketBuf&, const TxPlan&)    frame-side preparation (checksum seed)
 //   void tx_context(TxDesc&, const TxPlan&)
-//   void tx_data(TxDesc&, uint64_t iova, uint16_t len, const TxPlan*, bool eop)
+//   void tx_data(TxDesc&, uint64_t iova, uint16_t len, uint16_t frame_len, const TxPlan*,
+//                bool eop)                 one piece of a frame of frame_len bytes
 //   void tx_set_rs(TxDesc&)               report status on this descriptor
 //   bool tx_done(const TxDesc&)           done bit of a descriptor that had RS
 #pragma once
@@ -179,6 +181,7 @@ class RxQueue {
                 } else {
                     b->set_received(info.len);
                     b->set_flags(info.flags);
+                    if constexpr (requires { info.rss_hash; }) b->set_rss_hash(info.rss_hash);
                     bufs[n++] = b;
                     ++stats_.packets;
                     stats_.bytes += info.len;
@@ -314,7 +317,8 @@ class TxQueue {
             for (uint32_t piece = 0; piece < pieces; ++piece) {
                 const bool last = piece + 1 == pieces;
                 const uint16_t part = last ? static_cast<uint16_t>(len - done) : first;
-                Format::tx_data(ring_[tail], iova + done, part, offload ? &plan : nullptr, last);
+                Format::tx_data(ring_[tail], iova + done, part, len, offload ? &plan : nullptr,
+                                last);
                 ++since_rs_;
                 done = static_cast<uint16_t>(done + part);
                 if (!last) {

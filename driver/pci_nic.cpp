@@ -3,6 +3,7 @@
 
 #include "base/log.hpp"
 #include "driver/e1000/e1000_nic.hpp"
+#include "driver/igb/igb_nic.hpp"
 #include "vfio/vfio.hpp"
 
 #include <fmt/format.h>
@@ -54,17 +55,26 @@ class VfioPciFunction final : public PciFunction {
         return device_->irq_count(vfio_type(kind));
     }
     Result<PciInterrupt> enable_interrupt(IrqKind kind) override {
+        auto fds = enable_vectors(kind, 1);
+        if (!fds) return fds.error();
+        return PciInterrupt{fds->front(), kind};
+    }
+    Result<std::vector<int>> enable_vectors(IrqKind kind, unsigned count) override {
         disable_interrupt();
         type_ = vfio_type(kind);
-        auto fds = device_->enable_irqs(type_, 1);
+        auto fds = device_->enable_irqs(type_, count);
         if (!fds) return fds.error();
-        irq_fd_ = std::move(fds->front());
-        return PciInterrupt{irq_fd_.get(), kind};
+        std::vector<int> out;
+        for (UniqueFd& fd : *fds) {
+            out.push_back(fd.get());
+            irq_fds_.push_back(std::move(fd));
+        }
+        return out;
     }
     void disable_interrupt() noexcept override {
-        if (!irq_fd_.valid()) return;
+        if (irq_fds_.empty()) return;
         if (auto s = device_->disable_irqs(type_); !s) log::warn("{}", s.error().message);
-        irq_fd_.reset();
+        irq_fds_.clear();
     }
     void unmask_intx() noexcept override {
         if (auto s = device_->unmask_intx(); !s) log::warn("{}", s.error().message);
@@ -89,7 +99,7 @@ class VfioPciFunction final : public PciFunction {
     std::unique_ptr<vfio::MappedBar> bar_;
     std::unique_ptr<MemoryProvider> dma_;
     vfio::IrqType type_ = vfio::IrqType::intx;
-    UniqueFd irq_fd_;
+    std::vector<UniqueFd> irq_fds_;
 };
 
 std::string supported_list() {
@@ -100,7 +110,15 @@ std::string supported_list() {
                                m.device_id);
         }
     }
+    for (const auto& m : igb::models()) {
+        out += fmt::format(" {:04x}:{:04x}", igb::kIntelVendorId, m.device_id);
+    }
     return out;
+}
+
+bool supported(uint16_t vendor_id, uint16_t device_id) {
+    return e1000::find_model(vendor_id, device_id) != nullptr ||
+           igb::find_model(vendor_id, device_id) != nullptr;
 }
 
 }  // namespace
@@ -126,6 +144,9 @@ std::optional<IrqMode> parse_irq_mode(std::string_view text) {
 }
 
 std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id) {
+    if (const igb::Model* g = igb::find_model(vendor_id, device_id); g != nullptr) {
+        return fmt::format("{:04x}:{:04x} {} (igb)", vendor_id, device_id, g->chip);
+    }
     const e1000::Model* m = e1000::find_model(vendor_id, device_id);
     if (m == nullptr) return "";
     return fmt::format("{:04x}:{:04x} {} ({})", vendor_id, device_id, m->chip, m->driver);
@@ -133,6 +154,11 @@ std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id) {
 
 Result<std::unique_ptr<Nic>> open_pci_nic(std::unique_ptr<PciFunction> function, uint16_t vendor_id,
                                           uint16_t device_id, const PciNicOptions& options) {
+    if (const igb::Model* g = igb::find_model(vendor_id, device_id); g != nullptr) {
+        auto nic = igb::IgbNic::create(std::move(function), *g, options);
+        if (!nic) return nic.error();
+        return std::unique_ptr<Nic>(std::move(nic).value());
+    }
     const e1000::Model* model = e1000::find_model(vendor_id, device_id);
     if (model == nullptr) {
         return make_error("{}: no driver for PCI device {:04x}:{:04x}; supported: {}",
@@ -159,7 +185,7 @@ Result<std::unique_ptr<Nic>> open_in_container(const std::string& pci_address,
     if (!fn) return fn.error();
     const uint16_t vendor = (*fn)->vendor_id();
     const uint16_t device = (*fn)->device_id();
-    if (e1000::find_model(vendor, device) == nullptr) {
+    if (!supported(vendor, device)) {
         return make_error("{}: no driver for PCI device {:04x}:{:04x}; supported: {}",
                           address->to_string(), vendor, device, supported_list());
     }

@@ -2,7 +2,7 @@
 //
 //   auto nic = open_pci_nic("0000:03:00.0", PciNicOptions{});
 //
-// The driver is picked by vendor/device ID (Intel 8254x "e1000" and 82574 "e1000e" today; see
+// The driver is picked by vendor/device ID (Intel 8254x "e1000", 82574 "e1000e", 82576 "igb"; see
 // docs/drivers.md). A driver sees the bus only through PciFunction, so tests can put a
 // memory-backed register file and plain memory in place of VFIO.
 #pragma once
@@ -36,8 +36,10 @@ struct PciNicOptions {
     bool allow_noiommu = false;  // accept a no-IOMMU VFIO group (DMA unprotected)
     bool interrupts = false;     // an interrupt eventfd in wait_fd(); otherwise poll only
     IrqMode irq_mode = IrqMode::best;
-    bool promiscuous = false;  // receive every unicast and multicast frame
-    uint32_t rx_ring = 256;    // descriptors, power of two 8..4096
+    bool promiscuous = false;    // receive every unicast and multicast frame
+    uint16_t queues = 1;         // queue pairs; more than one spreads receive by RSS (igb: 1..8)
+    bool rss_symmetric = false;  // igb: a symmetric RSS key (both directions on one queue)
+    uint32_t rx_ring = 256;      // descriptors, power of two 8..4096
     uint32_t tx_ring = 256;
     uint32_t pool_buffers = 4096;                 // packet buffers (RX ring refills and transmit)
     bool rx_checksum = true;                      // RXCSUM offload -> rx_flags on received buffers
@@ -64,6 +66,15 @@ class PciFunction {
     virtual unsigned irq_vectors(IrqKind kind) const = 0;
     // Wires vector 0 of `kind` to an eventfd (the fd stays owned by this object).
     virtual Result<PciInterrupt> enable_interrupt(IrqKind kind) = 0;
+    // Wires vectors 0..count-1 of `kind` to one eventfd each (owned by this object), e.g. one
+    // MSI-X vector per queue pair. The default handles count 1 only.
+    virtual Result<std::vector<int>> enable_vectors(IrqKind kind, unsigned count) {
+        if (count != 1)
+            return make_error("{}: {} vectors are not supported here", address(), count);
+        auto irq = enable_interrupt(kind);
+        if (!irq) return irq.error();
+        return std::vector<int>{irq->fd};
+    }
     virtual void disable_interrupt() noexcept = 0;
     virtual void unmask_intx() noexcept = 0;
 };

@@ -55,6 +55,10 @@ Result<std::unique_ptr<E1000Nic>> E1000Nic::create(std::unique_ptr<PciFunction> 
                           function->address(), kMinRing, kMaxRing, options.rx_ring,
                           options.tx_ring);
     }
+    if (options.queues != kQueues) {
+        return make_error("{}: the {} has one queue pair (asked for {})", function->address(),
+                          model.chip, options.queues);
+    }
     if (options.pool_buffers < options.rx_ring + 64) {
         return make_error(
             "{}: {} packet buffers cannot fill an RX ring of {} and leave room to "

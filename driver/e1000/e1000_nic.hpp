@@ -10,6 +10,7 @@
 #include "driver/desc_queue.hpp"
 #include "driver/e1000/desc.hpp"
 #include "driver/e1000/legacy_format.hpp"
+#include "driver/intel/clear_on_read.hpp"
 #include "driver/nic.hpp"
 #include "driver/pci_nic.hpp"
 #include "packet/mempool.hpp"
@@ -50,47 +51,8 @@ std::span<const Model> models_8254x();  // model_8254x.cpp
 std::span<const Model> models_82574();  // driver/e1000e/model_82574.cpp
 const Model* find_model(uint16_t vendor_id, uint16_t device_id);
 
-// A hardware statistics register that the manuals define as clear-on-read. QEMU's models leave
-// some of them (MPC, RNBC, the error counters) uncleared; the first non-zero read finds out
-// which behaviour this register has, and take() returns the increase since the last call.
-class ClearOnReadCounter {
-  public:
-    uint64_t take(const Mmio& mmio, uint32_t offset) noexcept {
-        return account(mmio.read32(offset), [&] { return mmio.read32(offset); });
-    }
-    // v: the value just read; reread(): reads the register again.
-    template <typename Reread>
-    uint64_t account(uint32_t v, Reread&& reread) noexcept {
-        switch (mode_) {
-            case Mode::clears:
-                return v;
-            case Mode::sticky: {
-                const uint32_t delta = v - last_;  // modulo 2^32: survives a wrap
-                last_ = v;
-                return delta;
-            }
-            case Mode::unknown:
-                break;
-        }
-        if (v == 0) return 0;
-        // A clearing register reads (almost surely) differently right after a non-zero read.
-        const uint32_t again = reread();
-        if (again == v) {
-            mode_ = Mode::sticky;
-            last_ = v;
-            return v;
-        }
-        mode_ = Mode::clears;
-        return uint64_t{v} + again;
-    }
-    bool sticky() const noexcept { return mode_ == Mode::sticky; }
-    bool clears() const noexcept { return mode_ == Mode::clears; }
-
-  private:
-    enum class Mode : uint8_t { unknown, clears, sticky };
-    Mode mode_ = Mode::unknown;
-    uint32_t last_ = 0;
-};
+// The clear-on-read statistics helper is shared with igb (driver/intel/clear_on_read.hpp).
+using intel::ClearOnReadCounter;
 
 // Totals of the hardware statistics registers since the driver started (SDM §13.7).
 struct HwStats {

@@ -105,8 +105,8 @@ struct LegacyFormat {
     static void tx_context(TxDesc& s, const TxPlan& p) noexcept { s.context = p.ctx; }
     // One TX descriptor: a data descriptor when checksum offload is wanted (its POPTS repeated
     // in every descriptor of the packet), else a legacy one; EOP on the packet's last.
-    static void tx_data(TxDesc& s, uint64_t iova, uint16_t len, const TxPlan* p,
-                        bool eop) noexcept {
+    static void tx_data(TxDesc& s, uint64_t iova, uint16_t len, uint16_t /*frame_len*/,
+                        const TxPlan* p, bool eop) noexcept {
         if (p != nullptr) {
             s.data = TxDataDesc{};
             s.data.buffer_addr = iova;

@@ -125,3 +125,46 @@ if(TARGET shuntd AND TARGET udp_echo_check)
     endforeach()
   endforeach()
 endif()
+
+# igb (82576, QEMU >= 8's -device igb; the guest kernel's igb is the peer at 00:0a.0):
+#   vm.drv.igb.<mode>.tx     as for e1000/e1000e: pktgen's frames, software checksums and then
+#                            offload through advanced context descriptors, byte-exact on the wire
+#   vm.drv.igb.<mode>.rx     the peer's pings captured by shunt-pcap through advanced descriptors
+#   vm.drv.igb.<mode>.rss    igb_rss_probe on 4 queue pairs: the kernel's TCP flows spread over
+#                            more than one queue, each frame on the queue the redirection table
+#                            gives and with the hash the software Toeplitz computes
+#   vm.drv.igb.<mode>.rss-irq the same asleep on the 4 queues' MSI-X vectors (one each)
+#   vm.drv.igb.<mode>.rss-symmetric  the same with the symmetric key (0x6d5a repeated)
+#   vm.drv.igb.<mode>.rx-irq  drv.rx with shunt-pcap asleep on the MSI-X vector of queue 0
+#   vm.shuntd.igb.<mode>     shuntd on the igb: ping (also fragmented) and TCP both ways (GET
+#                            /bytes/N, POST /sink), every byte checked
+foreach(mode iommu noiommu)
+  shunt_drv_vm_test(igb.${mode}.tx igb ${mode} drv_tx.sh
+                    ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_TX}
+                    CHECK tx @OUT@/wire.pcap 0:${SHUNT_DRV_FRAMES_TX}:60
+                          ${SHUNT_DRV_FRAMES_TX}:${SHUNT_DRV_FRAMES_TX}:1000)
+  shunt_drv_vm_test(igb.${mode}.rx igb ${mode} drv_rx.sh
+                    ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX}
+                    CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
+  shunt_drv_vm_test(igb.${mode}.rss igb ${mode} drv_igb_rss.sh
+                    BINS $<TARGET_FILE:igb_rss_probe> ENV RSS_FLOWS=16)
+  shunt_drv_vm_test(igb.${mode}.rss-irq igb ${mode} drv_igb_rss.sh
+                    BINS $<TARGET_FILE:igb_rss_probe> ENV RSS_FLOWS=16 RSS_IRQ=1)
+  shunt_drv_vm_test(igb.${mode}.rss-symmetric igb ${mode} drv_igb_rss.sh
+                    BINS $<TARGET_FILE:igb_rss_probe> ENV RSS_FLOWS=16 RSS_SYMMETRIC=1)
+  shunt_drv_vm_test(igb.${mode}.rx-irq igb ${mode} drv_rx.sh
+                    ENV DRV_FRAMES=${SHUNT_DRV_FRAMES_RX} DRV_IRQ=best DRV_IRQ_EXPECT=msix
+                    CHECK rx @OUT@/serial.log ${SHUNT_DRV_FRAMES_RX})
+endforeach()
+if(TARGET shuntd)
+  find_program(SHUNT_VM_TOOL_curl NAMES curl PATHS /usr/bin /bin NO_DEFAULT_PATH)
+  if(SHUNT_VM_TOOL_curl)
+    foreach(mode iommu noiommu)
+      shunt_vm_test(shuntd.igb.${mode} igb ${mode} drv_shuntd_tcp.sh TIMEOUT 300
+                    $<TARGET_FILE:shuntd> ${SHUNT_VM_TOOL_curl}
+                    ENV SHUNT_BIG_KB=2048 SHUNT_UP_KB=1024)
+    endforeach()
+  else()
+    message(WARNING "vm tier: curl not found; vm.shuntd.igb.* not registered")
+  endif()
+endif()

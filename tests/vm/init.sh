@@ -8,7 +8,7 @@
 #   SHUNT-GUEST-SCRIPT-BEGIN            the script's output follows
 #   SHUNT-GUEST-EXIT <rc>               the script's exit status
 #
-# /shunt/config (written per run) sets SHUNT_MODE (iommu|noiommu), SHUNT_MODEL (e1000|e1000e),
+# /shunt/config (written per run) sets SHUNT_MODE (iommu|noiommu), SHUNT_MODEL (e1000|e1000e|igb),
 # SHUNT_TOPOLOGY, SHUNT_VFIO_ADDR, SHUNT_PEER_ADDR (in the fwd topology also SHUNT_VFIO_ADDR2 and
 # SHUNT_PEER_ADDR2) and any --env of run-guest.sh.
 
@@ -82,7 +82,12 @@ if [ -n "${SHUNT_VFIO_ADDR2:-}" ]; then
 fi
 bind_vfio "$SHUNT_VFIO_ADDR"
 
-# The kernel's own driver takes the peer NIC at 03.0: the other end of the emulated wire.
+# The kernel's own driver takes the peer NIC (03.0; 0a.0 for igb): the other end of the
+# emulated wire. igb needs dca and i2c-algo-bit first (vm-recipe.md pitfall 8).
+if [ "$SHUNT_MODEL" = igb ]; then
+    load "$MODDIR/drivers/dca/dca.ko"
+    load "$MODDIR/drivers/i2c/algos/i2c-algo-bit.ko"
+fi
 load "$MODDIR/drivers/net/ethernet/intel/$SHUNT_MODEL/$SHUNT_MODEL.ko"
 # peer_if ADDR: prints the interface the kernel made for the NIC at ADDR (waits up to 10 s).
 peer_if() {

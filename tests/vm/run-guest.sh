@@ -6,6 +6,10 @@
 #   00:02.0  ours: bound to vfio-pci, MAC 52:54:00:12:34:56, its traffic dumped to wire.pcap
 #   00:03.0  the peer: the guest kernel's e1000/e1000e, 10.0.2.2/24, MAC 52:54:00:12:34:57
 #
+# With --model igb (QEMU >= 8, pair topology only) both are 82576s and the peer sits at 00:0a.0
+# instead of 00:03.0: an igb reserves the slots after it for its SR-IOV VFs (vm-recipe.md
+# pitfall 7), and the guest kernel's igb needs dca and i2c-algo-bit loaded first (pitfall 8).
+#
 # "fwd" adds a second pair on a second hub, for shunt-fwd between 02.0 and 04.0:
 #
 #   00:04.0  ours too: bound to vfio-pci, MAC 52:54:00:12:34:58, dumped to wire-b.pcap
@@ -25,7 +29,7 @@
 #
 # Hub ports only: no user-mode network, nothing leaves the QEMU process.
 #
-#   run-guest.sh --script PATH [--model e1000|e1000e] [--mode iommu|noiommu] [--bin PATH]...
+#   run-guest.sh --script PATH [--model e1000|e1000e|igb] [--mode iommu|noiommu] [--bin PATH]...
 #                [--env NAME=VALUE]... [--out DIR] [--timeout SECONDS] [--host-check PATH]
 #                [--topology pair|fwd|ctl|igb|bridge]
 #
@@ -47,7 +51,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly HERE
 readonly VFIO_ADDR=0000:00:02.0
-readonly PEER_ADDR=0000:00:03.0
+PEER_SLOT=03.0 # 0a.0 for igb, set after the arguments are read
 readonly MAC_OURS=52:54:00:12:34:56
 readonly MAC_PEER=52:54:00:12:34:57
 readonly VFIO_ADDR2=0000:00:04.0
@@ -61,7 +65,7 @@ die() {
     exit 1
 }
 usage() {
-    sed -n '28,30p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+    sed -n '32,34p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
     die "$*"
 }
 
@@ -95,9 +99,15 @@ while (($# > 0)); do
     *) usage "unknown argument '$1'" ;;
     esac
 done
-case "$MODEL" in e1000 | e1000e) ;; *) usage "--model must be e1000 or e1000e, not '$MODEL'" ;; esac
+case "$MODEL" in e1000 | e1000e | igb) ;; *) usage "--model must be e1000, e1000e or igb, not '$MODEL'" ;; esac
 case "$MODE" in iommu | noiommu) ;; *) usage "--mode must be iommu or noiommu, not '$MODE'" ;; esac
 case "$TOPOLOGY" in pair | fwd | ctl | igb | bridge) ;; *) usage "--topology must be pair, fwd, ctl, igb or bridge, not '$TOPOLOGY'" ;; esac
+if [[ "$MODEL" == igb ]]; then
+    [[ "$TOPOLOGY" == pair ]] || usage "--model igb runs in the pair topology only, not '$TOPOLOGY'"
+    PEER_SLOT=0a.0
+fi
+readonly PEER_SLOT
+readonly PEER_ADDR="0000:00:$PEER_SLOT"
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || usage "--timeout must be a positive number of seconds, not '$TIMEOUT'"
 [[ -n "$SCRIPT" ]] || usage "--script is required"
 [[ -f "$SCRIPT" ]] || die "guest script $SCRIPT does not exist"
@@ -257,7 +267,7 @@ fi
 qemu+=(-kernel "$KDIR/vmlinuz" -initrd "$RUN/initrd.cpio.gz" -append "$append"
     -netdev "hubport,id=p1,hubid=0" -netdev "hubport,id=p2,hubid=0"
     -device "$MODEL,netdev=p1,mac=$MAC_OURS,addr=02.0"
-    -device "$MODEL,netdev=p2,mac=$MAC_PEER,addr=03.0"
+    -device "$MODEL,netdev=p2,mac=$MAC_PEER,addr=$PEER_SLOT"
     -object "filter-dump,id=f1,netdev=p1,file=$OUT/wire.pcap"
     -nographic -no-reboot)
 case "$TOPOLOGY" in

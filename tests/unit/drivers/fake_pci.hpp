@@ -28,6 +28,7 @@ struct FakeNicState {
     // Vectors the fake function offers per kind (INTx pin, MSI, MSI-X), like VFIO's irq info.
     unsigned intx_vectors = 1, msi_vectors = 1, msix_vectors = 5;
     IrqKind enabled_kind = IrqKind::intx;
+    unsigned enabled_vectors = 0;  // how many vectors the last enable wired
 
     uint32_t& reg(uint32_t offset) { return regs[offset / 4]; }
     uint32_t read(uint32_t offset) { return std::atomic_ref<uint32_t>(regs[offset / 4]).load(); }
@@ -92,21 +93,32 @@ class FakePciFunction final : public PciFunction {
         return s_->intx_vectors;
     }
     Result<PciInterrupt> enable_interrupt(IrqKind kind) override {
+        auto fds = enable_vectors(kind, 1);
+        if (!fds) return fds.error();
+        return PciInterrupt{fds->front(), kind};
+    }
+    Result<std::vector<int>> enable_vectors(IrqKind kind, unsigned count) override {
+        disable_interrupt();
+        if (count == 0 || count > irq_vectors(kind)) {
+            return make_error("{} vectors requested, {} offered", count, irq_vectors(kind));
+        }
         ++s_->irq_enables;
         s_->enabled_kind = kind;
-        efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        return PciInterrupt{efd_, kind};
+        s_->enabled_vectors = count;
+        for (unsigned i = 0; i < count; ++i)
+            efds_.push_back(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+        return efds_;
     }
     void disable_interrupt() noexcept override {
-        if (efd_ >= 0) ::close(efd_);
-        efd_ = -1;
+        for (int fd : efds_) ::close(fd);
+        efds_.clear();
     }
     void unmask_intx() noexcept override { ++s_->unmasks; }
 
   private:
     std::shared_ptr<FakeNicState> s_;
     MemfdProvider memfd_;
-    int efd_ = -1;
+    std::vector<int> efds_;
 };
 
 }  // namespace shunt::test
