@@ -128,16 +128,21 @@ void IxgbeNic::shutdown() noexcept {
     }
     if (mmio_.mapped()) {
         mmio_.write32(regs::EIMC, 0x7FFFFFFF);
-        mmio_.clear_bits(regs::RXCTRL, rxctrl::RXEN);
-        for (uint16_t q = 0; q < queues_; ++q) {
-            mmio_.write32(regs::RXDCTL(q), 0);
-            mmio_.write32(regs::TXDCTL(q), 0);
+        // The receive and transmit registers only once the device said they may be touched
+        // (DS §4.6.3); before that, the reset below is all there is to undo.
+        if (dma_ready_) {
+            mmio_.clear_bits(regs::RXCTRL, rxctrl::RXEN);
+            for (uint16_t q = 0; q < queues_; ++q) {
+                mmio_.write32(regs::RXDCTL(q), 0);
+                mmio_.write32(regs::TXDCTL(q), 0);
+            }
+            mmio_.write32(regs::DMATXCTL, 0);
         }
-        mmio_.write32(regs::DMATXCTL, 0);
         mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST_MASK);
         uint32_t last = 0;
         mmio_.wait_clear(regs::CTRL, ctrl::RST_MASK, kResetTimeout, &last);
         mmio_ = Mmio();
+        dma_ready_ = false;
     }
     for (TxQ& q : txq_) q.release();
     for (RxQ& q : rxq_) q.release();
@@ -153,6 +158,7 @@ Status IxgbeNic::init() {
     if (auto s = global_reset(); !s) return s;
     mask_interrupts();  // DS §4.6.3.1: and again after the reset
     if (auto s = wait_init_done(); !s) return s;
+    dma_ready_ = true;
     // DS §4.6.3: tell the manageability firmware a driver is loaded.
     mmio_.set_bits(regs::CTRL_EXT, ctrl_ext::DRV_LOAD);
     link_setup();

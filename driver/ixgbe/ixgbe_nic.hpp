@@ -129,6 +129,7 @@ class IxgbeNic final : public Nic {
     Mmio mmio_;
     MacAddr mac_{};
     uint16_t queues_ = 1;
+    bool dma_ready_ = false;  // EEC.ARD and RDRXCTL.DMAIDONE seen since the last reset
 
     // RX before TX: a TX queue may hold buffers of its RX twin's pool, so it goes first.
     std::array<RxQ, kMaxQueues> rxq_;
