@@ -313,9 +313,13 @@ Status IxgbeNic::init_rx() {
     // No DCB or virtualization: one 128 KiB packet buffer (DS §4.6.11.3.4, ixy).
     mmio_.write32(regs::RXPBSIZE(0), RXPBSIZE_128KB);
     for (uint32_t i = 1; i < 8; ++i) mmio_.write32(regs::RXPBSIZE(i), 0);
-    // CRC stripped, in both places the datasheet asks for (HLREG0 and RDRXCTL).
+    // CRC stripped, in both places the datasheet asks for (HLREG0 and RDRXCTL). RDRXCTL also
+    // gets the bits the 82599 needs whatever RSC does (RSCFRSTSIZE 0, RSCACKC and FCOE_WRFIX
+    // set), as Linux's ixgbe_setup_rdrxctl does for the 82599 ("hardware requires some bits to
+    // be set by default"); ixy leaves them as reset.
     mmio_.set_bits(regs::HLREG0, hlreg0::RXCRCSTRP);
-    mmio_.set_bits(regs::RDRXCTL, rdrxctl::CRCSTRIP);
+    mmio_.write32(regs::RDRXCTL, (mmio_.read32(regs::RDRXCTL) & ~rdrxctl::RSCFRSTSIZE) |
+                                     rdrxctl::CRCSTRIP | rdrxctl::RSCACKC | rdrxctl::FCOE_WRFIX);
     // Broadcast accepted; UPE/MPE when promiscuous.
     uint32_t fctrl = mmio_.read32(regs::FCTRL) | fctrl::BAM;
     fctrl =

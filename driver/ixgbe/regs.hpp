@@ -153,7 +153,10 @@ inline constexpr uint32_t ARD = 1u << 9;  // EEPROM auto-read done
 
 namespace rdrxctl {
 inline constexpr uint32_t CRCSTRIP = 1u << 1;
-inline constexpr uint32_t DMAIDONE = 1u << 3;  // DMA initialization cycle done
+inline constexpr uint32_t DMAIDONE = 1u << 3;         // DMA initialization cycle done
+inline constexpr uint32_t RSCFRSTSIZE = 0x1Fu << 17;  // RSC first packet size: must be 0
+inline constexpr uint32_t RSCACKC = 1u << 25;         // "must set 1" (ixgbe_type.h)
+inline constexpr uint32_t FCOE_WRFIX = 1u << 26;      // "must set 1" (ixgbe_type.h)
 }  // namespace rdrxctl
 
 namespace rxctrl {

@@ -265,6 +265,7 @@ class IxgbeFake final : public MmioHook {
         set(regs::RAL0, nvm_ral0);
         set(regs::RAH0, nvm_rah0);
         set(regs::AUTOC, nvm_autoc);
+        set(regs::RDRXCTL, 0x8u << 17);  // RSCFRSTSIZE non-zero, as reset may leave it
         for (uint32_t q = 0; q < kQueues; ++q) {
             set(regs::DCA_RXCTRL(q), dca_rxctrl::BIT12);  // reserved, 1 after reset
             set(regs::SRRCTL(q), 0x402);                  // legacy descriptors, 2 KiB

@@ -256,7 +256,8 @@ TEST_F(IxgbeNicTest, BringUpFollowsTheDatasheetOrderForEveryQueue) {
     EXPECT_EQ(reg(regs::RTTDCS) & rttdcs::ARBDIS, 0u);
     EXPECT_EQ(reg(regs::HLREG0) & (hlreg0::RXCRCSTRP | hlreg0::TXCRCEN | hlreg0::TXPADEN),
               hlreg0::RXCRCSTRP | hlreg0::TXCRCEN | hlreg0::TXPADEN);
-    EXPECT_NE(reg(regs::RDRXCTL) & rdrxctl::CRCSTRIP, 0u);
+    EXPECT_EQ(reg(regs::RDRXCTL),
+              rdrxctl::DMAIDONE | rdrxctl::CRCSTRIP | rdrxctl::RSCACKC | rdrxctl::FCOE_WRFIX);
     EXPECT_EQ(reg(regs::FCTRL), fctrl::BAM);
     EXPECT_EQ(reg(regs::RXCTRL), rxctrl::RXEN);
     EXPECT_EQ(reg(regs::DMATXCTL), dmatxctl::TE);
