@@ -1,5 +1,10 @@
 // Register access over a mapped BAR. Every poll has a timeout: a device that never sets a bit
 // is an error the caller reports with the register value, never a hang.
+//
+// A register file can instead be an MmioHook (tests only): every read and write then goes to
+// it in program order, so a fake device sees the exact sequence of accesses and can enforce a
+// datasheet's ordering rules (tests/unit/drivers/ixgbe_fake.hpp). On a mapped BAR the hook is
+// null and the only cost is one predictable branch per access.
 #pragma once
 
 #include "base/time.hpp"
@@ -11,15 +16,32 @@
 
 namespace shunt {
 
+// A register file in software: sees each access in order (tests' device fakes).
+class MmioHook {
+  public:
+    virtual uint32_t read32(uint32_t offset) noexcept = 0;
+    virtual void write32(uint32_t offset, uint32_t value) noexcept = 0;
+
+  protected:
+    ~MmioHook() = default;
+};
+
 class Mmio {
   public:
     Mmio() = default;
     Mmio(uint8_t* base, size_t size) : base_(base), size_(size) {}
+    Mmio(MmioHook* hook, size_t size) : size_(size), hook_(hook) {}
 
     uint32_t read32(uint32_t offset) const noexcept {
+        if (hook_ != nullptr) [[unlikely]]
+            return hook_->read32(offset);
         return *reinterpret_cast<const volatile uint32_t*>(base_ + offset);
     }
     void write32(uint32_t offset, uint32_t value) noexcept {
+        if (hook_ != nullptr) [[unlikely]] {
+            hook_->write32(offset, value);
+            return;
+        }
         *reinterpret_cast<volatile uint32_t*>(base_ + offset) = value;
     }
     void set_bits(uint32_t offset, uint32_t mask) noexcept {
@@ -46,6 +68,8 @@ class Mmio {
 
     uint8_t* base() const { return base_; }
     size_t size() const { return size_; }
+    // A BAR or a hook is behind this object.
+    bool mapped() const { return base_ != nullptr || hook_ != nullptr; }
 
   private:
     bool wait(uint32_t offset, uint32_t mask, uint32_t want, Duration timeout,
@@ -62,6 +86,7 @@ class Mmio {
 
     uint8_t* base_ = nullptr;
     size_t size_ = 0;
+    MmioHook* hook_ = nullptr;
 };
 
 }  // namespace shunt

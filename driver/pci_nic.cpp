@@ -4,6 +4,7 @@
 #include "base/log.hpp"
 #include "driver/e1000/e1000_nic.hpp"
 #include "driver/igb/igb_nic.hpp"
+#include "driver/ixgbe/ixgbe_nic.hpp"
 #include "vfio/vfio.hpp"
 
 #include <fmt/format.h>
@@ -113,12 +114,16 @@ std::string supported_list() {
     for (const auto& m : igb::models()) {
         out += fmt::format(" {:04x}:{:04x}", igb::kIntelVendorId, m.device_id);
     }
+    for (const auto& m : ixgbe::models()) {
+        out += fmt::format(" {:04x}:{:04x}", ixgbe::kIntelVendorId, m.device_id);
+    }
     return out;
 }
 
 bool supported(uint16_t vendor_id, uint16_t device_id) {
     return e1000::find_model(vendor_id, device_id) != nullptr ||
-           igb::find_model(vendor_id, device_id) != nullptr;
+           igb::find_model(vendor_id, device_id) != nullptr ||
+           ixgbe::find_model(vendor_id, device_id) != nullptr;
 }
 
 }  // namespace
@@ -144,6 +149,9 @@ std::optional<IrqMode> parse_irq_mode(std::string_view text) {
 }
 
 std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id) {
+    if (const ixgbe::Model* x = ixgbe::find_model(vendor_id, device_id); x != nullptr) {
+        return fmt::format("{:04x}:{:04x} {} (ixgbe)", vendor_id, device_id, x->chip);
+    }
     if (const igb::Model* g = igb::find_model(vendor_id, device_id); g != nullptr) {
         return fmt::format("{:04x}:{:04x} {} (igb)", vendor_id, device_id, g->chip);
     }
@@ -154,6 +162,11 @@ std::string describe_pci_nic(uint16_t vendor_id, uint16_t device_id) {
 
 Result<std::unique_ptr<Nic>> open_pci_nic(std::unique_ptr<PciFunction> function, uint16_t vendor_id,
                                           uint16_t device_id, const PciNicOptions& options) {
+    if (const ixgbe::Model* x = ixgbe::find_model(vendor_id, device_id); x != nullptr) {
+        auto nic = ixgbe::IxgbeNic::create(std::move(function), *x, options);
+        if (!nic) return nic.error();
+        return std::unique_ptr<Nic>(std::move(nic).value());
+    }
     if (const igb::Model* g = igb::find_model(vendor_id, device_id); g != nullptr) {
         auto nic = igb::IgbNic::create(std::move(function), *g, options);
         if (!nic) return nic.error();

@@ -2,8 +2,8 @@
 //
 //   auto nic = open_pci_nic("0000:03:00.0", PciNicOptions{});
 //
-// The driver is picked by vendor/device ID (Intel 8254x "e1000", 82574 "e1000e", 82576 "igb"; see
-// docs/drivers.md). A driver sees the bus only through PciFunction, so tests can put a
+// The driver is picked by vendor/device ID (Intel 8254x "e1000", 82574 "e1000e", 82576 "igb", 82599
+// "ixgbe"; see docs/drivers.md). A driver sees the bus only through PciFunction, so tests can put a
 // memory-backed register file and plain memory in place of VFIO.
 #pragma once
 
@@ -36,8 +36,9 @@ struct PciNicOptions {
     bool allow_noiommu = false;  // accept a no-IOMMU VFIO group (DMA unprotected)
     bool interrupts = false;     // an interrupt eventfd in wait_fd(); otherwise poll only
     IrqMode irq_mode = IrqMode::best;
-    bool promiscuous = false;    // receive every unicast and multicast frame
-    uint16_t queues = 1;         // queue pairs; more than one spreads receive by RSS (igb: 1..8)
+    bool promiscuous = false;  // receive every unicast and multicast frame
+    uint16_t queues =
+        1;  // queue pairs; more than one spreads receive by RSS (igb: 1..8, ixgbe: 1..16)
     bool rss_symmetric = false;  // igb: a symmetric RSS key (both directions on one queue)
     uint32_t rx_ring = 256;      // descriptors, power of two 8..4096
     uint32_t tx_ring = 256;

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
         "discard on 9, HTTP with --http)"};
     app.add_option("--nic", o.nic,
                    "NIC to run on: tap:NAME (created if missing) or pci:DDDD:BB:DD.F (bound to "
-                   "vfio-pci; e1000/e1000e/igb)")
+                   "vfio-pci; e1000/e1000e/igb/ixgbe)")
         ->required();
     app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN")->required();
     app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");

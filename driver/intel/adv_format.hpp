@@ -6,7 +6,7 @@
 // Sections cited are from the Intel 82576EB GbE Controller Datasheet ("82576 DS"): §7.1.5
 // (receive descriptors, advanced format), §7.2.2 (transmit descriptors, advanced format). The
 // 82599 datasheet's §7.1.6 and §7.2.3 give the same layouts except the receive error bits, which
-// the chip's Bits traits below say (IgbBits for the 82576; the 82599's are not written yet).
+// the chip's Bits traits below say (IgbBits for the 82576, IxgbeBits for the 82599).
 #pragma once
 
 #include "packet/packet_buf.hpp"
@@ -97,6 +97,17 @@ struct IgbBits {
     static constexpr uint32_t frame_error = 1u << 31;  // RXE
     static constexpr uint32_t ip_error = 1u << 30;     // IPE
     static constexpr uint32_t l4_error = 1u << 29;     // L4E
+};
+
+// The receive error bits of the 82599 (82599 DS §7.1.6.2, extended errors [31:20]): RXE (any
+// MAC error: CRC, length, undersize/oversize, symbol) in bit 29, L4E (TCP/UDP checksum) in 30,
+// IPE (IPv4 header checksum) in 31 (Linux's ixgbe_type.h: IXGBE_RXDADV_ERR_RXE 0x20000000,
+// _TCPE 0x40000000, _IPE 0x80000000). Bits 20-23 are Flow Director and header-split errors,
+// which this driver does not enable.
+struct IxgbeBits {
+    static constexpr uint32_t frame_error = 1u << 29;  // RXE
+    static constexpr uint32_t ip_error = 1u << 31;     // IPE
+    static constexpr uint32_t l4_error = 1u << 30;     // L4E
 };
 
 template <typename Bits>
@@ -216,5 +227,6 @@ struct AdvFormat {
 };
 
 using IgbFormat = AdvFormat<IgbBits>;
+using IxgbeFormat = AdvFormat<IxgbeBits>;
 
 }  // namespace shunt::intel
