@@ -58,6 +58,15 @@ struct TxQueueStats {
     uint64_t status_reports = 0;  // descriptors sent with RS (done bit written back)
 };
 
+// Ring sizes every family accepts: a power of two (wrapping is a mask), at least 8 descriptors
+// (RDLEN/TDLEN are multiples of 128 bytes) and at most 4096. The one rule drivers check options
+// against.
+inline constexpr uint32_t kMinRing = 8;
+inline constexpr uint32_t kMaxRing = 4096;
+constexpr bool valid_ring_size(uint32_t n) {
+    return n >= kMinRing && n <= kMaxRing && (n & (n - 1)) == 0;
+}
+
 namespace detail {
 
 // Descriptor memory for one ring, in DMA memory, filled with 0xFF before every descriptor is
@@ -66,16 +75,11 @@ template <typename Desc>
 class DescRing {
   public:
     static_assert(sizeof(Desc) == 16);
-    static constexpr uint32_t kMin = 8;  // RDLEN/TDLEN: a multiple of 128 bytes
-    static constexpr uint32_t kMax = 4096;
-    static constexpr bool valid_size(uint32_t n) {
-        return n >= kMin && n <= kMax && (n & (n - 1)) == 0;
-    }
 
     Status allocate(MemoryProvider& dma, uint32_t size, const std::string& name) {
-        if (!valid_size(size)) {
+        if (!valid_ring_size(size)) {
             return make_error("{}: ring size {} is not a power of two in [{}, {}]", name, size,
-                              kMin, kMax);
+                              kMinRing, kMaxRing);
         }
         const size_t bytes = size_t{size} * sizeof(Desc);
         auto region = dma.allocate(bytes, name);

@@ -7,7 +7,6 @@
 #include "base/log.hpp"
 #include "driver/e1000/bits.hpp"
 #include "driver/e1000/regs.hpp"
-#include "driver/e1000/ring.hpp"
 #include "packet/packet_buf.hpp"
 
 #include <cstring>

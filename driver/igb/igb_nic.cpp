@@ -43,10 +43,6 @@ uint32_t speed_mbps(uint32_t status_reg) {
     }
 }
 
-bool valid_ring_size(uint32_t n) {
-    return n >= 8 && n <= 4096 && (n & (n - 1)) == 0;
-}
-
 }  // namespace
 
 std::span<const Model> models() {

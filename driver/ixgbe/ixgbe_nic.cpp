@@ -53,11 +53,6 @@ uint32_t speed_mbps(uint32_t links_reg) {
     }
 }
 
-bool valid_ring_size(uint32_t n) {
-    // 82599 DS §7.1.9/§7.2.9: RDLEN/TDLEN a multiple of 128 bytes (8 descriptors).
-    return n >= 8 && n <= 4096 && (n & (n - 1)) == 0;
-}
-
 }  // namespace
 
 std::span<const Model> models() {
