@@ -39,7 +39,6 @@ struct Options {
 };
 
 constexpr size_t kBatch = 32;
-constexpr size_t kHeaders = 14 + 20 + 8;
 constexpr uint16_t kSrcPort = 4242;
 constexpr uint16_t kDstPort = 4243;
 
