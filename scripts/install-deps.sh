@@ -15,6 +15,8 @@ packages=(
     clang libclang-rt-14-dev
     # the netns tier and the demo: the Linux peer and its tools
     iproute2 iputils-ping tcpdump tshark socat netcat-openbsd iperf3 curl python3
+    # hostile peers for the resource-budget tests (crafted TCP, fragments, spoofed sources)
+    python3-scapy
     # the vm tier: QEMU guests with an emulated IOMMU (qemu-system-x86 itself is below: it
     # must be QEMU >= 8); the guest kernel and, for no-IOMMU mode, its vfio.ko rebuild are
     # fetched by tests/vm/*.sh with apt-get download
