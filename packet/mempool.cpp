@@ -107,6 +107,22 @@ PacketBuf* Mempool::resolve(uint32_t handle) noexcept {
     return &p->headers_[index];
 }
 
+void Mempool::ref_fault(PacketBuf* buf) noexcept {
+    if (buf->refcnt_ == 0) {
+        double_frees_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (buf->refcnt_ != PacketBuf::kRefSaturated) {
+        buf->refcnt_ = PacketBuf::kRefSaturated;
+        saturated_refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void Mempool::unref_fault(const PacketBuf* buf) noexcept {
+    if (buf->refcnt_ == 0) double_frees_.fetch_add(1, std::memory_order_relaxed);
+    // A saturated count stays: the buffer was counted (and leaked) when it saturated.
+}
+
 void Mempool::unref_batch(std::span<PacketBuf* const> bufs) noexcept {
     for (PacketBuf* b : bufs) b->unref();
 }

@@ -61,6 +61,17 @@ class Mempool {
     static PacketBuf* resolve(uint32_t handle) noexcept;
     // Links (pool ids, indices) refused since the process started.
     static uint64_t bad_links() noexcept { return bad_links_.load(std::memory_order_relaxed); }
+    // References taken on or dropped from a free buffer, refused, since the process started.
+    static uint64_t double_frees() noexcept {
+        return double_frees_.load(std::memory_order_relaxed);
+    }
+    // Buffers whose reference count saturated (each one leaked, never freed while in use).
+    static uint64_t saturated_refs() noexcept {
+        return saturated_refs_.load(std::memory_order_relaxed);
+    }
+    // The slow paths of PacketBuf::ref/unref (out of line: they never run in a correct program).
+    static void ref_fault(PacketBuf* buf) noexcept;
+    static void unref_fault(const PacketBuf* buf) noexcept;
 
   private:
     Mempool(std::unique_ptr<MemoryRegion> region, uint32_t count);
@@ -75,6 +86,8 @@ class Mempool {
 
     static inline std::array<std::atomic<Mempool*>, kMaxPools> registry_{};
     static inline std::atomic<uint64_t> bad_links_{0};
+    static inline std::atomic<uint64_t> double_frees_{0};
+    static inline std::atomic<uint64_t> saturated_refs_{0};
 };
 
 }  // namespace shunt

@@ -160,9 +160,15 @@ class alignas(64) PacketBuf {
     uint32_t handle() const noexcept { return uint32_t{pool_id_} << kIndexBits | index_; }
     uint16_t refcount() const noexcept { return refcnt_; }
 
+    // A count that reached this sticks there: the buffer is never returned (a leak, counted
+    // in Mempool::saturated_refs()) rather than freed while references remain (the rule of
+    // Linux's refcount_t). Checked in every build, not only by assert: one compare each.
+    static constexpr uint16_t kRefSaturated = UINT16_MAX;
     // References are per core (not atomic): a buffer never crosses threads while shared.
-    void ref() noexcept { ++refcnt_; }
-    // Drops one reference; the last one returns the buffer to its pool.
+    // Taking a reference on a free buffer (count 0) is refused and counted as a double free.
+    inline void ref() noexcept;
+    // Drops one reference; the last one returns the buffer to its pool. Dropping one from a
+    // free buffer (a double free) is refused and counted in Mempool::double_frees().
     inline void unref() noexcept;
 
   private:
@@ -241,9 +247,24 @@ class Packet {
 #include "packet/mempool.hpp"
 
 namespace shunt {
+inline void PacketBuf::ref() noexcept {
+    // One unsigned compare catches both 0 (free) and the top two values (about to saturate).
+    if (refcnt_ - 1u >= kRefSaturated - 2u) [[unlikely]] {
+        Mempool::ref_fault(this);
+        return;
+    }
+    ++refcnt_;
+}
+
 inline void PacketBuf::unref() noexcept {
-    assert(refcnt_ > 0);
-    if (--refcnt_ == 0) Mempool::put(this);
+    const uint16_t r = refcnt_;
+    // 0: a double free; kRefSaturated: the count is stuck, the buffer is never returned.
+    if (r - 1u >= kRefSaturated - 1u) [[unlikely]] {
+        Mempool::unref_fault(this);
+        return;
+    }
+    refcnt_ = static_cast<uint16_t>(r - 1);
+    if (r == 1) Mempool::put(this);
 }
 inline PacketBuf* PacketBuf::next() const noexcept {
     return next_ == kNoLink ? nullptr : Mempool::resolve(next_);

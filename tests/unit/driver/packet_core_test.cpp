@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -114,6 +115,45 @@ TEST(Mempool, CorruptedLinksAreCountedAndRefused) {
     a->unref();
     b->unref();
     EXPECT_EQ(pool->available(), 4u);
+}
+
+// A double free is refused and counted in every build (not only by assert): the buffer goes
+// home once, and the pool never hands it out twice.
+TEST(Mempool, DoubleFreeIsRefusedAndCounted) {
+    auto pool = make_pool(4);
+    PacketBuf* a = pool->alloc();
+    const uint64_t before = Mempool::double_frees();
+    a->unref();
+    EXPECT_EQ(pool->available(), 4u);
+    a->unref();  // the bug: a second release
+    a->ref();    // and a reference taken on a free buffer
+    EXPECT_EQ(Mempool::double_frees(), before + 2);
+    EXPECT_EQ(pool->available(), 4u);
+    EXPECT_EQ(a->refcount(), 0u);
+    std::array<PacketBuf*, 4> all{};
+    ASSERT_EQ(pool->alloc_batch(all), 4u);
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "handed out twice";
+    Mempool::unref_batch(all);
+    EXPECT_EQ(pool->available(), 4u);
+}
+
+// A reference count that would overflow saturates: the buffer is leaked (counted), never
+// freed while references remain.
+TEST(Mempool, ReferenceCountSaturatesInsteadOfWrapping) {
+    auto pool = make_pool(2);
+    PacketBuf* a = pool->alloc();
+    const uint64_t before = Mempool::saturated_refs();
+    for (uint32_t i = 1; i < PacketBuf::kRefSaturated - 1u; ++i) a->ref();
+    EXPECT_EQ(a->refcount(), PacketBuf::kRefSaturated - 1u);
+    EXPECT_EQ(Mempool::saturated_refs(), before);
+    a->ref();  // would reach the top: sticks there instead
+    a->ref();
+    EXPECT_EQ(a->refcount(), PacketBuf::kRefSaturated);
+    EXPECT_EQ(Mempool::saturated_refs(), before + 1);
+    for (uint32_t i = 0; i < 70000; ++i) a->unref();  // more releases than there could be
+    EXPECT_EQ(a->refcount(), PacketBuf::kRefSaturated);
+    EXPECT_EQ(pool->available(), 1u) << "a saturated buffer is never returned";
 }
 
 // A pool's id is freed with it and reused; a buffer of a dead pool resolves to nothing.
