@@ -1,5 +1,6 @@
 #include "tools/stats_file.hpp"
 
+#include "packet/mempool.hpp"
 #include "stack/iface/iface_json.hpp"
 
 #include <cerrno>
@@ -22,6 +23,15 @@ nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
     j["drops"] = to_json(iface.drops());
     if (more_drops.is_object()) j["drops"].update(more_drops);
     j["stack"] = to_json(iface);
+    // The buffer pool this shard draws from, and the process-wide buffer faults (links that
+    // name no buffer, releases of free buffers, saturated counts): all zero in a healthy run.
+    const Mempool& pool = iface.tx_pool();
+    j["pool"] = {{"capacity", pool.capacity()},
+                 {"available", pool.available()},
+                 {"alloc_failures", pool.alloc_failures()},
+                 {"bad_links", Mempool::bad_links()},
+                 {"double_frees", Mempool::double_frees()},
+                 {"saturated_refs", Mempool::saturated_refs()}};
     if (sections.is_object()) {
         for (const auto& [key, value] : sections.items()) j[key] = value;
     }

@@ -40,4 +40,14 @@ reasm="$(wait_stat_ge stack.frag_reassembled "$fragmented")" ||
 fragtx="$(wait_stat_ge stack.frag_tx "$fragmented")" ||
     fail "expected stack.frag_tx >= $fragmented (replies above the MTU go out fragmented), stats say $fragtx"
 log "stats: icmp_echo_replies=$replies frag_reassembled=$reasm frag_tx=$fragtx"
+# The buffer pool after fragmenting and reassembling: no buffer fault, and buffers came home.
+for fault in bad_links double_frees saturated_refs; do
+    v="$(stat_get "pool.$fault")"
+    [[ "$v" == 0 ]] || fail "expected pool.$fault 0 after the pings, stats say $v"
+done
+cap="$(stat_get pool.capacity)"
+avail="$(stat_get pool.available)"
+((cap > 0 && avail > 0 && avail <= cap)) ||
+    fail "expected 0 < pool.available <= pool.capacity, stats say $avail of $cap"
+log "pool: $avail of $cap buffers free, no buffer faults"
 echo "PASS: netns.ping"
