@@ -25,7 +25,8 @@ struct KernelStackOptions {
 };
 
 // Why taking IFNAME off the kernel stack would cut the caller off (it carries a default
-// route, or the SSH session in $SSH_CONNECTION) or, with UNBIND, why vfio could not take the
+// route, or an established SSH session found in the socket table: its local address, or
+// the route back to its client) or, with UNBIND, why vfio could not take the
 // device (its IOMMU group is not viable). Empty when there is no reason. kernel_stack_off
 // checks the same unless options.force, for a state it has not saved yet.
 Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& ifname, bool unbind);

@@ -5,6 +5,7 @@
 #include "ioctl_ctl/kernel_stack_detail.hpp"
 #include "ioctl_ctl/link_nl.hpp"
 #include "ioctl_ctl/pci.hpp"
+#include "ioctl_ctl/ssh_sessions.hpp"
 #include "ioctl_ctl/sysfs.hpp"
 
 #include <linux/if_addr.h>
@@ -12,8 +13,6 @@
 #include <net/if.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <sstream>
 
 namespace shunt::ctl {
 namespace detail {
@@ -36,43 +35,40 @@ namespace {
 
 using detail::run_step;
 
-// "::ffff:192.0.2.1" (an IPv4 client on an IPv6 socket) -> "192.0.2.1".
-std::string unmapped(std::string ip) {
-    if (ip.starts_with("::ffff:") && ip.find('.') != std::string::npos) ip.erase(0, 7);
-    return ip;
-}
-
 std::string table_name(uint32_t table) {
     if (table == RT_TABLE_MAIN) return "main";
     if (table == RT_TABLE_LOCAL) return "local";
     return std::to_string(table);
 }
 
-Status check_ssh_session(const std::string& ifname, int ifindex, std::vector<std::string>& out) {
-    const char* env = std::getenv("SSH_CONNECTION");
-    if (env == nullptr) return {};
-    std::istringstream in(env);
-    std::string client, client_port, server;
-    if (!(in >> client >> client_port >> server)) return {};
-    client = unmapped(client);
-    server = unmapped(server);
+// The SSH sessions this host serves, from the socket table (ssh_sessions.hpp): refused when
+// the interface holds the address a session came in on, or the route back to its client
+// goes through the interface. One reason per interface is enough.
+Status check_ssh_sessions(const std::string& ifname, int ifindex, std::vector<std::string>& out) {
+    auto sessions = find_ssh_sessions();
+    if (!sessions) return sessions.error();
+    if (sessions->empty()) return {};
     auto addrs = list_addresses(ifindex);
     if (!addrs) return addrs.error();
-    for (const auto& a : addrs.value()) {
-        if (a.local == server) {
-            out.push_back(
-                fmt::format("{} holds {}, the address of this SSH session "
-                            "(SSH_CONNECTION); taking it off would end the session",
-                            ifname, server));
+    for (const auto& s : sessions.value()) {
+        for (const auto& a : addrs.value()) {
+            if (a.local != s.local) continue;
+            out.push_back(fmt::format(
+                "{} holds {}, the address of an established SSH session (port {}) from {}; "
+                "taking it off would end the session",
+                ifname, s.local, s.local_port, s.remote));
             return {};
         }
     }
-    auto oif = route_lookup_oif(client);
-    if (oif && oif.value() == ifindex) {
-        out.push_back(
-            fmt::format("the route back to this SSH session's client {} "
-                        "(SSH_CONNECTION) goes through {}",
-                        client, ifname));
+    for (const auto& s : sessions.value()) {
+        auto oif = route_lookup_oif(s.remote);
+        if (oif && oif.value() == ifindex) {
+            out.push_back(fmt::format(
+                "the route back to the client {} of an established SSH session (to {} port "
+                "{}) goes through {}",
+                s.remote, s.local, s.local_port, ifname));
+            return {};
+        }
     }
     return {};
 }
@@ -217,7 +213,7 @@ Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& if
                         ifname, r.family == AF_INET ? "IPv4" : "IPv6", via, table_name(r.table)));
         break;
     }
-    if (auto s = check_ssh_session(ifname, link->index, out); !s) return s.error();
+    if (auto s = check_ssh_sessions(ifname, link->index, out); !s) return s.error();
     if (unbind) {
         if (auto pci = pci_address_of_interface(ifname)) {
             if (const auto group = pci::PciSysfs().check_group(*pci); !group.viable()) {

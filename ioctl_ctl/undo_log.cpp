@@ -191,8 +191,16 @@ std::vector<std::pair<std::string, UndoLog>> list_undo_logs(const std::string& s
                                                             std::vector<std::string>* errors) {
     std::vector<std::pair<std::string, UndoLog>> out;
     const std::string dir = state + "/" + kind;
+    // A log is acted on as root (`on --all` restores from it): one in a directory others
+    // can write to is not trusted.
+    if (path_exists(dir)) {
+        if (auto s = check_state_dir(dir); !s) {
+            if (errors != nullptr) errors->push_back(s.error().message);
+            return out;
+        }
+    }
     for (const auto& name : list_dir(dir)) {
-        // Leftover NAME.undo.tmp.PID files are writes that never completed: not logs.
+        // Leftover NAME.undo.tmp.RANDOM files are writes that never completed: not logs.
         if (!name.ends_with(".undo")) continue;
         const std::string path = dir + "/" + name;
         auto log = read_undo_log(path);

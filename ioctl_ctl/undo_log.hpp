@@ -9,6 +9,7 @@
 #include "ioctl_ctl/addr.hpp"
 #include "ioctl_ctl/route.hpp"
 
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,11 +52,29 @@ std::string state_dir(const std::string& override_dir = {});
 std::string kernel_stack_log_path(const std::string& state, const std::string& ifname);
 std::string bind_log_path(const std::string& state, const std::string& pci);
 
-// Creates DIR and its parents (mode 0755) if missing.
+// Creates DIR and its parents (mode 0755, whatever the umask) if missing.
 Status make_dirs(const std::string& dir);
+
+// How write_file_atomic writes.
+struct AtomicWrite {
+    mode_t mode = 0600;     // the file's mode, set explicitly (the umask plays no part)
+    bool durable = true;    // fsync the file and the directory (undo logs); not for stats
+    bool check_dir = true;  // the directory must pass check_state_dir (undo logs)
+    bool make_dirs = true;  // create the directory (and its parents) if missing
+};
 // Writes CONTENT to PATH so that PATH holds either the old or the new content, whatever
-// happens: PATH.tmp.PID, fsync, rename over PATH, fsync of the directory.
-Status write_file_atomic(const std::string& path, const std::string& content);
+// happens: a new file under a random name next to it (random_temp_name, opened with
+// O_CREAT|O_EXCL|O_NOFOLLOW, so a file or symlink planted there is never written through),
+// its mode set, fsync, rename over PATH, fsync of the directory.
+Status write_file_atomic(const std::string& path, std::string_view content,
+                         const AtomicWrite& how = {});
+// PATH.tmp.XXXXXXXXXXXXXXXX: 16 hex digits from getrandom(2) (EINTR retried; any other
+// failure is an error, never a predictable name).
+Result<std::string> random_temp_name(const std::string& path);
+// The state directory (or one of its subdirectories) may hold logs that shuntctl acts on as
+// root: it must be a real directory (not a symlink), owned by root or by the running user,
+// and not writable by group or others. The error is one line that says how to fix it.
+Status check_state_dir(const std::string& dir);
 // Unlinks PATH and fsyncs its directory; a missing file is fine.
 Status remove_file_durable(const std::string& path);
 
