@@ -189,8 +189,28 @@ Status take_down(UndoLog& log, const std::string& path, const KernelStackOptions
 
 }  // namespace
 
+namespace {
+
+// The live log of the interface IFNAME of this namespace: the one for its ifindex, or, when
+// `off --unbind` took the interface away, the one that unbound it.
+std::optional<KernelStackEntry> live_log(const std::string& state, const std::string& ifname,
+                                         std::vector<std::string>* errors) {
+    auto link = link_state(ifname);
+    for (auto& e : kernel_stack_status(state, errors)) {
+        if (e.check.owner != LogOwner::live) continue;
+        const bool unbound = e.log.has_change(detail::kUnbound);
+        if ((link && !unbound && e.log.ifindex == link->index) ||
+            (!link && unbound && e.log.ifname == ifname)) {
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 bool kernel_stack_saved(const std::string& state, const std::string& ifname) {
-    return path_exists(kernel_stack_log_path(state, ifname));
+    return live_log(state, ifname, nullptr).has_value();
 }
 
 Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& ifname, bool unbind) {
@@ -231,21 +251,17 @@ Result<OffResult> kernel_stack_off(const std::string& ifname, const KernelStackO
     auto netns = current_netns();
     if (!netns) return netns.error();
     OffResult res;
-    res.log_path = kernel_stack_log_path(state, ifname);
     UndoLog log;
-    if (path_exists(res.log_path)) {
-        auto existing = read_undo_log(res.log_path);
-        if (!existing) {
-            return make_error("{} (move it away only once the interface is restored by hand)",
-                              existing.error().message);
-        }
-        log = std::move(existing).value();
-        if (log.netns != netns.value()) {
-            return make_error(
-                "{} was saved in another network namespace (net:[{}]); run "
-                "shuntctl there",
-                ifname, log.netns);
-        }
+    std::vector<std::string> errors;
+    auto existing = live_log(state, ifname, &errors);
+    for (const auto& e : errors) {
+        // An unreadable log of this name may be this interface's: never save over it.
+        if (existing || e.find("/kernel-stack/" + ifname + ".") == std::string::npos) continue;
+        return make_error("{} (move it away only once the interface is restored by hand)", e);
+    }
+    if (existing) {
+        res.log_path = existing->log_path;
+        log = std::move(existing->log);
         const bool complete = log.has_change(detail::kOffComplete);
         const bool more = (log.keep_link && !o.keep_link) || (o.unbind && !log.unbind);
         if (complete && !more) {
@@ -267,6 +283,9 @@ Result<OffResult> kernel_stack_off(const std::string& ifname, const KernelStackO
         auto snap = snapshot(ifname, netns.value(), o);
         if (!snap) return snap.error();
         log = std::move(snap).value();
+        log.netns_cookie = current_netns_cookie();
+        res.log_path = kernel_stack_log_path(
+            state, log.ifname, log.netns_cookie != 0 ? log.netns_cookie : log.netns, log.ifindex);
         if (auto s = write_undo_log(res.log_path, log); !s) return s.error();
         res.steps.emplace_back(detail::kSaved);
         if (o.after_step) o.after_step(detail::kSaved);

@@ -1,16 +1,22 @@
 // The state directory's files: atomic writes, durable removal, the lock.
 #include "base/unique_fd.hpp"
+#include "ioctl_ctl/sysfs.hpp"
 #include "ioctl_ctl/undo_log.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <sstream>
 
 namespace shunt::ctl {
 namespace {
@@ -179,6 +185,95 @@ Result<uint64_t> current_netns() {
         return make_error("/proc/self/ns/net: {}", std::strerror(errno));
     }
     return static_cast<uint64_t>(st.st_ino);
+}
+
+}  // namespace shunt::ctl
+
+namespace shunt::ctl {
+
+uint64_t current_netns_cookie() {
+#ifndef SO_NETNS_COOKIE
+    constexpr int SO_NETNS_COOKIE = 71;  // linux/asm-generic/socket.h, Linux 5.14
+#endif
+    UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return 0;
+    uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) != 0) return 0;
+    return cookie;
+}
+
+std::string current_boot_id() {
+    auto id = read_text("/proc/sys/kernel/random/boot_id");
+    return id ? id.value() : std::string();
+}
+
+namespace {
+
+// SO_NETNS_COOKIE of the namespace at PATH (a /proc/PID/ns/net or a bind mount of one),
+// read by a child that enters it (setns needs CAP_SYS_ADMIN; without it: nullopt).
+std::optional<uint64_t> netns_cookie_of(const std::string& path) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
+    UniqueFd rd(fds[0]), wr(fds[1]);
+    const pid_t child = ::fork();
+    if (child < 0) return std::nullopt;
+    if (child == 0) {
+        uint64_t cookie = 0;
+        const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0) cookie = current_netns_cookie();
+        const ssize_t n = ::write(wr.get(), &cookie, sizeof cookie);
+        ::_exit(n == sizeof cookie ? 0 : 1);
+    }
+    wr.reset();
+    uint64_t cookie = 0;
+    ssize_t n = 0;
+    do {
+        n = ::read(rd.get(), &cookie, sizeof cookie);
+    } while (n < 0 && errno == EINTR);
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof cookie || cookie == 0) return std::nullopt;
+    return cookie;
+}
+
+}  // namespace
+
+bool netns_exists(uint64_t inode, uint64_t cookie) {
+    // Namespace inodes are reused once a namespace is gone; the cookie is not. A candidate
+    // with the inode is the namespace only if its cookie matches (when the log has one).
+    auto matches = [&](const std::string& path) {
+        if (cookie == 0) return true;
+        const auto c = netns_cookie_of(path);
+        return !c || *c == cookie;  // cannot tell: assume it is (never call a live log stale)
+    };
+    if (auto self = current_netns(); self && self.value() == inode) {
+        return cookie == 0 || current_netns_cookie() == 0 || current_netns_cookie() == cookie;
+    }
+    // Bind mounts (ip netns add): mountinfo's root field reads "net:[INODE]", the mount point
+    // is the fifth field.
+    if (auto mi = read_text("/proc/self/mountinfo", size_t{64} << 20)) {
+        std::istringstream lines(mi.value());
+        std::string line;
+        const std::string tag = fmt::format("net:[{}]", inode);
+        while (std::getline(lines, line)) {
+            std::istringstream f(line);
+            std::string id, parent, dev, root, mount_point;
+            if (!(f >> id >> parent >> dev >> root >> mount_point) || root != tag) continue;
+            if (matches(mount_point)) return true;
+        }
+    }
+    for (const auto& pid : list_dir("/proc")) {
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        struct stat st {};
+        const std::string ns = "/proc/" + pid + "/ns/net";
+        if (::stat(ns.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_ino) == inode &&
+            matches(ns)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace shunt::ctl

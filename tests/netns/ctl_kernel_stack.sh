@@ -20,7 +20,8 @@ ctl_topology
 before="$SHUNT_TMP/before"
 now="$SHUNT_TMP/now"
 ctl_snapshot "$before"
-log_file="$SHUNT_STATE_DIR/kernel-stack/ctl0.undo"
+# The undo log of this ctl0: kernel-stack/ctl0.nNETNS.iIFINDEX.undo (one interface instance).
+log_glob="$SHUNT_STATE_DIR/kernel-stack/ctl0.n*.undo"
 
 # Refusals: exit 3, one line, nothing changed, nothing saved.
 expect_rc 3 kernel-stack off ctl0
@@ -64,7 +65,7 @@ for pid in $(ip netns pids "$SHUNT_NS") $(ip netns pids "$CTL_PEER_NS"); do
 done
 wait "${ssh_pids[@]}" 2>/dev/null || true
 in_peer ip route del 10.99.0.0/16 via 192.0.2.2
-[[ ! -e "$log_file" ]] || fail "a refused kernel-stack off left an undo log behind"
+! compgen -G "$log_glob" >/dev/null || fail "a refused kernel-stack off left an undo log behind"
 ctl_snapshot "$now"
 ctl_same "$before" "$now" "after the refusals"
 
@@ -74,7 +75,7 @@ grep -q "nothing to restore" "$CTL_OUT" || fail "kernel-stack on without off: $(
 
 # off: addresses and routes gone, IPv6 off, link down; the undo log says so.
 expect_rc 0 kernel-stack off ctl0 --force
-[[ -s "$log_file" ]] || fail "no undo log at $log_file after kernel-stack off"
+compgen -G "$log_glob" >/dev/null || fail "no undo log $log_glob after kernel-stack off"
 [[ -z "$(in_ns ip -o addr show dev ctl0)" ]] || fail "ctl0 still has addresses: $(in_ns ip -o addr show dev ctl0)"
 [[ -z "$(in_ns ip -o route show table all dev ctl0)" ]] || fail "routes still use ctl0: $(in_ns ip route show table all dev ctl0)"
 [[ -z "$(in_ns ip -o -6 route show table all dev ctl0)" ]] || fail "IPv6 routes still use ctl0"
@@ -95,14 +96,14 @@ in_peer timeout 60 "$SHUNTCTL" kernel-stack on ctl0 >"$CTL_OUT" 2>"$CTL_ERR" </d
 ((CTL_RC == 1)) || fail "kernel-stack on from another namespace: exit $CTL_RC: $(cat "$CTL_OUT" "$CTL_ERR")"
 expect_err_line "shuntctl: ctl0 was saved in another network namespace (net:\[*\], this is net:\[*\]); run shuntctl there"
 log "ok: kernel-stack on from the peer namespace refused: $(cat "$CTL_ERR")"
-[[ -s "$log_file" ]] || fail "the refused restore removed the undo log"
+compgen -G "$log_glob" >/dev/null || fail "the refused restore removed the undo log"
 
 # Idempotent: off again changes nothing.
 expect_rc 0 kernel-stack off ctl0 --force
 grep -q "already off" "$CTL_OUT" || fail "second kernel-stack off: $(cat "$CTL_OUT")"
 
 expect_rc 0 kernel-stack on ctl0
-[[ ! -e "$log_file" ]] || fail "kernel-stack on left the undo log behind"
+! compgen -G "$log_glob" >/dev/null || fail "kernel-stack on left the undo log behind"
 ctl_settle
 ctl_snapshot "$now"
 ctl_same "$before" "$now" "kernel-stack off ctl0, then on"
