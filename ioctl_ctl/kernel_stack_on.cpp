@@ -119,8 +119,12 @@ Result<OnResult> kernel_stack_on(const std::string& dev, const KernelStackOption
     res.ifname = ifname.value();
     const std::string found_as = res.ifname;
     if (auto s = restore_interface(log, res.ifname, step, res.warnings); !s) {
-        return make_error("{} (the undo log {} is kept: run shuntctl kernel-stack on {} again)",
-                          s.error().message, path, log.ifname);
+        // Every part is idempotent: a second `on` finishes what this one could not, once the
+        // cause (named in the message) is gone.
+        return make_error(
+            "{} (the undo log {} is kept: fix that, then run shuntctl kernel-stack on {} "
+            "again; every part already restored is accepted as it is)",
+            s.error().message, path, log.ifname);
     }
     if (res.ifname != found_as) res.renamed_from = found_as;
     if (auto s = remove_file_durable(path); !s) return s.error();

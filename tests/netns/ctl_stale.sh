@@ -64,7 +64,11 @@ python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 (i,) = [i for i in d["interfaces"] if i["name"] == "ctl0"]
-assert i["kernel_stack_off"] is False, i' "$CTL_OUT" || fail "status says this ctl0 is off: $(cat "$CTL_OUT")"
+assert i["kernel_stack_off"] is False, i
+(s,) = d["stale_undo_logs"]
+assert s["interface"] == "ctl0" and "no longer exists" in s["reason"], s' "$CTL_OUT" || fail "status --json: $(cat "$CTL_OUT")"
+expect_rc 0 status
+grep -q "^Stale undo logs" "$CTL_OUT" || fail "status does not list the stale log: $(cat "$CTL_OUT")"
 
 # on: nothing to restore for this ctl0 (a warning names the stale log); nothing changed.
 expect_rc 0 kernel-stack on ctl0
