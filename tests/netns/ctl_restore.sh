@@ -135,9 +135,10 @@ sed -i 's|^route family=inet6 table=254 type=1 protocol=2 \(scope=0 tos=0 priori
 grep -q 'protocol=3 scope=0 tos=0 priority=256 flags=0x0 dst=fe80::/64' "$log_file" || fail "could not edit the log: $(cat "$log_file")"
 expect_rc 0 kernel-stack on ctl0
 ctl_settle
-[[ "$(in_ns ip -6 route show table main dev ctl0 | grep -c '^fe80::/64')" == 1 ]] &&
-    in_ns ip -6 route show table main dev ctl0 | grep -q '^fe80::/64 metric 256' ||
+if [[ "$(in_ns ip -6 route show table main dev ctl0 | grep -c '^fe80::/64')" != 1 ]] ||
+    ! in_ns ip -6 route show table main dev ctl0 | grep -q '^fe80::/64 metric 256'; then
     fail "fe80::/64 not replaced by the saved proto boot one: $(in_ns ip -6 route show table main dev ctl0)"
+fi
 log "ok: the kernel's fe80::/64 (proto kernel) replaced by the saved one (proto boot, which ip does not print)"
 # Back to the kernel's own route, for the comparison (prepend = NLM_F_CREATE without EXCL:
 # ctl1 has an fe80::/64 at the same metric).
