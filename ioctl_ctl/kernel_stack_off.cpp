@@ -5,6 +5,7 @@
 #include "ioctl_ctl/kernel_stack_detail.hpp"
 #include "ioctl_ctl/link_nl.hpp"
 #include "ioctl_ctl/pci.hpp"
+#include "ioctl_ctl/ssh_sessions.hpp"
 #include "ioctl_ctl/sysfs.hpp"
 
 #include <linux/if_addr.h>
@@ -12,8 +13,6 @@
 #include <net/if.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <sstream>
 
 namespace shunt::ctl {
 namespace detail {
@@ -36,43 +35,40 @@ namespace {
 
 using detail::run_step;
 
-// "::ffff:192.0.2.1" (an IPv4 client on an IPv6 socket) -> "192.0.2.1".
-std::string unmapped(std::string ip) {
-    if (ip.starts_with("::ffff:") && ip.find('.') != std::string::npos) ip.erase(0, 7);
-    return ip;
-}
-
 std::string table_name(uint32_t table) {
     if (table == RT_TABLE_MAIN) return "main";
     if (table == RT_TABLE_LOCAL) return "local";
     return std::to_string(table);
 }
 
-Status check_ssh_session(const std::string& ifname, int ifindex, std::vector<std::string>& out) {
-    const char* env = std::getenv("SSH_CONNECTION");
-    if (env == nullptr) return {};
-    std::istringstream in(env);
-    std::string client, client_port, server;
-    if (!(in >> client >> client_port >> server)) return {};
-    client = unmapped(client);
-    server = unmapped(server);
+// The SSH sessions this host serves, from the socket table (ssh_sessions.hpp): refused when
+// the interface holds the address a session came in on, or the route back to its client
+// goes through the interface. One reason per interface is enough.
+Status check_ssh_sessions(const std::string& ifname, int ifindex, std::vector<std::string>& out) {
+    auto sessions = find_ssh_sessions();
+    if (!sessions) return sessions.error();
+    if (sessions->empty()) return {};
     auto addrs = list_addresses(ifindex);
     if (!addrs) return addrs.error();
-    for (const auto& a : addrs.value()) {
-        if (a.local == server) {
-            out.push_back(
-                fmt::format("{} holds {}, the address of this SSH session "
-                            "(SSH_CONNECTION); taking it off would end the session",
-                            ifname, server));
+    for (const auto& s : sessions.value()) {
+        for (const auto& a : addrs.value()) {
+            if (a.local != s.local) continue;
+            out.push_back(fmt::format(
+                "{} holds {}, the address of an established SSH session (port {}) from {}; "
+                "taking it off would end the session",
+                ifname, s.local, s.local_port, s.remote));
             return {};
         }
     }
-    auto oif = route_lookup_oif(client);
-    if (oif && oif.value() == ifindex) {
-        out.push_back(
-            fmt::format("the route back to this SSH session's client {} "
-                        "(SSH_CONNECTION) goes through {}",
-                        client, ifname));
+    for (const auto& s : sessions.value()) {
+        auto oif = route_lookup_oif(s.remote);
+        if (oif && oif.value() == ifindex) {
+            out.push_back(fmt::format(
+                "the route back to the client {} of an established SSH session (to {} port "
+                "{}) goes through {}",
+                s.remote, s.local, s.local_port, ifname));
+            return {};
+        }
     }
     return {};
 }
@@ -193,8 +189,28 @@ Status take_down(UndoLog& log, const std::string& path, const KernelStackOptions
 
 }  // namespace
 
+namespace {
+
+// The live log of the interface IFNAME of this namespace: the one for its ifindex, or, when
+// `off --unbind` took the interface away, the one that unbound it.
+std::optional<KernelStackEntry> live_log(const std::string& state, const std::string& ifname,
+                                         std::vector<std::string>* errors) {
+    auto link = link_state(ifname);
+    for (auto& e : kernel_stack_status(state, errors)) {
+        if (e.check.owner != LogOwner::live) continue;
+        const bool unbound = e.log.has_change(detail::kUnbound);
+        if ((link && !unbound && e.log.ifindex == link->index) ||
+            (!link && unbound && e.log.ifname == ifname)) {
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 bool kernel_stack_saved(const std::string& state, const std::string& ifname) {
-    return path_exists(kernel_stack_log_path(state, ifname));
+    return live_log(state, ifname, nullptr).has_value();
 }
 
 Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& ifname, bool unbind) {
@@ -217,7 +233,7 @@ Result<std::vector<std::string>> kernel_stack_off_refusals(const std::string& if
                         ifname, r.family == AF_INET ? "IPv4" : "IPv6", via, table_name(r.table)));
         break;
     }
-    if (auto s = check_ssh_session(ifname, link->index, out); !s) return s.error();
+    if (auto s = check_ssh_sessions(ifname, link->index, out); !s) return s.error();
     if (unbind) {
         if (auto pci = pci_address_of_interface(ifname)) {
             if (const auto group = pci::PciSysfs().check_group(*pci); !group.viable()) {
@@ -235,21 +251,17 @@ Result<OffResult> kernel_stack_off(const std::string& ifname, const KernelStackO
     auto netns = current_netns();
     if (!netns) return netns.error();
     OffResult res;
-    res.log_path = kernel_stack_log_path(state, ifname);
     UndoLog log;
-    if (path_exists(res.log_path)) {
-        auto existing = read_undo_log(res.log_path);
-        if (!existing) {
-            return make_error("{} (move it away only once the interface is restored by hand)",
-                              existing.error().message);
-        }
-        log = std::move(existing).value();
-        if (log.netns != netns.value()) {
-            return make_error(
-                "{} was saved in another network namespace (net:[{}]); run "
-                "shuntctl there",
-                ifname, log.netns);
-        }
+    std::vector<std::string> errors;
+    auto existing = live_log(state, ifname, &errors);
+    for (const auto& e : errors) {
+        // An unreadable log of this name may be this interface's: never save over it.
+        if (existing || e.find("/kernel-stack/" + ifname + ".") == std::string::npos) continue;
+        return make_error("{} (move it away only once the interface is restored by hand)", e);
+    }
+    if (existing) {
+        res.log_path = existing->log_path;
+        log = std::move(existing->log);
         const bool complete = log.has_change(detail::kOffComplete);
         const bool more = (log.keep_link && !o.keep_link) || (o.unbind && !log.unbind);
         if (complete && !more) {
@@ -271,6 +283,9 @@ Result<OffResult> kernel_stack_off(const std::string& ifname, const KernelStackO
         auto snap = snapshot(ifname, netns.value(), o);
         if (!snap) return snap.error();
         log = std::move(snap).value();
+        log.netns_cookie = current_netns_cookie();
+        res.log_path = kernel_stack_log_path(
+            state, log.ifname, log.netns_cookie != 0 ? log.netns_cookie : log.netns, log.ifindex);
         if (auto s = write_undo_log(res.log_path, log); !s) return s.error();
         res.steps.emplace_back(detail::kSaved);
         if (o.after_step) o.after_step(detail::kSaved);

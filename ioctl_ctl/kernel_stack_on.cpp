@@ -17,17 +17,16 @@
 namespace shunt::ctl {
 namespace {
 
-// The log for DEV: by interface name, else any log whose interface or PCI address is DEV.
-std::optional<std::pair<std::string, UndoLog>> find_log(const std::string& state,
-                                                        const std::string& dev,
-                                                        std::vector<std::string>& errors) {
+// The logs for DEV: those whose interface or PCI address is DEV, each with its owner.
+std::vector<KernelStackEntry> logs_for(const std::string& state, const std::string& dev,
+                                       std::vector<std::string>& errors) {
     const auto addr = PciAddress::parse(dev);
     const std::string pci = addr ? addr->to_string() : "";
-    for (auto& entry : list_undo_logs(state, "kernel-stack", &errors)) {
-        const UndoLog& l = entry.second;
-        if (l.ifname == dev || (!pci.empty() && l.pci == pci)) return entry;
+    std::vector<KernelStackEntry> out;
+    for (auto& e : kernel_stack_status(state, &errors)) {
+        if (e.log.ifname == dev || (!pci.empty() && e.log.pci == pci)) out.push_back(std::move(e));
     }
-    return std::nullopt;
+    return out;
 }
 
 // Gives the PCI device back to the driver it had, then waits (bounded) for its interface.
@@ -42,6 +41,16 @@ Status restore_driver(const UndoLog& log) {
 Result<std::string> find_interface(const UndoLog& log) {
     const auto pci = PciAddress::parse(log.pci);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    if (!log.has_change(detail::kUnbound)) {
+        // Never unbound: the same interface instance, found by its ifindex (its name may have
+        // changed; a new interface with the old name is not it).
+        char name[IF_NAMESIZE] = {};
+        if (::if_indextoname(static_cast<unsigned>(log.ifindex), name) != nullptr) {
+            return std::string(name);
+        }
+        return make_error("interface {} (ifindex {}) no longer exists: nothing to restore it onto",
+                          log.ifname, log.ifindex);
+    }
     for (;;) {
         if (path_exists("/sys/class/net/" + log.ifname) &&
             (!pci || pci_address_of_interface(log.ifname) == pci)) {
@@ -71,22 +80,32 @@ Result<OnResult> kernel_stack_on(const std::string& dev, const KernelStackOption
     auto netns = current_netns();
     if (!netns) return netns.error();
     std::vector<std::string> errors;
-    auto found = find_log(state, dev, errors);
+    auto candidates = logs_for(state, dev, errors);
     OnResult res;
-    if (!found) {
+    const KernelStackEntry* live = nullptr;
+    const KernelStackEntry* elsewhere = nullptr;
+    for (const auto& e : candidates) {
+        if (e.check.owner == LogOwner::live && live == nullptr) live = &e;
+        if (e.check.owner == LogOwner::other_namespace && elsewhere == nullptr) elsewhere = &e;
+        if (e.check.owner == LogOwner::stale) {
+            res.stale.push_back(fmt::format("{}: {}", e.log_path, e.check.reason));
+        }
+    }
+    if (live == nullptr) {
         if (!errors.empty()) return make_error("{}", errors.front());
+        if (elsewhere != nullptr) {
+            return make_error(
+                "{} was saved in another network namespace (net:[{}], this is "
+                "net:[{}]); run shuntctl there",
+                elsewhere->log.ifname, elsewhere->log.netns, netns.value());
+        }
         res.nothing_to_restore = true;
         res.ifname = dev;
         return res;
     }
-    auto& [path, log] = *found;
+    const std::string path = live->log_path;
+    const UndoLog log = live->log;
     res.log_path = path;
-    if (log.netns != netns.value()) {
-        return make_error(
-            "{} was saved in another network namespace (net:[{}], this is "
-            "net:[{}]); run shuntctl there",
-            log.ifname, log.netns, netns.value());
-    }
     auto step = [&](std::string_view name) {
         if (o.after_step) o.after_step(name);
     };
@@ -100,28 +119,17 @@ Result<OnResult> kernel_stack_on(const std::string& dev, const KernelStackOption
     res.ifname = ifname.value();
     const std::string found_as = res.ifname;
     if (auto s = restore_interface(log, res.ifname, step, res.warnings); !s) {
-        return make_error("{} (the undo log {} is kept: run shuntctl kernel-stack on {} again)",
-                          s.error().message, path, log.ifname);
+        // Every part is idempotent: a second `on` finishes what this one could not, once the
+        // cause (named in the message) is gone.
+        return make_error(
+            "{} (the undo log {} is kept: fix that, then run shuntctl kernel-stack on {} "
+            "again; every part already restored is accepted as it is)",
+            s.error().message, path, log.ifname);
     }
     if (res.ifname != found_as) res.renamed_from = found_as;
     if (auto s = remove_file_durable(path); !s) return s.error();
     step("log-removed");
     return res;
-}
-
-std::vector<KernelStackEntry> kernel_stack_status(const std::string& state,
-                                                  std::vector<std::string>* errors) {
-    std::vector<KernelStackEntry> out;
-    const auto netns = current_netns();
-    for (auto& [path, log] : list_undo_logs(state, "kernel-stack", errors)) {
-        KernelStackEntry e;
-        e.log_path = path;
-        e.complete = log.has_change(detail::kOffComplete);
-        e.this_namespace = netns && netns.value() == log.netns;
-        e.log = std::move(log);
-        out.push_back(std::move(e));
-    }
-    return out;
 }
 
 }  // namespace shunt::ctl

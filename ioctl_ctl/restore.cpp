@@ -72,6 +72,12 @@ Status reconcile_family(int family, const std::vector<AddressRecord>& saved_all,
     return {};
 }
 
+// True when a route equal to R goes through IFINDEX now.
+bool route_present(const RouteRecord& r, int ifindex) {
+    auto now = detail::routes_through(ifindex);
+    return now && std::find(now->begin(), now->end(), r) != now->end();
+}
+
 RouteRecord remapped(RouteRecord r, int old_ifindex, int ifindex) {
     for (auto& nh : r.nexthops) {
         if (nh.ifindex == old_ifindex) nh.ifindex = ifindex;
@@ -94,27 +100,74 @@ Status reconcile_addresses(const std::vector<AddressRecord>& saved, int ifindex,
     return {};
 }
 
+bool same_route(const RouteRecord& a, const RouteRecord& b) {
+    auto devices = [](const RouteRecord& r) {
+        std::vector<int> d;
+        for (const auto& nh : r.nexthops) d.push_back(nh.ifindex);
+        std::sort(d.begin(), d.end());
+        return d;
+    };
+    return a.family == b.family && a.table == b.table && a.dst == b.dst && a.dst_len == b.dst_len &&
+           a.src == b.src && a.src_len == b.src_len && a.tos == b.tos && a.priority == b.priority &&
+           devices(a) == devices(b);
+}
+
+RoutePlan plan_routes(const std::vector<RouteRecord>& saved, const std::vector<RouteRecord>& now) {
+    RoutePlan plan;
+    std::vector<bool> now_used(now.size(), false);
+    for (const auto& s : saved) {
+        // An exactly equal route first, then the same route in another version.
+        size_t hit = now.size();
+        for (size_t i = 0; i < now.size() && hit == now.size(); ++i) {
+            if (!now_used[i] && now[i] == s) hit = i;
+        }
+        if (hit < now.size()) {
+            now_used[hit] = true;
+            plan.accept.push_back(s);
+            continue;
+        }
+        for (size_t i = 0; i < now.size() && hit == now.size(); ++i) {
+            if (!now_used[i] && same_route(now[i], s)) hit = i;
+        }
+        if (hit < now.size()) {
+            now_used[hit] = true;
+            plan.replace.emplace_back(now[hit], s);
+            continue;
+        }
+        plan.add.push_back(s);
+    }
+    for (size_t i = 0; i < now.size(); ++i) {
+        if (!now_used[i]) plan.remove.push_back(now[i]);
+    }
+    return plan;
+}
+
 Status reconcile_routes(const std::vector<RouteRecord>& saved_old, int old_ifindex, int ifindex) {
     std::vector<RouteRecord> saved;
     for (const auto& r : saved_old) saved.push_back(remapped(r, old_ifindex, ifindex));
     auto now = detail::routes_through(ifindex);
     if (!now) return now.error();
-    for (const auto& r : now.value()) {
-        if (std::find(saved.begin(), saved.end(), r) == saved.end()) {
-            if (auto s = delete_route(r); !s) return s;
-        }
+    RoutePlan plan = plan_routes(saved, now.value());
+    for (const auto& r : plan.remove) {
+        if (auto s = delete_route(r); !s) return s;
     }
     std::vector<const RouteRecord*> missing;
-    for (const auto& r : saved) {
-        if (std::find(now->begin(), now->end(), r) == now->end()) missing.push_back(&r);
+    for (const auto& [old, want] : plan.replace) {
+        if (auto s = delete_route(old); !s) return s;
+        missing.push_back(&want);
     }
+    for (const auto& r : plan.add) missing.push_back(&r);
     // A route may need another one first (a gateway reached through a non-connected route):
     // repeat while a pass makes progress.
     Status last;
     while (!missing.empty()) {
         std::vector<const RouteRecord*> failed;
         for (const auto* r : missing) {
-            if (auto s = add_route(*r); !s) {
+            bool existed = false;
+            if (auto s = add_route(*r, &existed); !s) {
+                // The kernel made it between our look and our add (IPv6 routes appear when
+                // the link's carrier and DAD settle): equal is as good as added.
+                if (existed && route_present(*r, ifindex)) continue;
                 failed.push_back(r);
                 last = s;
             }

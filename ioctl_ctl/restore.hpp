@@ -26,4 +26,23 @@ Status reconcile_addresses(const std::vector<AddressRecord>& saved, int ifindex,
 // Makes the routes through IFINDEX those of SAVED (whose nexthops name OLD_IFINDEX).
 Status reconcile_routes(const std::vector<RouteRecord>& saved, int old_ifindex, int ifindex);
 
+// What reconcile_routes does, decided without touching the kernel (unit-tested). The kernel
+// makes some routes by itself while the interface comes back: IPv6's fe80::/64, ff00::/8 and
+// local routes when IPv6 is on again, IPv4's local and broadcast routes when an address is
+// added. A route is "the same route" when its table, family, prefix, source prefix, TOS,
+// metric and devices agree (what the kernel itself keys a route by, per device); then:
+//   equal in every saved field -> accepted, left alone;
+//   different (type, protocol, scope, gateway, prefsrc, metrics, flags) -> replaced: the
+//     kernel's version removed, the saved one added;
+//   only now -> removed;  only saved -> added.
+struct RoutePlan {
+    std::vector<RouteRecord> accept;
+    std::vector<std::pair<RouteRecord, RouteRecord>> replace;  // (now, saved)
+    std::vector<RouteRecord> remove;
+    std::vector<RouteRecord> add;
+};
+RoutePlan plan_routes(const std::vector<RouteRecord>& saved, const std::vector<RouteRecord>& now);
+// True when A and B are the same route in the sense above (they may differ in other fields).
+bool same_route(const RouteRecord& a, const RouteRecord& b);
+
 }  // namespace shunt::ctl

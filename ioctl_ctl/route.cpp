@@ -123,29 +123,62 @@ bool RouteRecord::uses(int ifindex) const {
     return false;
 }
 
+namespace {
+
+// NL_CB_VALID for the route dump: one RTM_NEWROUTE message -> one record.
+int on_route_message(nl_msg* msg, void* arg) {
+    auto* out = static_cast<std::vector<RouteRecord>*>(arg);
+    rtnl_route* raw = nullptr;
+    if (rtnl_route_parse(nlmsg_hdr(msg), &raw) < 0 || raw == nullptr) return NL_SKIP;
+    nl::Route rt(raw);
+    const int family = rtnl_route_get_family(raw);
+    // Cached clones (PMTU exceptions, redirects) are kernel state, not configuration.
+    if ((family == AF_INET || family == AF_INET6) && !(rtnl_route_get_flags(raw) & RTM_F_CLONED)) {
+        out->push_back(to_record(raw));
+    }
+    return NL_OK;
+}
+
+}  // namespace
+
 Result<std::vector<RouteRecord>> list_routes() {
+    // A plain RTM_GETROUTE dump parsed message by message, NOT rtnl_route_alloc_cache: libnl's
+    // route cache keys an object by (family, tos, table, dst, priority) and merges or drops
+    // IPv6 routes that share that key on different interfaces (every interface's fe80::/64 in
+    // main and ff00::/8 in local, metric 256). Which one survives depends on the dump order,
+    // so an interface's routes were sometimes missing from the undo log and sometimes from
+    // the comparison on restore, which then re-added a route the kernel already had
+    // ("adding route ff00::/8 (table 255): Object exists", on every later attempt too).
     auto sock = nl::route_socket();
     if (!sock) return sock.error();
-    nl_cache* raw = nullptr;
-    if (int err = rtnl_route_alloc_cache(sock->get(), AF_UNSPEC, 0, &raw); err < 0) {
+    rtmsg req{};
+    req.rtm_family = AF_UNSPEC;
+    if (int err = nl_send_simple(sock->get(), RTM_GETROUTE, NLM_F_DUMP, &req, sizeof req);
+        err < 0) {
         return make_error("netlink: dumping routes: {}", nl::error_text(err));
     }
-    nl::Cache cache(raw);
     std::vector<RouteRecord> out;
-    for (nl_object* o = nl_cache_get_first(raw); o != nullptr; o = nl_cache_get_next(o)) {
-        auto* rt = reinterpret_cast<rtnl_route*>(o);
-        const int family = rtnl_route_get_family(rt);
-        if (family == AF_INET || family == AF_INET6) out.push_back(to_record(rt));
+    if (int err =
+            nl_socket_modify_cb(sock->get(), NL_CB_VALID, NL_CB_CUSTOM, on_route_message, &out);
+        err < 0) {
+        return make_error("netlink: dumping routes: {}", nl::error_text(err));
+    }
+    if (int err = nl_recvmsgs_default(sock->get()); err < 0) {
+        return make_error("netlink: dumping routes: {}", nl::error_text(err));
     }
     return out;
 }
 
-Status add_route(const RouteRecord& r) {
+Status add_route(const RouteRecord& r, bool* existed) {
     auto rt = to_object(r);
     if (!rt) return rt.error();
     auto sock = nl::route_socket();
     if (!sock) return sock.error();
-    if (int err = rtnl_route_add(sock->get(), rt->get(), NLM_F_EXCL); err < 0) {
+    // NLM_F_CREATE without NLM_F_EXCL: with EXCL, IPv6 refuses a route whose prefix and
+    // metric match a route of ANY interface in the table (fib6_add_rt2node), e.g. another
+    // interface's ff00::/8. An identical route on this interface is still EEXIST.
+    if (int err = rtnl_route_add(sock->get(), rt->get(), 0); err < 0) {
+        if (existed != nullptr) *existed = err == -NLE_EXIST;
         return make_error("adding route {}/{} (table {}): {}", r.dst, r.dst_len, r.table,
                           nl::error_text(err));
     }

@@ -49,8 +49,10 @@ struct RouteRecord {
 // Every route in every table of both families, in the kernel's dump order. Cloned (cache)
 // routes are not included.
 Result<std::vector<RouteRecord>> list_routes();
-// Adds with NLM_F_EXCL: an identical route already present is an error the caller sees.
-Status add_route(const RouteRecord& r);
+// Adds (NLM_F_CREATE): a route identical in the kernel's eyes (same table, prefix, metric,
+// device and gateway) already present is an error the caller sees ("Object exists"), and
+// sets *EXISTED when given.
+Status add_route(const RouteRecord& r, bool* existed = nullptr);
 // Succeeds when the route is already gone (the kernel drops some routes with an address).
 Status delete_route(const RouteRecord& r);
 // The output interface the kernel would use for DST (RTM_GETROUTE), if any.

@@ -38,11 +38,14 @@ Status apply_line(UndoLog& log, std::string_view key, std::string_view value) {
         log.kind = value;
     } else if (key == "created") {
         log.created = value;
-    } else if (key == "netns" || key == "ifindex" || key == "mtu" || key == "flags" ||
-               key == "ipv6-disabled") {
-        auto v = number(key == "netns" ? UINT64_MAX : UINT32_MAX);
+    } else if (key == "boot-id") {
+        log.boot_id = value;
+    } else if (key == "netns" || key == "netns-cookie" || key == "ifindex" || key == "mtu" ||
+               key == "flags" || key == "ipv6-disabled") {
+        auto v = number(key == "netns" || key == "netns-cookie" ? UINT64_MAX : UINT32_MAX);
         if (!v) return v.error();
         if (key == "netns") log.netns = v.value();
+        if (key == "netns-cookie") log.netns_cookie = v.value();
         if (key == "ifindex") log.ifindex = static_cast<int>(v.value());
         if (key == "mtu") log.mtu = static_cast<uint32_t>(v.value());
         if (key == "flags") log.flags = static_cast<uint32_t>(v.value());
@@ -93,7 +96,9 @@ std::string UndoLog::to_text() const {
     out += "# Written by shuntctl before it changed the host; `shuntctl kernel-stack on` or\n";
     out += "# `shuntctl unbind` restores what it records. See docs/host-control.md.\n";
     out += fmt::format("kind {}\ncreated {}\n", kind, created);
+    if (!boot_id.empty()) out += fmt::format("boot-id {}\n", boot_id);
     if (netns != 0) out += fmt::format("netns {}\n", netns);
+    if (netns_cookie != 0) out += fmt::format("netns-cookie {}\n", netns_cookie);
     if (!ifname.empty()) out += fmt::format("ifname {}\nifindex {}\n", ifname, ifindex);
     if (!pci.empty()) out += fmt::format("pci {}\n", pci);
     if (!driver.empty()) out += fmt::format("driver {}\n", driver);
@@ -129,9 +134,10 @@ Result<UndoLog> UndoLog::parse(std::string_view text) {
         const std::string_view value = sp == std::string_view::npos ? "" : line.substr(sp + 1);
         if (!header) {
             if (key != "shunt-undo") return make_error("not a shunt undo log (no shunt-undo line)");
-            if (value != std::to_string(kVersion)) {
-                return make_error("undo log version {} is not the version {} this shuntctl reads",
-                                  value, kVersion);
+            if (value != std::to_string(kVersion) && value != "1") {
+                return make_error(
+                    "undo log version {} is not a version (1 to {}) this shuntctl reads", value,
+                    kVersion);
             }
             header = true;
             continue;
@@ -158,8 +164,9 @@ std::string state_dir(const std::string& override_dir) {
     return "/run/shunt";
 }
 
-std::string kernel_stack_log_path(const std::string& state, const std::string& ifname) {
-    return state + "/kernel-stack/" + ifname + ".undo";
+std::string kernel_stack_log_path(const std::string& state, const std::string& ifname,
+                                  uint64_t netns_key, int ifindex) {
+    return fmt::format("{}/kernel-stack/{}.n{}.i{}.undo", state, ifname, netns_key, ifindex);
 }
 
 std::string bind_log_path(const std::string& state, const std::string& pci) {
@@ -169,6 +176,7 @@ std::string bind_log_path(const std::string& state, const std::string& pci) {
 Status write_undo_log(const std::string& path, const UndoLog& log) {
     UndoLog stamped = log;
     if (stamped.created.empty()) stamped.created = utc_now();
+    if (stamped.boot_id.empty()) stamped.boot_id = current_boot_id();
     if (auto s = write_file_atomic(path, stamped.to_text()); !s) {
         return make_error("writing the undo log: {}", s.error().message);
     }
@@ -191,8 +199,16 @@ std::vector<std::pair<std::string, UndoLog>> list_undo_logs(const std::string& s
                                                             std::vector<std::string>* errors) {
     std::vector<std::pair<std::string, UndoLog>> out;
     const std::string dir = state + "/" + kind;
+    // A log is acted on as root (`on --all` restores from it): one in a directory others
+    // can write to is not trusted.
+    if (path_exists(dir)) {
+        if (auto s = check_state_dir(dir); !s) {
+            if (errors != nullptr) errors->push_back(s.error().message);
+            return out;
+        }
+    }
     for (const auto& name : list_dir(dir)) {
-        // Leftover NAME.undo.tmp.PID files are writes that never completed: not logs.
+        // Leftover NAME.undo.tmp.RANDOM files are writes that never completed: not logs.
         if (!name.ends_with(".undo")) continue;
         const std::string path = dir + "/" + name;
         auto log = read_undo_log(path);

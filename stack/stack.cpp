@@ -4,16 +4,30 @@
 
 #include <sys/random.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <algorithm>
 
 namespace shunt {
 
-tcp::TcpConfig Stack::random_secret(tcp::TcpConfig config) noexcept {
+Result<tcp::TcpConfig> Stack::random_secret(tcp::TcpConfig config) noexcept {
+    // getrandom(2) blocks until the CSPRNG is seeded and, for up to 256 bytes, returns them
+    // all unless a signal interrupts it (EINTR), which is retried. Anything else (ENOSYS on a
+    // pre-3.17 kernel, EFAULT, a seccomp filter) is an error: a zero or partial secret would
+    // make ISNs and SYN cookies predictable (RFC 6528 section 3), so the caller must stop.
     size_t got = 0;
-    while (got < config.secret.size()) {
+    for (int attempts = 0; got < config.secret.size(); ++attempts) {
         const ssize_t n = ::getrandom(config.secret.data() + got, config.secret.size() - got, 0);
-        if (n <= 0) break;  // only EINTR is possible for 16 bytes
-        got += static_cast<size_t>(n);
+        if (n > 0) {
+            got += static_cast<size_t>(n);
+            continue;
+        }
+        const int err = n < 0 ? errno : EIO;
+        // Bounded: a signal storm must not keep us here for ever.
+        if (err == EINTR && attempts < 1000) continue;
+        return make_error("getrandom failed ({}): no secret for TCP ISNs and SYN cookies",
+                          std::strerror(err));
     }
     return config;
 }

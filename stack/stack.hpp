@@ -12,6 +12,7 @@
 // them. The poll's `now` is the one clock everything in it sees.
 #pragma once
 
+#include "base/result.hpp"
 #include "base/time.hpp"
 #include "driver/nic.hpp"
 #include "stack/iface/interface.hpp"
@@ -34,13 +35,14 @@ class StackApp {
 class Stack {
   public:
     // `tcp.secret` keys ISNs and SYN cookies (RFC 6528); random_secret() fills it from the
-    // kernel's CSPRNG. The stack takes it as given so that tests stay deterministic.
+    // kernel's CSPRNG, or fails (never a zero secret). The stack takes it as given so that
+    // tests stay deterministic.
     Stack(Nic& nic, uint16_t queue, InterfaceConfig iface, tcp::TcpConfig tcp);
     ~Stack();
     Stack(const Stack&) = delete;
     Stack& operator=(const Stack&) = delete;
 
-    static tcp::TcpConfig random_secret(tcp::TcpConfig config) noexcept;
+    static Result<tcp::TcpConfig> random_secret(tcp::TcpConfig config) noexcept;
 
     // Ingress, timers, apps, egress. Returns frames received and sent plus app work (0: idle).
     size_t poll(Instant now) noexcept;

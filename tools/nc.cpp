@@ -169,7 +169,9 @@ int run(const Options& o) {
     shunt::tcp::TcpConfig tcp_cfg;
     tcp_cfg.connect_timeout =
         shunt::Duration(static_cast<int64_t>(o.connect_timeout_s * 1'000'000));
-    shunt::Stack stack(**nic, 0, cfg, shunt::Stack::random_secret(tcp_cfg));
+    auto keyed = shunt::Stack::random_secret(tcp_cfg);
+    if (!keyed) return fail(1, keyed.error().message);
+    shunt::Stack stack(**nic, 0, cfg, keyed.value());
 
     NcApp app;
     app.s = stack.connect({*host, o.port}, shunt::Instant::now());

@@ -21,7 +21,8 @@ Examples:
   shuntctl kernel-stack off eth1           save + flush addresses/routes, IPv6 off, link down
   shuntctl kernel-stack off eth1 --unbind  ... and give the NIC to vfio-pci
   shuntctl kernel-stack on eth1            restore exactly what off saved
-  shuntctl kernel-stack status --json      which interfaces are off
+  shuntctl kernel-stack status --json      which interfaces are off (and stale logs)
+  shuntctl kernel-stack discard --stale    remove undo logs whose namespace/interface is gone
   shuntctl bind 0000:03:00.0               to vfio-pci (its driver is remembered)
   shuntctl unbind 0000:03:00.0             back to the driver it had
   shuntctl channels eth1 --combined 4

@@ -104,7 +104,9 @@ int run(const Options& o, const Config& c) {
     shunt::tcp::TcpConfig tcp_cfg;
     // Send queues and received frames share the pool: keep half of it for reception.
     tcp_cfg.max_send_buffers = (*nic)->tx_pool(0).capacity() / 2;
-    shunt::Stack stack(**nic, 0, iface_cfg, shunt::Stack::random_secret(tcp_cfg));
+    auto keyed = shunt::Stack::random_secret(tcp_cfg);
+    if (!keyed) return fail(1, keyed.error().message);
+    shunt::Stack stack(**nic, 0, iface_cfg, keyed.value());
     shunt::Interface& iface = stack.iface();
     UdpEcho echo;
     if (!o.no_udp_echo) {

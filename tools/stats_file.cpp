@@ -1,11 +1,8 @@
 #include "tools/stats_file.hpp"
 
 #include "packet/mempool.hpp"
+#include "ioctl_ctl/undo_log.hpp"
 #include "stack/iface/iface_json.hpp"
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 namespace shunt::tools {
 
@@ -45,15 +42,17 @@ Status StatsWriter::write(Interface& iface, Instant now, const nlohmann::ordered
     if (!start_) start_ = now;
     const std::string json =
         stats_json(iface, (now - *start_).count() / 1000, sections, more_drops).dump() + "\n";
-    const std::string tmp = path_ + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr) return make_error("stats file {}: {}", tmp, std::strerror(errno));
-    const bool ok = std::fwrite(json.data(), 1, json.size(), f) == json.size();
-    if (std::fclose(f) != 0 || !ok) {
-        return make_error("stats file {}: write failed: {}", tmp, std::strerror(errno));
-    }
-    if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
-        return make_error("stats file {}: rename: {}", path_, std::strerror(errno));
+    // A random temp name opened O_EXCL|O_NOFOLLOW next to the file, mode 0644 exactly (the
+    // counters are for anyone to read), then renamed over it: a reader never sees half a
+    // file, and nobody can plant the temp file or a symlink in its place. No fsync: the
+    // file is rewritten every interval and means nothing after a crash.
+    ctl::AtomicWrite how;
+    how.mode = 0644;
+    how.durable = false;
+    how.check_dir = false;
+    how.make_dirs = false;
+    if (auto s = ctl::write_file_atomic(path_, json, how); !s) {
+        return make_error("stats file: {}", s.error().message);
     }
     return {};
 }

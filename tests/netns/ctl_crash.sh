@@ -18,7 +18,8 @@ ctl_topology
 before="$SHUNT_TMP/before"
 now="$SHUNT_TMP/now"
 ctl_snapshot "$before"
-log_file="$SHUNT_STATE_DIR/kernel-stack/ctl0.undo"
+# The undo log of this ctl0: kernel-stack/ctl0.nNETNS.iIFINDEX.undo (one interface instance).
+log_glob="$SHUNT_STATE_DIR/kernel-stack/ctl0.n*.undo"
 
 # crash CMD STEP: runs shuntctl CMD with the hook, expects death by SIGKILL (exit 137).
 crash() {
@@ -31,7 +32,7 @@ crash() {
 
 restore_and_compare() {
     expect_rc 0 kernel-stack on ctl0
-    [[ ! -e "$log_file" ]] || fail "kernel-stack on left the undo log behind"
+    ! compgen -G "$log_glob" >/dev/null || fail "kernel-stack on left the undo log behind"
     ctl_settle
     ctl_snapshot "$now"
     ctl_same "$before" "$now" "$1"
@@ -39,7 +40,7 @@ restore_and_compare() {
 
 for step in saved addresses-flushed routes-flushed ipv6-off link-down; do
     crash "$step" kernel-stack off ctl0 --force
-    [[ -s "$log_file" ]] || fail "no undo log after a crash at '$step'"
+    compgen -G "$log_glob" >/dev/null || fail "no undo log after a crash at '$step'"
     expect_rc 0 kernel-stack status
     grep -q "ctl0: interrupted" "$CTL_OUT" || fail "status after a crash at '$step': $(cat "$CTL_OUT")"
     restore_and_compare "kill -9 after '$step' of kernel-stack off, then kernel-stack on"
@@ -60,7 +61,7 @@ done
 
 # A temp file left by a write that never reached its rename is not a log, and is ignored.
 expect_rc 0 kernel-stack off ctl0 --force
-echo "shunt-undo 1" >"$log_file.tmp.99999"
+echo "shunt-undo 1" >"$(compgen -G "$log_glob").tmp.0123456789abcdef"
 restore_and_compare "a leftover temp file next to the undo log"
 
 echo "PASS: netns.ctl_crash"

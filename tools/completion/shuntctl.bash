@@ -64,10 +64,11 @@ _shuntctl() {
             ;;
         kernel-stack)
             case "$sub" in
-                "") args="off on status" ;;
+                "") args="off on status discard" ;;
                 off) opts+=" --unbind --keep-link --force"; ((nargs == 0)) && args="$(_shuntctl_ifaces)" ;;
                 on) opts+=" --all"; ((nargs == 0)) && args="$(_shuntctl_ifaces) $(_shuntctl_pci)" ;;
                 status) opts+=" --json" ;;
+                discard) opts+=" --stale --force"; ((nargs == 0)) && args="$(_shuntctl_ifaces) $(_shuntctl_pci)" ;;
             esac
             ;;
         channels)

@@ -1,6 +1,7 @@
 // shuntctl hugepages / doctor: what the host offers shunt, and what to do about what's missing.
 #include "ioctl_ctl/host_checks.hpp"
 #include "ioctl_ctl/hugepages.hpp"
+#include "ioctl_ctl/kernel_stack.hpp"
 #include "tools/shuntctl/common.hpp"
 
 #include <fmt/format.h>
@@ -51,8 +52,35 @@ int run_hugepages(const HugeArgs& a) {
     return kOk;
 }
 
-int run_doctor(bool json) {
-    const auto checks = ctl::host_checks();
+// Undo logs nothing can be restored from (their namespace or interface is gone).
+ctl::HostCheck check_undo_logs(const std::string& state) {
+    ctl::HostCheck c{"undo-logs", true, "", ""};
+    std::vector<std::string> errors;
+    std::vector<std::string> stale;
+    size_t total = 0;
+    for (const auto& e : ctl::kernel_stack_status(state, &errors)) {
+        ++total;
+        if (e.check.owner == ctl::LogOwner::stale) {
+            stale.push_back(fmt::format("{} ({})", e.log_path, e.check.reason));
+        }
+    }
+    if (!errors.empty()) {
+        c.ok = false;
+        c.detail = fmt::format("unreadable undo logs in {}: {}", state, fmt::join(errors, "; "));
+        c.fix = "restore the interfaces by hand, then move the files away";
+    } else if (!stale.empty()) {
+        c.ok = false;
+        c.detail = fmt::format("stale undo logs: {}", fmt::join(stale, "; "));
+        c.fix = "shuntctl kernel-stack discard --stale";
+    } else {
+        c.detail = fmt::format("{} kernel-stack undo logs in {}, none stale", total, state);
+    }
+    return c;
+}
+
+int run_doctor(const Context& ctx, bool json) {
+    auto checks = ctl::host_checks();
+    checks.push_back(check_undo_logs(ctl::state_dir(ctx.state_dir)));
     bool all_ok = true;
     Json arr = Json::array();
     for (const auto& c : checks) {
@@ -94,7 +122,7 @@ void add_doctor(CLI::App& app, Context& ctx) {
         "Check IOMMU, vfio modules, /dev/vfio, hugepages and memlock; each failing "
         "check says the command that fixes it (exit 1 if any fails)");
     sub->add_flag("--json", *json, "Print JSON");
-    sub->callback([&ctx, json] { ctx.rc = run_doctor(*json); });
+    sub->callback([&ctx, json] { ctx.rc = run_doctor(ctx, *json); });
 }
 
 }  // namespace shunt::cli

@@ -72,6 +72,12 @@ int run_off(const Context& ctx, const OffArgs& a) {
 int restore_one(const Context& ctx, const std::string& dev) {
     auto res = ctl::kernel_stack_on(dev, options(ctx));
     if (!res) return fail(kFailure, res.error().message);
+    for (const auto& st : res->stale) {
+        fmt::print(stderr,
+                   "shuntctl: warning: stale undo log {} (not used; remove it with: shuntctl "
+                   "kernel-stack discard {})\n",
+                   st, dev);
+    }
     if (res->nothing_to_restore) {
         fmt::print("{}: nothing to restore (no undo log for it in {}/kernel-stack)\n", dev,
                    ctl::state_dir(ctx.state_dir));
@@ -97,12 +103,43 @@ int run_on(const Context& ctx, const OnArgs& a) {
     int rc = errors.empty() ? kOk : kFailure;
     size_t restored = 0;
     for (const auto& e : entries) {
-        if (!e.this_namespace) continue;
+        if (e.check.owner != ctl::LogOwner::live) continue;
         if (restore_one(ctx, e.log.ifname) != kOk) rc = kFailure;
         ++restored;
     }
     if (restored == 0 && errors.empty()) fmt::print("nothing to restore\n");
     return rc;
+}
+
+std::string state_word(const ctl::KernelStackEntry& e) {
+    if (e.check.owner == ctl::LogOwner::stale) return "stale";
+    return e.complete ? "off" : "interrupted";
+}
+
+struct DiscardArgs {
+    std::string dev;
+    bool stale = false;
+    bool force = false;
+};
+
+int run_discard(const Context& ctx, const DiscardArgs& a) {
+    if (a.dev.empty() && !a.stale) {
+        return fail(kUsage, "kernel-stack discard needs IFACE|DEV, or --stale");
+    }
+    if (!a.dev.empty() && a.stale) {
+        return fail(kUsage, "kernel-stack discard: give IFACE|DEV or --stale, not both");
+    }
+    auto res = ctl::kernel_stack_discard(ctl::state_dir(ctx.state_dir), a.dev, a.force);
+    if (!res) return fail(kFailure, res.error().message);
+    for (const auto& p : res->removed) fmt::print("discarded {}\n", p);
+    if (!res->refused.empty()) {
+        return fail(kRefused, fmt::format("not discarding {} (--force discards it anyway)",
+                                          fmt::join(res->refused, "; ")));
+    }
+    if (res->removed.empty()) {
+        fmt::print("{}: no stale undo log to discard\n", a.dev.empty() ? "kernel-stack" : a.dev);
+    }
+    return kOk;
 }
 
 int run_status(const Context& ctx, bool json) {
@@ -118,8 +155,10 @@ int run_status(const Context& ctx, bool json) {
                 Json{{"interface", e.log.ifname},
                      {"pci", e.log.pci.empty() ? Json(nullptr) : Json(e.log.pci)},
                      {"driver", e.log.driver.empty() ? Json(nullptr) : Json(e.log.driver)},
-                     {"state", e.complete ? "off" : "interrupted"},
+                     {"state", state_word(e)},
                      {"this_namespace", e.this_namespace},
+                     {"stale_reason",
+                      e.check.owner == ctl::LogOwner::stale ? Json(e.check.reason) : Json(nullptr)},
                      {"saved_at", e.log.created},
                      {"addresses", e.log.addresses.size()},
                      {"routes", e.log.routes.size()},
@@ -135,6 +174,13 @@ int run_status(const Context& ctx, bool json) {
     for (const auto& e : errors) fmt::print(stderr, "shuntctl: {}\n", e);
     if (entries.empty()) fmt::print("no interface has its kernel stack off (state {})\n", state);
     for (const auto& e : entries) {
+        if (e.check.owner == ctl::LogOwner::stale) {
+            fmt::print(
+                "{}: STALE undo log {} ({}; saved {}): discard it with: shuntctl "
+                "kernel-stack discard {}\n",
+                e.log.ifname, e.log_path, e.check.reason, e.log.created, e.log.ifname);
+            continue;
+        }
         fmt::print("{}{}: {} since {} ({} addresses, {} routes saved; {}){}\n", e.log.ifname,
                    e.log.pci.empty() ? "" : " (" + e.log.pci + ")",
                    e.complete ? "off" : "interrupted (run kernel-stack on or off again)",
@@ -170,6 +216,17 @@ void add_kernel_stack(CLI::App& app, Context& ctx) {
     on_cmd->add_option("DEV", on->dev, "Interface name, or its PCI address after --unbind");
     on_cmd->add_flag("--all", on->all, "Restore every interface of this namespace with a log");
     on_cmd->callback([&ctx, on] { ctx.rc = run_on(ctx, *on); });
+
+    auto discard = std::make_shared<DiscardArgs>();
+    auto* discard_cmd = ks->add_subcommand(
+        "discard",
+        "Remove stale undo logs: their network namespace, interface or PCI device is gone "
+        "(kernel-stack status and doctor list them); nothing on the host changes");
+    discard_cmd->add_option("DEV", discard->dev, "The interface (or PCI address) they name");
+    discard_cmd->add_flag("--stale", discard->stale, "Every stale undo log");
+    discard_cmd->add_flag("--force", discard->force,
+                          "Also a log that is not stale (the interface stays as it is now)");
+    discard_cmd->callback([&ctx, discard] { ctx.rc = run_discard(ctx, *discard); });
 
     auto json = std::make_shared<bool>(false);
     auto* st = ks->add_subcommand("status", "List the interfaces whose kernel stack is off");

@@ -7,8 +7,10 @@
 #include "tools/shuntctl/common.hpp"
 
 #include <fmt/format.h>
+
 #include <net/if.h>
 
+#include <algorithm>
 #include <set>
 
 namespace shunt::cli {
@@ -102,6 +104,18 @@ int run_status(const Context& ctx, const StatusOptions& o) {
     auto active = ctl::active_ifindexes();
     if (!active) return fail(kFailure, active.error().message);
     const std::string state = ctl::state_dir(ctx.state_dir);
+    // The undo logs, once: which interfaces are off (a live log for that very interface),
+    // and the stale ones, reported with the command that discards them.
+    const auto logs = ctl::kernel_stack_status(state, nullptr);
+    Json stale = Json::array();
+    std::vector<std::string> stale_lines;
+    for (const auto& e : logs) {
+        if (e.check.owner != ctl::LogOwner::stale) continue;
+        stale.push_back(Json{
+            {"interface", e.log.ifname}, {"undo_log", e.log_path}, {"reason", e.check.reason}});
+        stale_lines.push_back(fmt::format("{}: {} ({}); shuntctl kernel-stack discard {}",
+                                          e.log.ifname, e.log_path, e.check.reason, e.log.ifname));
+    }
     Json pci = Json::array();
     std::vector<std::string> vfio, kernel, none, virt;
     for (const auto& d : devices.value()) {
@@ -115,7 +129,10 @@ int run_status(const Context& ctx, const StatusOptions& o) {
         auto f = ctl::interface_facts(name);
         if (!f || (f->info.flags & IFF_LOOPBACK)) continue;
         const bool act = active->count(f->info.index) != 0;
-        const bool off = ctl::kernel_stack_saved(state, name);
+        const bool off = std::any_of(logs.begin(), logs.end(), [&](const auto& e) {
+            return e.check.owner == ctl::LogOwner::live && e.log.ifindex == f->info.index &&
+                   !e.log.has_change("unbound");
+        });
         ifaces.push_back(iface_json(f.value(), act, off));
         if (f->pci) continue;
         virt.push_back(fmt::format("{} drv={} mac={} mtu={} state={}{}{}", name,
@@ -124,13 +141,19 @@ int run_status(const Context& ctx, const StatusOptions& o) {
                                    act ? " *Active*" : ""));
     }
     if (o.json) {
-        print_json(Json{{"pci_devices", std::move(pci)}, {"interfaces", std::move(ifaces)}});
+        print_json(Json{{"pci_devices", std::move(pci)},
+                        {"interfaces", std::move(ifaces)},
+                        {"stale_undo_logs", std::move(stale)}});
         return kOk;
     }
     print_section("Network devices bound to vfio-pci (usable by shunt)", vfio);
     print_section("Network devices using kernel drivers", kernel);
     print_section("Network devices without a driver", none);
     print_section("Interfaces without a PCI device (this network namespace)", virt);
+    if (!stale_lines.empty()) {
+        print_section("Stale undo logs (their namespace or interface is gone; nothing to restore)",
+                      stale_lines);
+    }
     return kOk;
 }
 

@@ -44,6 +44,8 @@ UndoLog full_log() {
     log.kind = "kernel-stack";
     log.created = "2025-01-02T03:04:05Z";
     log.netns = 4026532285;
+    log.netns_cookie = 8193;
+    log.boot_id = "5d7e0c1e-0000-4000-8000-000000000001";
     log.ifname = "eth1";
     log.ifindex = 7;
     log.pci = "0000:03:00.0";
@@ -109,6 +111,8 @@ void expect_same(const UndoLog& a, const UndoLog& b) {
     EXPECT_EQ(a.to_text(), b.to_text());
     EXPECT_EQ(a.kind, b.kind);
     EXPECT_EQ(a.netns, b.netns);
+    EXPECT_EQ(a.netns_cookie, b.netns_cookie);
+    EXPECT_EQ(a.boot_id, b.boot_id);
     EXPECT_EQ(a.ifname, b.ifname);
     EXPECT_EQ(a.ifindex, b.ifindex);
     EXPECT_EQ(a.pci, b.pci);
@@ -150,7 +154,9 @@ TEST(UndoLog, GoldenText) {
     UndoLog log;
     log.kind = "kernel-stack";
     log.created = "2025-01-02T03:04:05Z";
+    log.boot_id = "0c5c1a5e-5b0a-4c4b-9d1e-3f2a7c9b8e11";
     log.netns = 4026531840;
+    log.netns_cookie = 4097;
     log.ifname = "eth1";
     log.ifindex = 3;
     log.mtu = 1500;
@@ -171,12 +177,14 @@ TEST(UndoLog, GoldenText) {
     log.routes = {r};
     log.changes = {"addresses-flushed"};
     EXPECT_EQ(log.to_text(),
-              "shunt-undo 1\n"
+              "shunt-undo 2\n"
               "# Written by shuntctl before it changed the host; `shuntctl kernel-stack on` or\n"
               "# `shuntctl unbind` restores what it records. See docs/host-control.md.\n"
               "kind kernel-stack\n"
               "created 2025-01-02T03:04:05Z\n"
+              "boot-id 0c5c1a5e-5b0a-4c4b-9d1e-3f2a7c9b8e11\n"
               "netns 4026531840\n"
+              "netns-cookie 4097\n"
               "ifname eth1\n"
               "ifindex 3\n"
               "mtu 1500\n"
@@ -199,7 +207,7 @@ TEST(UndoLog, RefusesWhatItDoesNotUnderstand) {
     };
     const std::string no_end = good.substr(0, good.rfind("end\n"));
     std::string newer = good;
-    newer.replace(0, 12, "shunt-undo 2");
+    newer.replace(0, 12, "shunt-undo 3");
     std::string unknown = good;
     unknown.insert(unknown.rfind("end\n"), "colour blue\n");
     std::string bad_addr = good;
@@ -210,11 +218,11 @@ TEST(UndoLog, RefusesWhatItDoesNotUnderstand) {
         {"", "empty undo log"},
         {"hello\n", "not a shunt undo log (no shunt-undo line)"},
         {no_end, "the undo log is truncated (no 'end' line)"},
-        {newer, "undo log version 2 is not the version 1 this shuntctl reads"},
-        {unknown, "line 25: unknown line 'colour'"},
-        {bad_addr, "line 25: '999.1.1.1' is not an IPv4 address"},
-        {bad_route, "line 25: '10.0.0.0' is not ADDRESS/LEN"},
-        {good + "route x\n", "line 26: text after 'end'"},
+        {newer, "undo log version 3 is not a version (1 to 2) this shuntctl reads"},
+        {unknown, "line 27: unknown line 'colour'"},
+        {bad_addr, "line 27: '999.1.1.1' is not an IPv4 address"},
+        {bad_route, "line 27: '10.0.0.0' is not ADDRESS/LEN"},
+        {good + "route x\n", "line 28: text after 'end'"},
         {"shunt-undo 1\nifname x\nend\n", "the undo log has no 'kind' line"},
     };
     for (const auto& c : cases) {
@@ -226,7 +234,7 @@ TEST(UndoLog, RefusesWhatItDoesNotUnderstand) {
 
 TEST(UndoLog, WriteReadListRemove) {
     TempDir dir;
-    const std::string path = kernel_stack_log_path(dir.path(), "eth1");
+    const std::string path = kernel_stack_log_path(dir.path(), "eth1", 8193, 7);
     UndoLog log = full_log();
     log.created.clear();
     ASSERT_TRUE(write_undo_log(path, log).ok());
@@ -236,13 +244,14 @@ TEST(UndoLog, WriteReadListRemove) {
     EXPECT_EQ(back->addresses, log.addresses);
     // A leftover temp file of an interrupted write is not a log; a truncated log is an error.
     std::ofstream(path + ".tmp.4242") << "shunt-undo 1\n";
-    std::ofstream(kernel_stack_log_path(dir.path(), "eth2")) << "shunt-undo 1\nkind kernel-stack\n";
+    std::ofstream(kernel_stack_log_path(dir.path(), "eth2", 8193, 8))
+        << "shunt-undo 1\nkind kernel-stack\n";
     std::vector<std::string> errors;
     auto logs = list_undo_logs(dir.path(), "kernel-stack", &errors);
     ASSERT_EQ(logs.size(), 1u);
     EXPECT_EQ(logs[0].first, path);
     ASSERT_EQ(errors.size(), 1u);
-    EXPECT_NE(errors[0].find("eth2.undo: the undo log is truncated"), std::string::npos)
+    EXPECT_NE(errors[0].find("eth2.n8193.i8.undo: the undo log is truncated"), std::string::npos)
         << errors[0];
     ASSERT_TRUE(remove_file_durable(path).ok());
     EXPECT_FALSE(fs::exists(path));
@@ -277,7 +286,9 @@ TEST(AtomicWrite, FailsCleanlyAndKeepsTheOldContent) {
     fs::create_directory(path + "/keep");
     EXPECT_FALSE(write_file_atomic(path, "data").ok());
     EXPECT_TRUE(fs::is_directory(path + "/keep"));
-    EXPECT_FALSE(fs::exists(path + ".tmp." + std::to_string(::getpid())));
+    for (const auto& e : fs::directory_iterator(dir.path())) {
+        EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    }
 }
 
 // A reader racing a writer sees one whole version or the other, never a torn mix.
@@ -313,7 +324,7 @@ TEST(StateDir, OverrideThenEnvironmentThenDefault) {
     EXPECT_EQ(state_dir(), "/tmp/elsewhere");
     EXPECT_EQ(state_dir("/given"), "/given");
     ::unsetenv("SHUNT_STATE_DIR");
-    EXPECT_EQ(kernel_stack_log_path("/s", "eth1"), "/s/kernel-stack/eth1.undo");
+    EXPECT_EQ(kernel_stack_log_path("/s", "eth1", 4097, 3), "/s/kernel-stack/eth1.n4097.i3.undo");
     EXPECT_EQ(bind_log_path("/s", "0000:03:00.0"), "/s/bind/0000:03:00.0.undo");
 }
 
