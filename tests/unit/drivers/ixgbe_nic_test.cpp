@@ -35,6 +35,10 @@ class FakeFunction final : public PciFunction {
     }
     void disable_interrupt() noexcept override {}
     void unmask_intx() noexcept override {}
+    Status disable_bus_master() override {
+        fake_.bus_master_off();
+        return {};
+    }
 
   private:
     IxgbeFake& fake_;
