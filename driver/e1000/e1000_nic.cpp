@@ -395,7 +395,9 @@ LinkStatus E1000Nic::link() {
 }
 
 NicHealth E1000Nic::health() {
-    if (health_.ok() && mmio_.mapped()) health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    if (!health_.gone() && mmio_.mapped()) {
+        health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    }
     if (health_.ok() && fn_->release_requested()) health_.request_release(name());
     return health_.state();
 }

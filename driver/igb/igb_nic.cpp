@@ -522,7 +522,9 @@ LinkStatus IgbNic::link() {
 }
 
 NicHealth IgbNic::health() {
-    if (health_.ok() && mmio_.mapped()) health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    if (!health_.gone() && mmio_.mapped()) {
+        health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    }
     if (health_.ok() && fn_->release_requested()) health_.request_release(name());
     return health_.state();
 }
