@@ -6,6 +6,7 @@
 #include "driver/e1000/regs.hpp"
 #include "packet/packet_buf.hpp"
 #include "tests/unit/drivers/fake_pci.hpp"
+#include "tools/stack_loop.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -885,6 +886,21 @@ TEST_F(E1000NicTest, DeviceWrittenLengthsNeverReachPastTheBuffer) {
     EXPECT_EQ(c.rx_bytes, PacketBuf::kDataRoom + 64u);
     out[0]->unref();
     out[1]->unref();
+}
+
+// The tools' side: NicWatch asks health() at most once per period and, once the device is
+// gone, says so for good with the driver's line (the tools exit 1 with it).
+TEST_F(E1000NicTest, ToolsWatchAskTheNicOncePerPeriodAndKeepTheVerdict) {
+    E1000Nic& nic = open();
+    tools::NicWatch watch(nic, Duration(100'000));
+    const Instant t0 = Instant::now();
+    EXPECT_TRUE(watch.ok(t0));
+    st_->vanish();
+    EXPECT_TRUE(watch.ok(t0 + Duration(50'000))) << "not asked again within the period";
+    EXPECT_FALSE(watch.ok(t0 + Duration(100'000)));
+    EXPECT_EQ(watch.health(), NicHealth::gone);
+    EXPECT_FALSE(watch.ok(t0 + Duration(150'000)));
+    EXPECT_THAT(watch.message(), ::testing::HasSubstr("device gone"));
 }
 
 }  // namespace
