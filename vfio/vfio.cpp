@@ -373,13 +373,9 @@ Status Device::unmask_intx() {
     return {};
 }
 
-}  // namespace shunt::vfio
-
-namespace shunt::vfio {
-
 // Linux's vfio-pci (vfio_pci_core_request): when the device is to be unbound (a driver_override
 // change, a remove through sysfs, a hot unplug), the kernel signals this eventfd and waits for
-// the device to be closed, signalling again every few seconds. Without an eventfd it can only
+// the device to be closed, signalling again about every 10 s. Without an eventfd it can only
 // wait. The index exists on every vfio-pci device of Linux 4.0 and later.
 Result<UniqueFd> Device::enable_request_irq() {
     vfio_irq_info info{};
