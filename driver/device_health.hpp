@@ -27,6 +27,14 @@ namespace shunt {
 // The value a read of an absent PCI function completes with.
 inline constexpr uint32_t kAllOnes = 0xFFFF'FFFFu;
 
+// For an error message about `value` (a register a present device never reads all ones): a
+// hint when it does, "" otherwise.
+inline const char* all_ones_hint(uint32_t value) {
+    return value == kAllOnes ? "; it reads all ones: the device does not answer (removed, its "
+                               "link down, or powered off)"
+                             : "";
+}
+
 // A driver's view of its device's health: ok until a register reads all ones (gone) or the
 // kernel asks for the device back (release_requested). Queues of one NIC may be polled from
 // several threads, so the state is atomic; the message is written once, by whichever thread

@@ -215,9 +215,9 @@ Status IgbNic::global_reset() {
     if (!mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &ctrl_now)) {
         return make_error(
             "{}: {} did not finish its reset (CTRL.RST still set after {} ms): CTRL={:#010x} "
-            "STATUS={:#010x}",
+            "STATUS={:#010x}{}",
             address_, model_.chip, kResetTimeout.count() / 1000, ctrl_now,
-            mmio_.read32(regs::STATUS));
+            mmio_.read32(regs::STATUS), all_ones_hint(ctrl_now));
     }
     uint32_t eecd = 0;
     if (!mmio_.wait_set(regs::EECD, eecd::AUTO_RD, kAutoReadTimeout, &eecd)) {

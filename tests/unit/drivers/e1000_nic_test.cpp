@@ -843,6 +843,15 @@ TEST_F(E1000NicTest, NoIommuClosesTheDeviceBeforeAnyDmaMemoryIsFreed) {
     EXPECT_LT(closed, first_event(ev, "free "));
 }
 
+// A device that is already gone at open: the reset never completes, and the error says why.
+TEST_F(E1000NicTest, OpeningADeviceThatDoesNotAnswerSaysSo) {
+    st_->vanish();
+    auto r = try_open(0x100E, small_options());
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("CTRL=0xffffffff"));
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("the device does not answer"));
+}
+
 // The kernel's request interrupt (an unbind waiting): reported once, the device still works
 // until the owner destroys the Nic.
 TEST_F(E1000NicTest, KernelReleaseRequestIsReported) {
