@@ -1,12 +1,13 @@
 // What a PCI NIC driver trusts of its device, and how it notices the device is gone.
 //
 // A read from a PCI function that no longer answers (surprise removal, a PCIe link that went
-// down, a function in error recovery) completes with all ones: the PCI master-abort rule
-// (PCI Local Bus 3.0 §3.3.3.1: a read that no target claims returns all 1s) that PCIe root
-// complexes keep for completion timeouts and unsupported requests. Linux's igb and e1000e take
-// an all-ones read as "PCIe link lost" (igb_rd32, e1000e's __ew32_prepare) and detach; this
-// file is that rule for our drivers. Registers such as STATUS and ICR have reserved bits that
-// read 0 on a present device, so all ones there is never a real value.
+// down, a function in error recovery) completes with all ones: the PCI master-abort rule (PCI
+// Local Bus 3.0: a read that no target claims returns all 1s; we cite it as §3.3.3.1 without
+// having checked the number against the text), which PCIe root complexes keep for completion
+// timeouts and unsupported requests. Linux's igb (igb_rd32: "PCIe link lost") and ixgbe
+// (ixgbe_check_remove) take an all-ones read the same way and detach; this file is that rule
+// for our drivers. Registers such as STATUS and ICR have reserved bits that read 0 on a
+// present device, so all ones there is never a real value.
 //
 // Once gone, a driver writes nothing more to the BAR (a write to a vanished function is lost
 // at best, and on some platforms an error the kernel has to recover from), reads no more
