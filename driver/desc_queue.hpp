@@ -160,7 +160,9 @@ class RxQueue {
         size_t n = 0;
         uint32_t idx = next_;
         uint32_t rearmed = 0;
-        while (n < bufs.size()) {
+        // At most one lap per burst: a device that keeps marking descriptors done (bad frames,
+        // none of them delivered) must not hold the caller here.
+        while (n < bufs.size() && rearmed < ring_.size()) {
             Desc& d = ring_[idx];
             if (!Format::rx_done(d)) break;
             Mmio::acquire_fence();

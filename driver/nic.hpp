@@ -28,6 +28,32 @@ struct LinkStatus {
     uint32_t speed_mbps = 0;  // 0 when unknown
 };
 
+// Whether the device behind a Nic can still be used. Once it leaves `ok` it never comes back:
+// the owner should stop using the Nic and destroy it (which gives the device back), and a tool
+// exits non-zero with Nic::health_message().
+enum class NicHealth : uint8_t {
+    ok,
+    // The device stopped answering: a status register read all ones, the value a read of a
+    // removed (surprise-unplugged, link-down) PCIe function completes with. The driver no
+    // longer writes to it and its counters stop where they were.
+    gone,
+    // The kernel asks for the device back (the VFIO request interrupt: an unbind or a hot
+    // unplug is waiting until the device is closed). The device still works until then.
+    release_requested,
+};
+
+inline const char* to_string(NicHealth h) {
+    switch (h) {
+        case NicHealth::gone:
+            return "gone";
+        case NicHealth::release_requested:
+            return "release requested";
+        case NicHealth::ok:
+            break;
+    }
+    return "ok";
+}
+
 // Counters a backend keeps (software) or reads from the hardware (accumulated).
 struct NicCounters {
     uint64_t rx_packets = 0;
@@ -70,6 +96,14 @@ class Nic {
     virtual int wait_fd(uint16_t queue) const = 0;
     // The pool that transmit buffers for queue should come from.
     virtual Mempool& tx_pool(uint16_t queue) = 0;
+
+    // Checks the device (PCI NICs: one status-register read and one non-blocking eventfd read):
+    // call it about once per main-loop period (tens of milliseconds), not per batch. Backends
+    // without a device to lose are always ok.
+    virtual NicHealth health() { return NicHealth::ok; }
+    // One line saying what happened ("pci:0000:03:00.0: device gone: STATUS reads 0xffffffff
+    // ..."), empty while health() is ok.
+    virtual std::string health_message() const { return {}; }
 
     // Stops all DMA and drops every buffer reference the NIC holds, those of other NICs' pools
     // it was transmitting included. Afterwards only destruction is allowed. Idempotent; the

@@ -8,6 +8,7 @@
 #include "vfio/vfio.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace shunt {
 
@@ -38,10 +39,18 @@ class VfioPciFunction final : public PciFunction {
         if (!bar) return bar.error();
         bar_ = std::move(bar).value();
         dma_ = device_->dma_memory();
+        // The kernel's request to give the device back (an unbind or unplug waits on it); the
+        // driver's health() polls it and the tool then closes the device. Optional: without
+        // it an unbind just waits until the process exits.
+        if (auto req = device_->enable_request_irq(); req) {
+            req_fd_ = std::move(req).value();
+        } else {
+            log::debug("{}", req.error().message);
+        }
         return {};
     }
 
-    ~VfioPciFunction() override { disable_interrupt(); }
+    ~VfioPciFunction() override { close(); }
 
     uint16_t vendor_id() const { return device_->vendor_id(); }
     const std::shared_ptr<vfio::Container>& container() const { return device_->container(); }
@@ -74,11 +83,32 @@ class VfioPciFunction final : public PciFunction {
     }
     void disable_interrupt() noexcept override {
         if (irq_fds_.empty()) return;
-        if (auto s = device_->disable_irqs(type_); !s) log::warn("{}", s.error().message);
+        if (!device_->closed()) {
+            if (auto s = device_->disable_irqs(type_); !s) log::warn("{}", s.error().message);
+        }
         irq_fds_.clear();
     }
     void unmask_intx() noexcept override {
+        if (device_->closed()) return;
         if (auto s = device_->unmask_intx(); !s) log::warn("{}", s.error().message);
+    }
+    Status disable_bus_master() override { return device_->disable_bus_master(); }
+    // Interrupts off, the BAR unmapped (its mapping holds the device open), then the device
+    // and group closed: vfio-pci's release (vfio_pci_core_disable) clears bus mastering and
+    // resets the function when it can, and a waiting unbind completes.
+    void close() noexcept override {
+        if (device_->closed()) return;
+        disable_interrupt();
+        bar_.reset();
+        device_->close();
+        req_fd_.reset();
+    }
+    bool release_requested() noexcept override {
+        if (!requested_ && req_fd_.valid()) {
+            uint64_t n = 0;
+            requested_ = ::read(req_fd_.get(), &n, sizeof(n)) == static_cast<ssize_t>(sizeof(n));
+        }
+        return requested_;
     }
 
   private:
@@ -101,6 +131,8 @@ class VfioPciFunction final : public PciFunction {
     std::unique_ptr<MemoryProvider> dma_;
     vfio::IrqType type_ = vfio::IrqType::intx;
     std::vector<UniqueFd> irq_fds_;
+    UniqueFd req_fd_;  // the VFIO request interrupt's eventfd, when the device has one
+    bool requested_ = false;
 };
 
 std::string supported_list() {

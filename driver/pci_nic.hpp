@@ -78,6 +78,20 @@ class PciFunction {
     }
     virtual void disable_interrupt() noexcept = 0;
     virtual void unmask_intx() noexcept = 0;
+
+    // Clears Bus Master Enable (bit 2 of the PCI command register, PCI Local Bus 3.0 §6.2.2):
+    // from then on the function cannot start a memory read or write, whatever its registers
+    // say. Drivers call it at stop, before any DMA memory can be freed.
+    virtual Status disable_bus_master() = 0;
+    // Gives the function back before this object is destroyed: interrupts off, BAR unmapped,
+    // the device closed (vfio-pci then clears bus mastering and resets it when it can). Only
+    // destruction may follow; bar0() must no longer be used. In no-IOMMU mode the drivers call
+    // it at stop before any DMA memory is freed: no IOMMU would stop a late write there.
+    virtual void close() noexcept {}
+    // Whether the kernel has asked for the device back (VFIO's request interrupt: an unbind or
+    // hot unplug waits until the device is closed). Non-blocking (one eventfd read); once true,
+    // stays true. False when the function has no such signal.
+    virtual bool release_requested() noexcept { return false; }
 };
 
 // Opens the device bound to vfio-pci at pci_address ("0000:03:00.0" or "03:00.0") and

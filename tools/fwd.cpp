@@ -8,6 +8,7 @@
 #include "base/time.hpp"
 #include "packet/packet_buf.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
@@ -98,7 +99,11 @@ int run(const Options& o) {
     auto last_print = start;
     const auto stop_at = start + shunt::Duration(static_cast<int64_t>(o.seconds * 1e6));
     uint32_t empty_polls = 0;
-    while (!shunt::tools::stop_requested()) {
+    // Either port's device gone or asked back ends the run (exit 1, its line).
+    std::array<shunt::tools::NicWatch, 2> watch{shunt::tools::NicWatch(nics[0]),
+                                                shunt::tools::NicWatch(nics[1])};
+    auto healthy = [&watch](shunt::Instant now) { return watch[0].ok(now) && watch[1].ok(now); };
+    while (!shunt::tools::stop_requested() && healthy(shunt::Instant::now())) {
         const size_t moved = dirs[0].forward(o.batch) + dirs[1].forward(o.batch);
         if (moved == 0 && ++empty_polls >= 1000) {
             // A short back-off after a run of empty polls keeps a TCG guest responsive.
@@ -119,6 +124,9 @@ int run(const Options& o) {
     const double secs =
         std::max(1e-6, static_cast<double>((shunt::Instant::now() - start).count()) / 1e6);
     for (auto& d : dirs) d.print("total", secs, true);
+    for (const auto& w : watch) {
+        if (w.health() != shunt::NicHealth::ok) return fail(1, w.message());
+    }
     return 0;
 }
 

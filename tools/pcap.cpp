@@ -7,6 +7,7 @@
 #include "base/unique_fd.hpp"
 #include "packet/packet_buf.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
@@ -110,7 +111,9 @@ int run(const Options& o) {
     const auto start = shunt::Instant::now();
     auto last_print = start;
     const auto stop_at = start + shunt::Duration(static_cast<int64_t>(o.seconds * 1e6));
-    while (!shunt::tools::stop_requested() && (o.count == 0 || frames < o.count)) {
+    shunt::tools::NicWatch watch(nic);  // a device gone or asked back ends the capture (exit 1)
+    while (!shunt::tools::stop_requested() && (o.count == 0 || frames < o.count) &&
+           watch.ok(shunt::Instant::now())) {
         const size_t n = nic.rx_batch(0, bufs);
         if (n > 0) {
             timeval tv{};
@@ -150,6 +153,7 @@ int run(const Options& o) {
     print_rate("total", frames, bytes, secs, c);
     fmt::print("pcap: captured {} frames, {} bytes in {:.3f} s to {}; interrupt wakeups {}\n",
                frames, bytes, secs, o.out, wakeups);
+    if (watch.health() != shunt::NicHealth::ok) return fail(1, watch.message());
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "packet/packet_buf.hpp"
 #include "stack/wire/checksum.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/stack_loop.hpp"
 #include "tools/tool_main.hpp"
 
 #include <fmt/format.h>
@@ -124,14 +125,16 @@ int run(const Options& o, const shunt::MacAddr& dst, shunt::wire::Ipv4Addr sip,
     const auto start = shunt::Instant::now();
     auto last_print = start;
     const auto stop_at = start + shunt::Duration(static_cast<int64_t>(o.seconds * 1e6));
-    while (!shunt::tools::stop_requested() && (o.count == 0 || seq < o.count)) {
+    shunt::tools::NicWatch watch(nic);  // a device gone or asked back ends the run (exit 1)
+    while (!shunt::tools::stop_requested() && (o.count == 0 || seq < o.count) &&
+           watch.ok(shunt::Instant::now())) {
         const size_t want = o.count == 0 ? kBatch : std::min<uint64_t>(kBatch, o.count - seq);
         const size_t got = pool.alloc_batch({bufs.data(), want});
         for (size_t i = 0; i < got; ++i)
             build_frame(*bufs[i], o.seq_start + seq + i, o, nic.mac(), dst, sip, dip);
         // Retry until the NIC took them all, like ixy's busy-wait send: none are lost here.
         size_t sent = 0;
-        while (sent < got && !shunt::tools::stop_requested()) {
+        while (sent < got && !shunt::tools::stop_requested() && watch.ok(shunt::Instant::now())) {
             const size_t n = nic.tx_batch(0, {bufs.data() + sent, got - sent});
             if (n < got - sent) ++total.ring_full;
             sent += n;
@@ -157,6 +160,7 @@ int run(const Options& o, const shunt::MacAddr& dst, shunt::wire::Ipv4Addr sip,
     print_rate("total", total, Totals{}, secs, c);
     fmt::print("pktgen: sent {} frames, {} bytes in {:.3f} s; nic tx_packets {}\n", total.frames,
                total.bytes, secs, c.tx_packets);
+    if (watch.health() != shunt::NicHealth::ok) return fail(1, watch.message());
     return 0;
 }
 

@@ -146,8 +146,11 @@ int run(const Options& o, const Config& c) {
     const bool has_stop = o.duration_s > 0;
     const shunt::Instant stop_at =
         start + shunt::Duration(static_cast<int64_t>(o.duration_s * 1e6));
+    // A device that is gone or that the kernel asks back ends the daemon (exit 1, one line).
+    shunt::tools::NicWatch watch(**nic);
     while (!shunt::tools::stop_requested()) {
         auto now = shunt::Instant::now();
+        if (!watch.ok(now)) break;
         const size_t work = stack.poll(now);
         if (now >= next_stats) {
             if (auto w = stats.write(iface, now, tcp_stats(), tcp_drops()); !w) {
@@ -167,8 +170,8 @@ int run(const Options& o, const Config& c) {
         if (ep.valid()) ::epoll_pwait2(ep.get(), &ev, 1, &timeout, nullptr);
     }
     // Peers of open connections learn now (RST), not by their own timeouts; the last stats
-    // count those RSTs.
-    if (!shunt::tools::shutdown_stack(stack)) {
+    // count those RSTs. Not through a device that is gone.
+    if (watch.health() != shunt::NicHealth::gone && !shunt::tools::shutdown_stack(stack)) {
         shunt::log::warn("stopping: not every connection's RST could be sent");
     }
     if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats(), tcp_drops()); !w) {
@@ -177,6 +180,9 @@ int run(const Options& o, const Config& c) {
     if (echo.socket != nullptr) stack.remove_app(echo);
     shunt::log::info("stopped: rx {} tx {} frames, {} dropped", (*nic)->counters().rx_packets,
                      (*nic)->counters().tx_packets, iface.drops().total());
+    // The return destroys the services, the Stack and then the NIC (stopped, its memory freed,
+    // the device closed: a waiting unbind completes).
+    if (watch.health() != shunt::NicHealth::ok) return fail(1, watch.message());
     return 0;
 }
 

@@ -217,12 +217,17 @@ Result<std::unique_ptr<Device>> Device::open(const pci::PciAddress& address, Opt
 }
 
 Device::~Device() {
+    close();
+}
+
+void Device::close() noexcept {
     // The device fd holds the group; closing both detaches the group from the container
     // (synchronously: the kernel's release runs before close returns), which the container
     // must learn of.
     device_.reset();
     group_.reset();
     if (attached_) container_->group_detached();
+    attached_ = false;
 }
 
 Result<std::unique_ptr<MappedBar>> Device::map_bar(unsigned index) {
@@ -269,6 +274,14 @@ Status Device::enable_bus_master() {
     auto cmd = config_read(0x04, 2);
     if (!cmd) return cmd.error();
     return config_write(0x04, *cmd | 0x6u, 2);
+}
+
+Status Device::disable_bus_master() {
+    if (closed()) return {};
+    // PCI Local Bus 3.0 §6.2.2, command register (offset 4) bit 2: Bus Master Enable.
+    auto cmd = config_read(0x04, 2);
+    if (!cmd) return cmd.error();
+    return config_write(0x04, *cmd & ~0x4u, 2);
 }
 
 Status Device::reset() {
@@ -358,6 +371,39 @@ Status Device::unmask_intx() {
         return make_error("{}: unmasking INTx: {}", address_.to_string(), errno_text());
     }
     return {};
+}
+
+// Linux's vfio-pci (vfio_pci_core_request): when the device is to be unbound (a driver_override
+// change, a remove through sysfs, a hot unplug), the kernel signals this eventfd and waits for
+// the device to be closed, signalling again about every 10 s. Without an eventfd it can only
+// wait. The index exists on every vfio-pci device of Linux 4.0 and later.
+Result<UniqueFd> Device::enable_request_irq() {
+    vfio_irq_info info{};
+    info.argsz = sizeof(info);
+    info.index = VFIO_PCI_REQ_IRQ_INDEX;
+    if (::ioctl(device_.get(), VFIO_DEVICE_GET_IRQ_INFO, &info) != 0 || info.count == 0 ||
+        (info.flags & VFIO_IRQ_INFO_EVENTFD) == 0) {
+        return make_error(
+            "{}: no VFIO request interrupt (the kernel cannot ask for the device "
+            "back; an unbind will wait until the process exits)",
+            address_.to_string());
+    }
+    UniqueFd efd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!efd.valid()) return make_error("eventfd: {}", errno_text());
+    std::vector<uint8_t> buf(sizeof(vfio_irq_set) + sizeof(int32_t));
+    auto* set = reinterpret_cast<vfio_irq_set*>(buf.data());
+    set->argsz = static_cast<uint32_t>(buf.size());
+    set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+    set->index = VFIO_PCI_REQ_IRQ_INDEX;
+    set->start = 0;
+    set->count = 1;
+    const int32_t raw = efd.get();
+    std::memcpy(set->data, &raw, sizeof(raw));
+    if (::ioctl(device_.get(), VFIO_DEVICE_SET_IRQS, set) != 0) {
+        return make_error("{}: VFIO_DEVICE_SET_IRQS (request interrupt): {}", address_.to_string(),
+                          errno_text());
+    }
+    return efd;
 }
 
 }  // namespace shunt::vfio

@@ -97,6 +97,8 @@ class Device {
     Result<uint32_t> config_read(uint32_t offset, unsigned width);  // width 1, 2 or 4
     Status config_write(uint32_t offset, uint32_t value, unsigned width);
     Status enable_bus_master();
+    // Clears Bus Master Enable (PCI command register bit 2): no more DMA from the function.
+    Status disable_bus_master();
     Status reset();  // VFIO_DEVICE_RESET (function-level or bus reset, as the kernel can)
 
     unsigned irq_count(IrqType type) const;
@@ -104,6 +106,17 @@ class Device {
     Result<std::vector<UniqueFd>> enable_irqs(IrqType type, unsigned count);
     Status disable_irqs(IrqType type);
     Status unmask_intx();
+    // Wires the request interrupt (VFIO_PCI_REQ_IRQ_INDEX) to a fresh eventfd: the kernel
+    // signals it when it wants the device back (an unbind, a hot unplug) and waits, repeating
+    // the request, until the device is closed. An error when the device has no such index.
+    Result<UniqueFd> enable_request_irq();
+
+    // Closes the device and its group (as the destructor does): vfio-pci's release then
+    // disables the function (bus mastering off, interrupts off, a reset when it has one). Mapped
+    // BARs must be unmapped first, or the kernel keeps the device open through them. Idempotent;
+    // afterwards only address(), mode() and container() may be used.
+    void close() noexcept;
+    bool closed() const { return !device_.valid(); }
 
     // DMA memory this device can reach: hugepages mapped into the container (type1, with a
     // 4 KiB fallback when none are free), or locked hugepages at physical addresses (noiommu).

@@ -76,32 +76,52 @@ E1000Nic::~E1000Nic() {
     shutdown();
 }
 
-// Stops all DMA before the rings and buffers go away (with no IOMMU a late write would land in
-// memory that is no longer ours), then hands the buffers back to the pool.
+// Stops all DMA before the rings and buffers can go away (with no IOMMU a late write would
+// land in memory that is no longer ours), then hands the buffers back to the pool. The order:
+// the queues off (RCTL/TCTL), bus mastering off at the PCI level (so nothing the device still
+// does can reach memory, whatever its reset does), the reset (checked: a reset that does not
+// complete is logged, and bus mastering is already off), and in no-IOMMU mode the device closed
+// before any buffer goes back. The ring and pool memory itself is freed only when the queues
+// are destroyed, after this. A device that is gone gets no register access at all.
 void E1000Nic::shutdown() noexcept {
+    if (stopped_) return;
+    stopped_ = true;
+    const bool present = mmio_.mapped() && !health_.gone();
     // Let frames already handed to the NIC go out (bounded): a sender may close right after
     // its last tx_batch.
     const Instant drain_until = Instant::now() + Duration(200'000);
     for (TxQ& q : txq_) {
-        while (q.ready() && mmio_.base() != nullptr && !q.idle() && Instant::now() < drain_until) {
+        while (present && q.ready() && !q.idle() && Instant::now() < drain_until) {
             q.clean();
             std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
     }
-    if (mmio_.base() != nullptr) {
+    if (present) {
         mmio_.write32(regs::IMC, icr::ALL);
         mmio_.write32(regs::RCTL, 0);
         mmio_.write32(regs::TCTL, 0);
-        mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST);
-        uint32_t last = 0;
-        mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &last);
-        (void)mmio_.read32(regs::ICR);
-        mmio_ = Mmio();
     }
+    if (auto s = fn_->disable_bus_master(); !s) {
+        log::warn("{}: clearing bus mastering at stop: {}", address_, s.error().message);
+    }
+    if (present) {
+        mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST);
+        std::this_thread::sleep_for(std::chrono::microseconds(10));  // SDM: wait before access
+        uint32_t last = 0;
+        if (!mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &last)) {
+            log::warn(
+                "{}: {} did not finish its reset at stop (CTRL.RST still set after {} ms, "
+                "CTRL={:#010x}); bus mastering is off, so it cannot reach memory",
+                address_, model_.chip, kResetTimeout.count() / 1000, last);
+        }
+        (void)mmio_.read32(regs::ICR);
+    }
+    mmio_ = Mmio();
     if (irq_.fd >= 0) {
         fn_->disable_interrupt();
         irq_ = {};
     }
+    if (!fn_->iommu()) fn_->close();
     for (TxQ& q : txq_) q.release();
     for (RxQ& q : rxq_) q.release();
 }
@@ -151,9 +171,9 @@ Status E1000Nic::global_reset() {
     if (!mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &ctrl_now)) {
         return make_error(
             "{}: {} did not finish its reset (CTRL.RST still set after {} ms): "
-            "CTRL={:#010x} STATUS={:#010x}",
+            "CTRL={:#010x} STATUS={:#010x}{}",
             address_, model_.chip, kResetTimeout.count() / 1000, ctrl_now,
-            mmio_.read32(regs::STATUS));
+            mmio_.read32(regs::STATUS), all_ones_hint(ctrl_now));
     }
     return {};
 }
@@ -368,9 +388,18 @@ Status E1000Nic::init_interrupts() {
 }
 
 LinkStatus E1000Nic::link() {
+    if (!mmio_.mapped() || health_.gone()) return {};
     const uint32_t st = mmio_.read32(regs::STATUS);
-    if ((st & status::LU) == 0) return {};
+    if (health_.check(st, "STATUS", name()) || (st & status::LU) == 0) return {};
     return {true, speed_mbps(st)};
+}
+
+NicHealth E1000Nic::health() {
+    if (!health_.gone() && mmio_.mapped()) {
+        health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    }
+    if (health_.ok() && fn_->release_requested()) health_.request_release(name());
+    return health_.state();
 }
 
 NicCaps E1000Nic::caps() const {
@@ -387,18 +416,23 @@ int E1000Nic::wait_fd(uint16_t queue) const {
 void E1000Nic::set_promiscuous(bool on) {
     opts_.promiscuous = on;
     rctl_ = on ? rctl_ | rctl::UPE | rctl::MPE : rctl_ & ~(rctl::UPE | rctl::MPE);
-    mmio_.write32(regs::RCTL, rctl_);
+    if (mmio_.mapped() && !health_.gone()) mmio_.write32(regs::RCTL, rctl_);
 }
 
 // SDM §13.7: every register below clears when read; the octet pairs clear on the high read.
 // QEMU 7.2 sets GPRC/GPTC/GORC/GOTC to copies of TPR/TPT/TOR/TOT after each frame, so the totals
 // are read (and cleared) as well to keep the copies meaningful.
+// A device that is gone reads all ones everywhere: STATUS is read before and after, and the
+// values are kept only if the device answered both times (no 0xffffffff "counts").
 void E1000Nic::refresh_hw_stats() noexcept {
+    if (!mmio_.mapped() || health_.gone()) return;
+    if (health_.check(mmio_.read32(regs::STATUS), "STATUS", name())) return;
     auto& s = stat_regs_;
     auto octets = [this](uint32_t low, uint32_t high) {
         const uint32_t l = mmio_.read32(low);
         return uint64_t{mmio_.read32(high)} << 32 | l;
     };
+    const HwStats before = hw_;
     hw_.gprc += s.gprc.take(mmio_, regs::GPRC);
     hw_.gptc += s.gptc.take(mmio_, regs::GPTC);
     hw_.tpr += s.tpr.take(mmio_, regs::TPR);
@@ -415,6 +449,7 @@ void E1000Nic::refresh_hw_stats() noexcept {
     hw_.rlec += s.rlec.take(mmio_, regs::RLEC);
     hw_.ecol += s.ecol.take(mmio_, regs::ECOL);
     hw_.latecol += s.latecol.take(mmio_, regs::LATECOL);
+    if (health_.check(mmio_.read32(regs::STATUS), "STATUS", name())) hw_ = before;
 }
 
 const HwStats& E1000Nic::hw_stats() {

@@ -8,6 +8,7 @@
 
 #include "base/result.hpp"
 #include "driver/desc_queue.hpp"
+#include "driver/device_health.hpp"
 #include "driver/e1000/desc.hpp"
 #include "driver/e1000/legacy_format.hpp"
 #include "driver/intel/clear_on_read.hpp"
@@ -84,6 +85,9 @@ class E1000Nic final : public Nic {
     int wait_fd(uint16_t queue) const override;
     Mempool& tx_pool(uint16_t queue) override { return txq_[queue < kQueues ? queue : 0].pool(); }
     void stop() noexcept override { shutdown(); }
+    // STATUS read (all ones: gone) and the kernel's release request.
+    NicHealth health() override;
+    std::string health_message() const override { return health_.message(); }
 
     const Model& model() const { return model_; }
     const HwStats& hw_stats();  // refreshed from the registers
@@ -141,6 +145,8 @@ class E1000Nic final : public Nic {
 
     PciInterrupt irq_{};
     uint32_t rctl_ = 0;
+    DeviceHealth health_;
+    bool stopped_ = false;
 
     // Hardware statistics (accumulated); the queues count packets and software drops.
     HwStats hw_{};

@@ -12,7 +12,7 @@
 namespace shunt::e1000 {
 
 size_t E1000Nic::rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
-    if (queue >= kQueues || !rxq_[queue].ready()) return 0;
+    if (queue >= kQueues || !rxq_[queue].ready() || health_.gone()) return 0;
     const size_t n = rxq_[queue].rx_burst(bufs);
     if (n == 0 && irq_.fd >= 0) {
         // About to go idle: the next frame must wake the caller (a frame that is already
@@ -36,6 +36,7 @@ void E1000Nic::rearm_interrupt() noexcept {
     while (::read(irq_.fd, &events, sizeof(events)) > 0) {
     }
     const uint32_t cause = mmio_.read32(regs::ICR);
+    if (health_.check(cause, "ICR", name())) return;  // gone: no write-back, no unmask
     if (cause != 0) mmio_.write32(regs::ICR, cause);
     if (irq_.kind == IrqKind::intx) fn_->unmask_intx();
     if (rxq_[0].pending()) {
@@ -45,7 +46,7 @@ void E1000Nic::rearm_interrupt() noexcept {
 }
 
 size_t E1000Nic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
-    if (queue >= kQueues || !txq_[queue].ready()) return 0;
+    if (queue >= kQueues || !txq_[queue].ready() || health_.gone()) return 0;
     return txq_[queue].tx_burst(bufs);
 }
 

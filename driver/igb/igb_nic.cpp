@@ -109,19 +109,24 @@ IgbNic::~IgbNic() {
     shutdown();
 }
 
-// DMA off before rings and buffers go away (with no IOMMU a late write would land in memory
-// that is no longer ours): queues disabled, receive and transmit off, a global reset, and only
-// then the buffers go back to their pools.
+// DMA off before rings and buffers can go away (with no IOMMU a late write would land in memory
+// that is no longer ours): interrupts masked, receive and transmit and every queue disabled,
+// bus mastering off at the PCI level, a global reset (checked: one that does not complete is
+// logged; bus mastering is already off), and in no-IOMMU mode the device closed; only then do
+// the buffers go back to their pools (the ring and pool memory is freed later still, when the
+// queues are destroyed). A device that is gone gets no register access at all.
 void IgbNic::shutdown() noexcept {
+    if (stopped_) return;
+    stopped_ = true;
+    const bool present = mmio_.mapped() && !health_.gone();
     const Instant drain_until = Instant::now() + Duration(200'000);
     for (uint16_t q = 0; q < queues_; ++q) {
-        while (txq_[q].ready() && mmio_.base() != nullptr && !txq_[q].idle() &&
-               Instant::now() < drain_until) {
+        while (present && txq_[q].ready() && !txq_[q].idle() && Instant::now() < drain_until) {
             txq_[q].clean();
             std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
     }
-    if (mmio_.base() != nullptr) {
+    if (present) {
         mmio_.write32(regs::IMC, ~0u);
         mmio_.write32(regs::EIMC, ~0u);
         mmio_.write32(regs::EIAC, 0);
@@ -131,16 +136,28 @@ void IgbNic::shutdown() noexcept {
             mmio_.write32(regs::RXDCTL(q), 0);
             mmio_.write32(regs::TXDCTL(q), 0);
         }
-        mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST);
-        uint32_t last = 0;
-        mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &last);
-        (void)mmio_.read32(regs::ICR);
-        mmio_ = Mmio();
     }
+    if (auto s = fn_->disable_bus_master(); !s) {
+        log::warn("{}: clearing bus mastering at stop: {}", address_, s.error().message);
+    }
+    if (present) {
+        mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // before reading it back
+        uint32_t last = 0;
+        if (!mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &last)) {
+            log::warn(
+                "{}: {} did not finish its reset at stop (CTRL.RST still set after {} ms, "
+                "CTRL={:#010x}); bus mastering is off, so it cannot reach memory",
+                address_, model_.chip, kResetTimeout.count() / 1000, last);
+        }
+        (void)mmio_.read32(regs::ICR);
+    }
+    mmio_ = Mmio();
     if (interrupts_) {
         fn_->disable_interrupt();
         interrupts_ = false;
     }
+    if (!fn_->iommu()) fn_->close();
     for (TxQ& q : txq_) q.release();
     for (RxQ& q : rxq_) q.release();
 }
@@ -198,9 +215,9 @@ Status IgbNic::global_reset() {
     if (!mmio_.wait_clear(regs::CTRL, ctrl::RST, kResetTimeout, &ctrl_now)) {
         return make_error(
             "{}: {} did not finish its reset (CTRL.RST still set after {} ms): CTRL={:#010x} "
-            "STATUS={:#010x}",
+            "STATUS={:#010x}{}",
             address_, model_.chip, kResetTimeout.count() / 1000, ctrl_now,
-            mmio_.read32(regs::STATUS));
+            mmio_.read32(regs::STATUS), all_ones_hint(ctrl_now));
     }
     uint32_t eecd = 0;
     if (!mmio_.wait_set(regs::EECD, eecd::AUTO_RD, kAutoReadTimeout, &eecd)) {
@@ -498,9 +515,18 @@ void IgbNic::rearm_interrupt(uint16_t queue) noexcept {
 }
 
 LinkStatus IgbNic::link() {
+    if (!mmio_.mapped() || health_.gone()) return {};
     const uint32_t st = mmio_.read32(regs::STATUS);
-    if ((st & status::LU) == 0) return {};
+    if (health_.check(st, "STATUS", name()) || (st & status::LU) == 0) return {};
     return {true, speed_mbps(st)};
+}
+
+NicHealth IgbNic::health() {
+    if (!health_.gone() && mmio_.mapped()) {
+        health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    }
+    if (health_.ok() && fn_->release_requested()) health_.request_release(name());
+    return health_.state();
 }
 
 NicCaps IgbNic::caps() const {
@@ -513,11 +539,11 @@ NicCaps IgbNic::caps() const {
 void IgbNic::set_promiscuous(bool on) {
     opts_.promiscuous = on;
     rctl_ = on ? rctl_ | rctl::UPE | rctl::MPE : rctl_ & ~(rctl::UPE | rctl::MPE);
-    mmio_.write32(regs::RCTL, rctl_);
+    if (mmio_.mapped() && !health_.gone()) mmio_.write32(regs::RCTL, rctl_);
 }
 
 size_t IgbNic::rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
-    if (queue >= queues_ || !rxq_[queue].ready()) return 0;
+    if (queue >= queues_ || !rxq_[queue].ready() || health_.gone()) return 0;
     const size_t n = rxq_[queue].rx_burst(bufs);
     if (n == 0 && interrupts_) rearm_interrupt(queue);
     // Only queue 0's caller refreshes the 32-bit registers (they must not wrap between reads):
@@ -531,14 +557,19 @@ size_t IgbNic::rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
 }
 
 size_t IgbNic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
-    if (queue >= queues_ || !txq_[queue].ready()) return 0;
+    if (queue >= queues_ || !txq_[queue].ready() || health_.gone()) return 0;
     return txq_[queue].tx_burst(bufs);
 }
 
 // DS §8.19: the statistics registers clear on read (the octet pairs on the high half); QEMU
 // leaves some uncleared, which ClearOnReadCounter learns.
+// A device that is gone reads all ones everywhere: STATUS is read before and after, and the
+// values are kept only if the device answered both times (no 0xffffffff "counts").
 void IgbNic::refresh_hw_stats() noexcept {
-    if (mmio_.base() == nullptr) return;
+    if (!mmio_.mapped() || health_.gone()) return;
+    if (health_.check(mmio_.read32(regs::STATUS), "STATUS", name())) return;
+    const HwStats before = hw_;
+    const std::array<uint64_t, kMaxQueues> drops_before = rq_drops_;
     auto& s = stat_regs_;
     auto octets = [this](uint32_t low, uint32_t high) {
         const uint32_t l = mmio_.read32(low);
@@ -561,6 +592,10 @@ void IgbNic::refresh_hw_stats() noexcept {
     hw_.ecol += s.ecol.take(mmio_, regs::ECOL);
     hw_.latecol += s.latecol.take(mmio_, regs::LATECOL);
     for (uint16_t q = 0; q < queues_; ++q) rq_drops_[q] += s.rqdpc[q].take(mmio_, regs::RQDPC(q));
+    if (health_.check(mmio_.read32(regs::STATUS), "STATUS", name())) {
+        hw_ = before;
+        rq_drops_ = drops_before;
+    }
 }
 
 const HwStats& IgbNic::hw_stats() {

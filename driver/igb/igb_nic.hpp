@@ -11,6 +11,7 @@
 
 #include "base/result.hpp"
 #include "driver/desc_queue.hpp"
+#include "driver/device_health.hpp"
 #include "driver/intel/adv_format.hpp"
 #include "driver/intel/clear_on_read.hpp"
 #include "driver/intel/toeplitz.hpp"
@@ -81,6 +82,9 @@ class IgbNic final : public Nic {
     }
     Mempool& tx_pool(uint16_t queue) override { return rxq_[queue < queues_ ? queue : 0].pool(); }
     void stop() noexcept override { shutdown(); }
+    // STATUS read (all ones: gone) and the kernel's release request.
+    NicHealth health() override;
+    std::string health_message() const override { return health_.message(); }
 
     const Model& model() const { return model_; }
     const HwStats& hw_stats();
@@ -135,6 +139,8 @@ class IgbNic final : public Nic {
 
     uint32_t rctl_ = 0;
     bool interrupts_ = false;
+    DeviceHealth health_;
+    bool stopped_ = false;
     std::array<int, kMaxQueues> irq_fds_{};
     std::array<uint8_t, intel::kRssKeyBytes> rss_key_ = kDefaultRssKey;
     std::array<uint8_t, kRetaEntries> reta_{};

@@ -110,18 +110,23 @@ IxgbeNic::~IxgbeNic() {
     shutdown();
 }
 
-// DMA off before rings and buffers go away: receive off, every queue disabled, transmit off, a
-// reset (bounded), and only then the buffers go back to their pools.
+// DMA off before rings and buffers can go away: receive off, every queue disabled, transmit
+// off, bus mastering off at the PCI level, a reset (bounded and checked: one that does not
+// complete is logged; bus mastering is already off), in no-IOMMU mode the device closed, and
+// only then do the buffers go back to their pools (the ring and pool memory is freed later
+// still, when the queues are destroyed). A device that is gone gets no register access at all.
 void IxgbeNic::shutdown() noexcept {
+    if (stopped_) return;
+    stopped_ = true;
+    const bool present = mmio_.mapped() && !health_.gone();
     const Instant drain_until = Instant::now() + Duration(200'000);
     for (uint16_t q = 0; q < queues_; ++q) {
-        while (txq_[q].ready() && mmio_.mapped() && !txq_[q].idle() &&
-               Instant::now() < drain_until) {
+        while (present && txq_[q].ready() && !txq_[q].idle() && Instant::now() < drain_until) {
             txq_[q].clean();
             std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
     }
-    if (mmio_.mapped()) {
+    if (present) {
         mmio_.write32(regs::EIMC, 0x7FFFFFFF);
         // The receive and transmit registers only once the device said they may be touched
         // (DS §4.6.3); before that, the reset below is all there is to undo.
@@ -133,12 +138,23 @@ void IxgbeNic::shutdown() noexcept {
             }
             mmio_.write32(regs::DMATXCTL, 0);
         }
+    }
+    if (auto s = fn_->disable_bus_master(); !s) {
+        log::warn("{}: clearing bus mastering at stop: {}", address_, s.error().message);
+    }
+    if (present) {
         mmio_.write32(regs::CTRL, mmio_.read32(regs::CTRL) | ctrl::RST_MASK);
         uint32_t last = 0;
-        mmio_.wait_clear(regs::CTRL, ctrl::RST_MASK, kResetTimeout, &last);
-        mmio_ = Mmio();
-        dma_ready_ = false;
+        if (!mmio_.wait_clear(regs::CTRL, ctrl::RST_MASK, kResetTimeout, &last)) {
+            log::warn(
+                "{}: {} did not finish its reset at stop (CTRL.RST|LNK_RST still set after {} "
+                "ms, CTRL={:#010x}); bus mastering is off, so it cannot reach memory",
+                address_, model_.chip, kResetTimeout.count() / 1000, last);
+        }
     }
+    mmio_ = Mmio();
+    dma_ready_ = false;
+    if (!fn_->iommu()) fn_->close();
     for (TxQ& q : txq_) q.release();
     for (RxQ& q : rxq_) q.release();
 }
@@ -194,9 +210,9 @@ Status IxgbeNic::global_reset() {
     if (!mmio_.wait_clear(regs::CTRL, ctrl::RST_MASK, kResetTimeout, &ctrl_now)) {
         return make_error(
             "{}: {} did not finish its reset (CTRL.RST|LNK_RST still set after {} ms): "
-            "CTRL={:#010x} STATUS={:#010x}",
+            "CTRL={:#010x} STATUS={:#010x}{}",
             address_, model_.chip, kResetTimeout.count() / 1000, ctrl_now,
-            mmio_.read32(regs::STATUS));
+            mmio_.read32(regs::STATUS), all_ones_hint(ctrl_now));
     }
     std::this_thread::sleep_for(std::chrono::microseconds(kAfterReset.count()));
     return {};
@@ -448,9 +464,18 @@ Status IxgbeNic::init_tx() {
 }
 
 LinkStatus IxgbeNic::link() {
+    if (!mmio_.mapped() || health_.gone()) return {};
     const uint32_t l = mmio_.read32(regs::LINKS);
-    if ((l & links::UP) == 0) return {};
+    if (health_.check(l, "LINKS", name()) || (l & links::UP) == 0) return {};
     return {true, speed_mbps(l)};
+}
+
+NicHealth IxgbeNic::health() {
+    if (!health_.gone() && mmio_.mapped()) {
+        health_.check(mmio_.read32(regs::STATUS), "STATUS", name());
+    }
+    if (health_.ok() && fn_->release_requested()) health_.request_release(name());
+    return health_.state();
 }
 
 NicCaps IxgbeNic::caps() const {
@@ -462,6 +487,7 @@ NicCaps IxgbeNic::caps() const {
 
 void IxgbeNic::set_promiscuous(bool on) {
     opts_.promiscuous = on;
+    if (!mmio_.mapped() || health_.gone()) return;
     if (on) {
         mmio_.set_bits(regs::FCTRL, fctrl::UPE | fctrl::MPE);
     } else {
@@ -470,7 +496,7 @@ void IxgbeNic::set_promiscuous(bool on) {
 }
 
 size_t IxgbeNic::rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
-    if (queue >= queues_ || !rxq_[queue].ready()) return 0;
+    if (queue >= queues_ || !rxq_[queue].ready() || health_.gone()) return 0;
     const size_t n = rxq_[queue].rx_burst(bufs);
     // Only queue 0's caller refreshes the 32-bit registers (see IgbNic::rx_batch).
     if (queue == 0 && --stats_countdown_ == 0) {
@@ -481,13 +507,18 @@ size_t IxgbeNic::rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
 }
 
 size_t IxgbeNic::tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept {
-    if (queue >= queues_ || !txq_[queue].ready()) return 0;
+    if (queue >= queues_ || !txq_[queue].ready() || health_.gone()) return 0;
     return txq_[queue].tx_burst(bufs);
 }
 
 // DS §4.6.5 and §8.2.3.23: the statistics clear on read (octets: low half, then high).
+// A device that is gone reads all ones everywhere: STATUS is read before and after, and the
+// values are kept only if the device answered both times (no 0xffffffff "counts").
 void IxgbeNic::refresh_hw_stats() noexcept {
-    if (!mmio_.mapped()) return;
+    if (!mmio_.mapped() || health_.gone()) return;
+    if (health_.check(mmio_.read32(regs::STATUS), "STATUS", name())) return;
+    const HwStats before = hw_;
+    const auto queues_before = qhw_;
     auto& s = stat_regs_;
     auto octets = [this](uint32_t low, uint32_t high) {
         const uint32_t l = mmio_.read32(low);
@@ -506,6 +537,10 @@ void IxgbeNic::refresh_hw_stats() noexcept {
         qhw_[q].rx_packets += s.qprc[q].take(mmio_, regs::QPRC(q));
         qhw_[q].tx_packets += s.qptc[q].take(mmio_, regs::QPTC(q));
         qhw_[q].rx_dropped += s.qprdc[q].take(mmio_, regs::QPRDC(q));
+    }
+    if (health_.check(mmio_.read32(regs::STATUS), "STATUS", name())) {
+        hw_ = before;
+        qhw_ = queues_before;
     }
 }
 

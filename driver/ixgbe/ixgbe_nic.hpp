@@ -13,6 +13,7 @@
 
 #include "base/result.hpp"
 #include "driver/desc_queue.hpp"
+#include "driver/device_health.hpp"
 #include "driver/intel/adv_format.hpp"
 #include "driver/intel/clear_on_read.hpp"
 #include "driver/intel/toeplitz.hpp"
@@ -88,6 +89,9 @@ class IxgbeNic final : public Nic {
     int wait_fd(uint16_t) const override { return -1; }  // polling only
     Mempool& tx_pool(uint16_t queue) override { return rxq_[queue < queues_ ? queue : 0].pool(); }
     void stop() noexcept override { shutdown(); }
+    // STATUS read (all ones: gone) and the kernel's release request.
+    NicHealth health() override;
+    std::string health_message() const override { return health_.message(); }
 
     const Model& model() const { return model_; }
     const HwStats& hw_stats();
@@ -129,6 +133,8 @@ class IxgbeNic final : public Nic {
     Mmio mmio_;
     MacAddr mac_{};
     uint16_t queues_ = 1;
+    DeviceHealth health_;
+    bool stopped_ = false;
     bool dma_ready_ = false;  // EEC.ARD and RDRXCTL.DMAIDONE seen since the last reset
 
     // RX before TX: a TX queue may hold buffers of its RX twin's pool, so it goes first.

@@ -18,6 +18,10 @@
 #                                 vfio-pci, one on e1000 gives one error line naming the other;
 #                                 unbinding it makes the group viable
 #   vm.drv.<model>.<mode>.rate    pktgen's rate under TCG, printed (never pass/fail on speed)
+#   vm.drv.e1000e.<mode>.unplug   an unbind from vfio-pci while shunt-pcap runs: the VFIO
+#                                 request interrupt makes it release the device and exit 1 with
+#                                 one line, and the unbind completes within 10 s
+#   vm.drv.e1000e.iommu.unplug-shuntd  the same with shuntd answering pings
 
 if(NOT TARGET shunt-pktgen OR NOT TARGET shunt-pcap)
   message(STATUS "vm tier: no shunt-pktgen/shunt-pcap targets, driver vm tests not registered")
@@ -98,6 +102,15 @@ if(TARGET shunt-fwd)
                         CHECK fwd @OUT@/wire.pcap @OUT@/wire-b.pcap ${SHUNT_DRV_FRAMES_RX})
     endforeach()
   endforeach()
+endif()
+
+# vm.drv.e1000e.<mode>.unplug: the kernel asks for the device back (issue 11, device faults).
+foreach(mode iommu noiommu)
+  shunt_drv_vm_test(e1000e.${mode}.unplug e1000e ${mode} drv_unplug.sh)
+endforeach()
+if(TARGET shuntd)
+  shunt_drv_vm_test(e1000e.iommu.unplug-shuntd e1000e iommu drv_unplug.sh
+                    BINS $<TARGET_FILE:shuntd> ENV UNPLUG_TOOL=shuntd)
 endif()
 
 # vm.drv.group-not-viable: two NICs in one IOMMU group behind a PCIe-to-PCI bridge.

@@ -249,5 +249,33 @@ TEST_F(AdvFormatTest, AFrameAcrossA4KiBBoundaryGoesInTwoDescriptorsWithOnePaylen
     for (uint32_t i : {1u, 2u}) EXPECT_EQ(le32_at(tx_desc(i), 12), 1514u << 14 | 1u << 9);
 }
 
+// A device that marks every descriptor done, again and again, with bad frames (nothing to
+// deliver): one burst walks at most one lap of the ring and returns, instead of following the
+// device forever. (The format gives up after 1000 looks, so a missing bound fails, not hangs.)
+struct EndlesslyDoneFormat : IgbFormat {
+    static inline int looks = 0;
+    static bool rx_done(const RxDesc&) noexcept { return ++looks < 1000; }
+    static RxInfo rx_read(const RxDesc& d, bool checksum) noexcept {
+        RxInfo i = IgbFormat::rx_read(d, checksum);
+        i.eop = true;
+        i.error = true;
+        return i;
+    }
+};
+
+TEST(RxQueueBounds, ADeviceMarkingEverythingDoneCannotHoldABurst) {
+    MemfdProvider dma;
+    std::array<uint32_t, 64> regs{};
+    Mmio mmio(reinterpret_cast<uint8_t*>(regs.data()), sizeof(regs));
+    RxQueue<EndlesslyDoneFormat> rx;
+    ASSERT_TRUE(rx.create(dma, 8, 64, "t").ok());
+    ASSERT_TRUE(rx.start(&mmio, kRdt, true).ok());
+    std::array<PacketBuf*, 4> out{};
+    EndlesslyDoneFormat::looks = 0;
+    EXPECT_EQ(rx.rx_burst(out), 0u);
+    EXPECT_LE(EndlesslyDoneFormat::looks, 8);
+    EXPECT_EQ(rx.stats().errors, 8u);
+}
+
 }  // namespace
 }  // namespace shunt::intel

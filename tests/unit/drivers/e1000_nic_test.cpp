@@ -6,6 +6,7 @@
 #include "driver/e1000/regs.hpp"
 #include "packet/packet_buf.hpp"
 #include "tests/unit/drivers/fake_pci.hpp"
+#include "tools/stack_loop.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -706,6 +707,209 @@ TEST_F(E1000NicTest, ClosingStopsTheNic) {
     nic_.reset();
     EXPECT_EQ(reg(regs::RCTL) & rctl::EN, 0u);
     EXPECT_EQ(reg(regs::TCTL) & tctl::EN, 0u);
+}
+
+// --- Device faults (issue 11): a device that is gone, the kernel asking for it back, stop ---
+
+// Position of the first event starting with `prefix` in the fake's record, or npos.
+size_t first_event(const std::vector<std::string>& events, const std::string& prefix) {
+    for (size_t i = 0; i < events.size(); ++i) {
+        if (events[i].rfind(prefix, 0) == 0) return i;
+    }
+    return std::string::npos;
+}
+
+size_t count_of(const std::string& text, const std::string& part) {
+    size_t n = 0;
+    for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+    return n;
+}
+
+// A removed PCIe function answers every read with all ones. The driver must notice it (STATUS),
+// say so once, stop writing to the BAR (not one register changes from all ones, through
+// receive, transmit, counters, link and the stop), and keep its counters where they were
+// instead of adding 0xffffffff "counts" from the clear-on-read registers.
+TEST_F(E1000NicTest, DeviceGoneStopsAllRegisterWritesKeepsCountersAndIsReportedOnce) {
+    E1000Nic& nic = open();
+    st_->write(regs::MPC, 3);
+    st_->write(regs::CRCERRS, 2);
+    st_->write(regs::GPRC, 10);
+    const NicCounters before = nic.counters();
+    ASSERT_EQ(before.rx_dropped, 3u);
+    EXPECT_EQ(nic.health(), NicHealth::ok);
+    EXPECT_EQ(nic.health_message(), "");
+    receive(0, udp_frame(60, 1));  // a frame the device wrote just before it went
+
+    st_->vanish();
+    ::testing::internal::CaptureStderr();
+    EXPECT_EQ(nic.health(), NicHealth::gone);
+    EXPECT_EQ(nic.health(), NicHealth::gone);
+    std::array<PacketBuf*, 4> got{};
+    EXPECT_EQ(nic.rx_batch(0, got), 0u);  // taking it would mean an RDT write
+    auto tx = make_tx(2);
+    EXPECT_EQ(nic.tx_batch(0, tx), 0u);  // the caller keeps them
+    Mempool::unref_batch(tx);
+    const NicCounters after = nic.counters();
+    EXPECT_FALSE(nic.link().up);
+    nic.set_promiscuous(true);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(after.rx_dropped, before.rx_dropped);
+    EXPECT_EQ(after.rx_errors, before.rx_errors);
+    EXPECT_EQ(after.rx_packets, 0u);
+    EXPECT_EQ(nic.hw_stats().gprc, 10u);
+    EXPECT_THAT(nic.health_message(),
+                ::testing::HasSubstr("pci:0000:00:02.0: device gone: STATUS reads 0xffffffff"));
+    EXPECT_EQ(count_of(log, "device gone"), 1u) << log;
+    nic_.reset();  // the stop touches no register either
+    EXPECT_TRUE(st_->all_ones());
+    // Bus mastering is config space (the kernel's side), still cleared before memory goes.
+    const auto ev = st_->recorded();
+    EXPECT_LT(first_event(ev, "bus master off"), first_event(ev, "free "));
+}
+
+// With interrupts, the re-arm reads ICR first: all ones there is the same signature. No ICR
+// write-back, no INTx unmask.
+TEST_F(E1000NicTest, AllOnesIcrInTheInterruptRearmIsTheDeviceGone) {
+    PciNicOptions o = small_options();
+    o.interrupts = true;
+    E1000Nic& nic = open(0x100E, o);
+    st_->vanish();
+    std::array<PacketBuf*, 4> got{};
+    EXPECT_EQ(nic.rx_batch(0, got), 0u);  // empty ring: re-arm reads ICR
+    EXPECT_EQ(st_->unmasks.load(), 0);
+    EXPECT_THAT(nic.health_message(), ::testing::HasSubstr("ICR reads 0xffffffff"));
+    EXPECT_EQ(nic.health(), NicHealth::gone);
+    EXPECT_TRUE(st_->all_ones());
+}
+
+// The ordering at stop: bus mastering is off before any DMA region (rings, packet pool) is
+// freed, so nothing the device still does can land in memory that is no longer ours; with an
+// IOMMU the device stays open until the regions are unmapped (unmapping needs it attached).
+TEST_F(E1000NicTest, StopClearsBusMasteringBeforeAnyDmaMemoryIsFreed) {
+    open();
+    EXPECT_TRUE(st_->bus_master);
+    nic_.reset();
+    EXPECT_FALSE(st_->bus_master);
+    EXPECT_FALSE(st_->closed);
+    const auto ev = st_->recorded();
+    ASSERT_NE(first_event(ev, "bus master off"), std::string::npos);
+    ASSERT_NE(first_event(ev, "free shunt-rx-"), std::string::npos);
+    ASSERT_NE(first_event(ev, "free shunt-tx-"), std::string::npos);
+    ASSERT_NE(first_event(ev, "free shunt-pool-"), std::string::npos);
+    EXPECT_LT(first_event(ev, "bus master off"), first_event(ev, "free "));
+    EXPECT_EQ(reg(regs::RCTL) & rctl::EN, 0u);
+}
+
+// A reset that never completes at stop is logged with CTRL; bus mastering is still cleared
+// first and the memory is still freed only after it (the stop is bounded: 500 ms).
+TEST_F(E1000NicTest, ResetFailureAtStopIsLoggedAndMemoryGoesOnlyAfterBusMasteringIsOff) {
+    open();
+    st_->model_resets = false;
+    ::testing::internal::CaptureStderr();
+    const Instant t0 = Instant::now();
+    nic_.reset();
+    const Duration took = Instant::now() - t0;
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_THAT(log, ::testing::HasSubstr("did not finish its reset at stop"));
+    EXPECT_THAT(log, ::testing::HasSubstr("CTRL=0x"));
+    EXPECT_LT(took, Duration(2'000'000));
+    const auto ev = st_->recorded();
+    ASSERT_NE(first_event(ev, "bus master off"), std::string::npos);
+    EXPECT_LT(first_event(ev, "bus master off"), first_event(ev, "free "));
+}
+
+// A failure to clear bus mastering is logged, and the stop goes on (reset, buffers back).
+TEST_F(E1000NicTest, BusMasterClearFailureAtStopIsLogged) {
+    open();
+    st_->bus_master_clear_fails = true;
+    ::testing::internal::CaptureStderr();
+    nic_.reset();
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_THAT(log, ::testing::HasSubstr("clearing bus mastering at stop: config write"));
+    EXPECT_EQ(reg(regs::RCTL) & rctl::EN, 0u);
+}
+
+// No IOMMU: nothing but the device's own state keeps a late write out of freed memory, so the
+// device is closed (vfio-pci disables it) before any buffer or region goes.
+TEST_F(E1000NicTest, NoIommuClosesTheDeviceBeforeAnyDmaMemoryIsFreed) {
+    st_->iommu = false;
+    open();
+    nic_.reset();
+    const auto ev = st_->recorded();
+    const size_t off = first_event(ev, "bus master off");
+    const size_t closed = first_event(ev, "close");
+    ASSERT_NE(closed, std::string::npos);
+    EXPECT_LT(off, closed);
+    EXPECT_LT(closed, first_event(ev, "free "));
+}
+
+// A device that is already gone at open: the reset never completes, and the error says why.
+TEST_F(E1000NicTest, OpeningADeviceThatDoesNotAnswerSaysSo) {
+    st_->vanish();
+    auto r = try_open(0x100E, small_options());
+    ASSERT_FALSE(r);
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("CTRL=0xffffffff"));
+    EXPECT_THAT(r.error().message, ::testing::HasSubstr("the device does not answer"));
+}
+
+// The kernel's request interrupt (an unbind waiting): reported once, the device still works
+// until the owner destroys the Nic.
+TEST_F(E1000NicTest, KernelReleaseRequestIsReported) {
+    E1000Nic& nic = open();
+    EXPECT_EQ(nic.health(), NicHealth::ok);
+    st_->release_request = true;
+    EXPECT_EQ(nic.health(), NicHealth::release_requested);
+    EXPECT_THAT(nic.health_message(), ::testing::HasSubstr("asks for the device back"));
+    receive(0, udp_frame(60, 4));
+    std::array<PacketBuf*, 4> got{};
+    ASSERT_EQ(nic.rx_batch(0, got), 1u);
+    got[0]->unref();
+    // Vanishing afterwards still stops the register writes.
+    st_->vanish();
+    EXPECT_EQ(nic.health(), NicHealth::gone);
+    EXPECT_THAT(nic.health_message(), ::testing::HasSubstr("asks for the device back"));
+    nic_.reset();
+    EXPECT_TRUE(st_->all_ones());
+}
+
+// Lengths the device writes are bounded by the 2 KiB data room whatever they are (the largest
+// 16-bit value, a frame spread over descriptors whose pieces claim more than a buffer): dropped
+// and counted, the byte count untouched, the next good frame delivered.
+TEST_F(E1000NicTest, DeviceWrittenLengthsNeverReachPastTheBuffer) {
+    E1000Nic& nic = open();
+    receive(0, udp_frame(60, 1));
+    rx_ring()[0].length = 0xFFFF;
+    receive(1, udp_frame(60, 2), rxd_status::DD);  // a span: no EOP, a huge length
+    rx_ring()[1].length = 0xFFFF;
+    receive(2, udp_frame(60, 2), rxd_status::DD | rxd_status::EOP);  // its end, plausible length
+    receive(3, udp_frame(60, 3));
+    rx_ring()[3].length = PacketBuf::kDataRoom;  // exactly the room: taken whole
+    receive(4, udp_frame(64, 4));
+    std::array<PacketBuf*, 8> out{};
+    ASSERT_EQ(nic.rx_batch(0, out), 2u);
+    EXPECT_EQ(out[0]->length(), PacketBuf::kDataRoom);
+    EXPECT_EQ(out[1]->length(), 64u);
+    EXPECT_EQ(out[1]->data()[50], 4);
+    const NicCounters c = nic.counters();
+    EXPECT_EQ(c.rx_errors, 2u);
+    EXPECT_EQ(c.rx_bytes, PacketBuf::kDataRoom + 64u);
+    out[0]->unref();
+    out[1]->unref();
+}
+
+// The tools' side: NicWatch asks health() at most once per period and, once the device is
+// gone, says so for good with the driver's line (the tools exit 1 with it).
+TEST_F(E1000NicTest, ToolsWatchAskTheNicOncePerPeriodAndKeepTheVerdict) {
+    E1000Nic& nic = open();
+    tools::NicWatch watch(nic, Duration(100'000));
+    const Instant t0 = Instant::now();
+    EXPECT_TRUE(watch.ok(t0));
+    st_->vanish();
+    EXPECT_TRUE(watch.ok(t0 + Duration(50'000))) << "not asked again within the period";
+    EXPECT_FALSE(watch.ok(t0 + Duration(100'000)));
+    EXPECT_EQ(watch.health(), NicHealth::gone);
+    EXPECT_FALSE(watch.ok(t0 + Duration(150'000)));
+    EXPECT_THAT(watch.message(), ::testing::HasSubstr("device gone"));
 }
 
 }  // namespace

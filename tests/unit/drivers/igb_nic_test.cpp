@@ -334,6 +334,61 @@ TEST_F(IgbNicTest, StoppingDisablesEveryQueueAndReceiveAndTransmit) {
     nic.stop();  // idempotent
 }
 
+// --- Device faults (issue 11) ---
+
+// A removed 82576: STATUS all ones. Reported once, counters kept (RQDPC too), no register
+// written afterwards (rx, tx, the stop), and bus mastering still cleared (config space, the
+// kernel's side) before the rings and pools are freed.
+TEST_F(IgbNicTest, DeviceGoneStopsRegisterWritesKeepsCountersAndIsReported) {
+    IgbNic& nic = open(small_options(2));
+    st_->write(regs::MPC, 3);
+    st_->write(regs::RQDPC(1), 4);
+    const NicCounters before = nic.counters();
+    ASSERT_EQ(before.rx_dropped, 7u);
+    receive(1, 0, frame(60, 1), 0);  // written just before it went (the ring is in memory)
+    dev_.resets = false;
+    st_->vanish();
+    EXPECT_EQ(nic.health(), NicHealth::gone);
+    EXPECT_NE(nic.health_message().find("device gone: STATUS reads 0xffffffff"), std::string::npos);
+    const NicCounters after = nic.counters();
+    EXPECT_EQ(after.rx_dropped, before.rx_dropped);
+    EXPECT_EQ(nic.rx_queue_drops(1), 4u);
+    std::array<PacketBuf*, 4> got{};
+    EXPECT_EQ(nic.rx_batch(1, got), 0u);
+    EXPECT_FALSE(nic.link().up);
+    nic_.reset();
+    EXPECT_TRUE(st_->all_ones());
+    const auto ev = st_->recorded();
+    const auto at = [&](const std::string& prefix) {
+        for (size_t i = 0; i < ev.size(); ++i) {
+            if (ev[i].rfind(prefix, 0) == 0) return i;
+        }
+        return std::string::npos;
+    };
+    ASSERT_NE(at("bus master off"), std::string::npos);
+    EXPECT_LT(at("bus master off"), at("free "));
+}
+
+// The ordering at stop on a present device: queues off, bus mastering off, then the reset, and
+// only after all that any DMA memory freed; in no-IOMMU mode the device is closed before that.
+TEST_F(IgbNicTest, StopOrderBusMasterThenCloseThenMemory) {
+    st_->iommu = false;
+    open(small_options(2));
+    nic_.reset();
+    const auto ev = st_->recorded();
+    const auto at = [&](const std::string& prefix) {
+        for (size_t i = 0; i < ev.size(); ++i) {
+            if (ev[i].rfind(prefix, 0) == 0) return i;
+        }
+        return std::string::npos;
+    };
+    ASSERT_NE(at("bus master off"), std::string::npos);
+    ASSERT_NE(at("close"), std::string::npos);
+    EXPECT_LT(at("bus master off"), at("close"));
+    EXPECT_LT(at("close"), at("free "));
+    EXPECT_EQ(reg(regs::RCTL), 0u);
+}
+
 TEST_F(IgbNicTest, InterruptModeGivesEachQueuePairItsOwnMsixVector) {
     PciNicOptions o = small_options(4);
     o.interrupts = true;

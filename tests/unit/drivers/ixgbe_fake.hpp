@@ -18,7 +18,10 @@
 //       - RXCTRL.RXEN only after every queue whose ring was set up is enabled (DS §4.6.7);
 //       - MTQC written only with RTTDCS.ARBDIS set (DS §4.6.8 / §4.6.11.3.4);
 //       - TXDCTL.ENABLE only after DMATXCTL.TE and the queue's TDBAL, TDBAH, TDLEN (DS §4.6.8);
-//       - TDT not bumped on a disabled queue.
+//       - TDT not bumped on a disabled queue;
+//       - no register written once the device is gone (vanish(): every read returns all ones,
+//         as from a removed PCIe function), and no DMA (a frame delivered or fetched) once bus
+//         mastering is off.
 //   * plays the device's side of the rings: deliver() writes a frame into the next receive
 //     descriptor (advanced write-back: DD, EOP, length, RSS type and hash when RSS is on) and
 //     picks the queue from RETA when asked to; a TDT write makes it fetch the descriptors up to
@@ -71,6 +74,20 @@ class IxgbeFake final : public MmioHook {
 
     Mmio mmio() { return Mmio(static_cast<MmioHook*>(this), kBarBytes); }
 
+    // Surprise removal: from the `after`-th read on (0: the next one), every read returns all
+    // ones and every write is a violation.
+    void vanish(int after = 0) { vanish_in_ = after; }
+    bool gone() const { return vanish_in_ == 0; }
+    // The function's side (PciFunction::disable_bus_master): recorded in events().
+    void bus_master_off() {
+        bus_master_ = false;
+        events_.push_back("bus master off");
+    }
+    bool bus_master() const { return bus_master_; }
+    // "bus master off" and "reset" (CTRL.RST written) in program order.
+    const std::vector<std::string>& events() const { return events_; }
+    int reads() const { return reads_; }
+
     // Register value without side effects (no clear-on-read, no countdown).
     uint32_t peek(uint32_t off) const { return regs_[off / 4]; }
     void set(uint32_t off, uint32_t v) { regs_[off / 4] = v; }
@@ -89,7 +106,9 @@ class IxgbeFake final : public MmioHook {
 
     uint32_t read32(uint32_t off) noexcept override {
         using namespace ixgbe;
-        if (off >= kBarBytes) return ~0u;
+        ++reads_;
+        if (vanish_in_ > 0) --vanish_in_;
+        if (vanish_in_ == 0 || off >= kBarBytes) return ~0u;
         uint32_t& r = regs_[off / 4];
         if (off == regs::CTRL && resetting_ && reset_reads >= 0 && ++reset_seen_ >= reset_reads) {
             finish_reset();
@@ -113,6 +132,10 @@ class IxgbeFake final : public MmioHook {
         using namespace ixgbe;
         if (off >= kBarBytes) {
             violation(fmt::format("write outside the BAR at {:#x}", off));
+            return;
+        }
+        if (vanish_in_ == 0) {
+            violation(fmt::format("register {:#07x} written after the device was gone", off));
             return;
         }
         if (resetting_ && off != regs::CTRL && off != regs::EIMC && off != regs::EIMC_EX(0) &&
@@ -171,6 +194,10 @@ class IxgbeFake final : public MmioHook {
                  uint32_t extra_status = intel::adv_rx::IPCS | intel::adv_rx::L4CS) {
         using namespace ixgbe;
         if (q >= kQueues || !rxq_[q].enabled || (peek(regs::RXCTRL) & rxctrl::RXEN) == 0) {
+            return false;
+        }
+        if (!bus_master_) {
+            violation(fmt::format("frame DMA-written on queue {} with bus mastering off", q));
             return false;
         }
         const uint32_t n = peek(regs::RDLEN(q)) / 16;
@@ -279,6 +306,7 @@ class IxgbeFake final : public MmioHook {
     void write_ctrl(uint32_t v) {
         using namespace ixgbe;
         if ((v & ctrl::RST_MASK) != 0) {
+            events_.push_back("reset");
             master_disabled_at_reset_ = (peek(regs::CTRL) & ctrl::GIO_DIS) != 0;
             load_reset_values();
             set(regs::CTRL, v);
@@ -382,6 +410,10 @@ class IxgbeFake final : public MmioHook {
         const uint32_t n = peek(regs::TDLEN(q)) / 16;
         if (n == 0) return;
         Queue& tq = txq_[q];
+        if (!bus_master_) {
+            violation(fmt::format("descriptors fetched on queue {} with bus mastering off", q));
+            return;
+        }
         uint32_t head = peek(regs::TDH(q));
         const uint32_t tail = peek(regs::TDT(q)) % n;
         while (head != tail) {
@@ -426,6 +458,10 @@ class IxgbeFake final : public MmioHook {
     int an_restarts_ = 0;
     uint32_t autoc_at_restart_ = 0;
     bool master_disabled_at_reset_ = false;
+    int vanish_in_ = -1;  // reads until the device is gone; 0: gone; -1: never
+    int reads_ = 0;
+    bool bus_master_ = true;
+    std::vector<std::string> events_;
 };
 
 }  // namespace shunt::test

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -35,6 +36,10 @@ class FakeFunction final : public PciFunction {
     }
     void disable_interrupt() noexcept override {}
     void unmask_intx() noexcept override {}
+    Status disable_bus_master() override {
+        fake_.bus_master_off();
+        return {};
+    }
 
   private:
     IxgbeFake& fake_;
@@ -526,6 +531,76 @@ TEST_F(IxgbeNicTest, StoppingTurnsReceiveAndEveryQueueOff) {
     nic.stop();  // idempotent
     EXPECT_EQ(fake_.resets(), 2);
     EXPECT_TRUE(fake_.violations().empty()) << violations();
+}
+
+// --- Device faults (issue 11) ---
+
+size_t first_index(const std::vector<std::string>& v, const std::string& what) {
+    const auto it = std::find(v.begin(), v.end(), what);
+    return it == v.end() ? std::string::npos : static_cast<size_t>(it - v.begin());
+}
+size_t last_index(const std::vector<std::string>& v, const std::string& what) {
+    const auto it = std::find(v.rbegin(), v.rend(), what);
+    return it == v.rend() ? std::string::npos : static_cast<size_t>(v.rend() - it - 1);
+}
+
+// At stop the queues go off, then bus mastering (so the device cannot reach memory whatever the
+// reset does), then the reset; the fake plays no DMA once bus mastering is off and would record
+// a violation if the driver still asked for some.
+TEST_F(IxgbeNicTest, StopClearsBusMasteringBeforeTheReset) {
+    open(small_options(2));
+    nic_.reset();
+    const auto& ev = fake_.events();
+    ASSERT_NE(first_index(ev, "bus master off"), std::string::npos);
+    EXPECT_LT(first_index(ev, "bus master off"), last_index(ev, "reset"));
+    EXPECT_EQ(first_index(ev, "reset"), 0u) << "the bring-up's reset comes first";
+    EXPECT_FALSE(fake_.bus_master());
+    EXPECT_TRUE(fake_.violations().empty()) << violations();
+}
+
+// A reset that does not complete at stop is logged with CTRL (bounded: 100 ms).
+TEST_F(IxgbeNicTest, ResetFailureAtStopIsLogged) {
+    open();
+    fake_.reset_reads = -1;
+    ::testing::internal::CaptureStderr();
+    nic_.reset();
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("did not finish its reset at stop"), std::string::npos) << log;
+    EXPECT_LT(first_index(fake_.events(), "bus master off"), last_index(fake_.events(), "reset"));
+}
+
+// The device vanishes in the middle of a statistics refresh: the first registers answered, the
+// rest read all ones. STATUS read after the refresh shows it, and the totals stay what they
+// were (no 0xffffffff counts from MPC, QPRDC, CRCERRS...). From then on nothing is written to
+// the device (the fake records any write after it vanished as a violation), stop included.
+TEST_F(IxgbeNicTest, DeviceGoneDuringAStatisticsRefreshKeepsTheTotalsAndStopsWrites) {
+    IxgbeNic& nic = open(small_options(2));
+    fake_.set(regs::MPC(0), 7);
+    fake_.set(regs::CRCERRS, 2);
+    const NicCounters before = nic.counters();
+    ASSERT_EQ(before.rx_dropped, 7u);
+    fake_.set(regs::MPC(0), 5);
+    fake_.vanish(3);  // STATUS and GPRC answer; GPTC and everything after read all ones
+    const NicCounters after = nic.counters();
+    EXPECT_EQ(after.rx_dropped, before.rx_dropped);
+    EXPECT_EQ(after.rx_errors, before.rx_errors);
+    EXPECT_EQ(nic.queue_hw_stats(1).rx_dropped, 0u);
+    EXPECT_EQ(nic.health(), NicHealth::gone);
+    EXPECT_NE(nic.health_message().find("device gone: STATUS reads 0xffffffff"), std::string::npos)
+        << nic.health_message();
+    std::array<PacketBuf*, 2> bufs{nic.tx_pool(0).alloc(), nic.tx_pool(0).alloc()};
+    for (PacketBuf* b : bufs) {
+        auto f = udp_frame(60, 1);
+        std::memcpy(b->append(f.size()), f.data(), f.size());
+    }
+    EXPECT_EQ(nic.tx_batch(0, bufs), 0u);
+    Mempool::unref_batch(bufs);
+    EXPECT_FALSE(nic.link().up);
+    const int reads = fake_.reads();
+    nic_.reset();
+    EXPECT_EQ(fake_.reads(), reads) << "the stop reads nothing from a device that is gone";
+    EXPECT_TRUE(fake_.violations().empty()) << violations();
+    EXPECT_NE(first_index(fake_.events(), "bus master off"), std::string::npos);
 }
 
 TEST_F(IxgbeNicTest, ThePciFactoryPicksIxgbeByDeviceId) {
