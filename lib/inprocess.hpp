@@ -110,6 +110,9 @@ class InProcessRuntime final : public Runtime {
     bool pending_set_ = false;
 };
 
+// The C API's handle around any Runtime (tests wrap one built on an in-memory NIC).
+shunt_runtime* wrap_for_c(std::unique_ptr<Runtime> rt) noexcept;
+
 // TcpError to the errno POSIX reports for the same end (0 for none).
 int errno_of(tcp::TcpError e) noexcept;
 

@@ -87,6 +87,10 @@ namespace {
 thread_local std::string g_open_error;
 }
 
+shunt_runtime* shunt::lib::wrap_for_c(std::unique_ptr<Runtime> rt) noexcept {
+    return new (std::nothrow) shunt_runtime{std::move(rt)};
+}
+
 extern "C" {
 
 shunt_runtime* shunt_open(const shunt_config* c, const char** error) {
@@ -110,7 +114,7 @@ shunt_runtime* shunt_open(const shunt_config* c, const char** error) {
         if (error != nullptr) *error = g_open_error.c_str();
         return nullptr;
     }
-    return new (std::nothrow) shunt_runtime{std::move(rt)};
+    return shunt::lib::wrap_for_c(std::move(rt));
 }
 
 void shunt_close_runtime(shunt_runtime* rt) {
