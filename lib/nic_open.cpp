@@ -41,7 +41,7 @@ Result<std::unique_ptr<Nic>> open_nic_spec(const std::string& spec, const NicSpe
     const std::string kind = colon == std::string::npos ? spec : spec.substr(0, colon);
     const std::string arg = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
     if (kind == "tap" && !arg.empty()) {
-        auto tap = TapNic::open(TapConfig{arg, options.mac, options.mtu});
+        auto tap = TapNic::open(TapConfig{arg, options.mac, options.mtu, options.pool_buffers});
         if (!tap) return make_error("nic {}: {}", spec, tap.error().message);
         if (auto up = set_link_up(arg); !up)
             return make_error("nic {}: {}", spec, up.error().message);

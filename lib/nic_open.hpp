@@ -15,6 +15,7 @@ namespace shunt::lib {
 struct NicSpecOptions {
     MacAddr mac{};  // zero: the backend picks
     uint16_t mtu = 1500;
+    uint32_t pool_buffers = 4096;  // tap: (pci: takes pci.pool_buffers)
     PciNicOptions pci{};
 };
 

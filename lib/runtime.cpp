@@ -33,6 +33,8 @@ Result<lib::InProcessConfig> make_config(const RuntimeConfig& c) {
         if (!gw) return make_error("gateway '{}': expected A.B.C.D", c.gateway);
         cfg.iface.gateway = *gw;
     }
+    if (c.pool_buffers < 256)
+        return make_error("pool_buffers {}: expected at least 256", c.pool_buffers);
     if (c.mtu < 576 || c.mtu > 9000) return make_error("mtu {}: expected 576-9000", c.mtu);
     cfg.iface.mtu = c.mtu;
     cfg.tcp.max_connections = c.max_connections;
@@ -61,12 +63,17 @@ std::unique_ptr<Runtime> Runtime::open(const RuntimeConfig& config, std::string&
     }
     nic_opts.pci.allow_noiommu = config.allow_noiommu;
     nic_opts.pci.interrupts = config.interrupts;
+    nic_opts.pool_buffers = config.pool_buffers;
+    nic_opts.pci.pool_buffers = config.pool_buffers;
     auto nic = lib::open_nic_spec(config.nic, nic_opts);
     if (!nic) {
         error = nic.error().message;
         return nullptr;
     }
     cfg->iface.mac = (*nic)->mac();
+    // Send queues may take half the pool: the rest is for received frames, among them the
+    // ACKs that free send buffers (without it, full send queues can starve reception).
+    cfg->tcp.max_send_buffers = (*nic)->tx_pool(0).capacity() / 2;
     auto rt = lib::InProcessRuntime::create(std::move(nic).value(), *cfg);
     if (!rt) {
         error = rt.error().message;
@@ -109,6 +116,7 @@ shunt_runtime* shunt_open(const shunt_config* c, const char** error) {
     cfg.interrupts = c->interrupts != 0;
     if (c->max_sockets != 0) cfg.max_sockets = c->max_sockets;
     if (c->max_connections != 0) cfg.max_connections = c->max_connections;
+    if (c->pool_buffers != 0) cfg.pool_buffers = c->pool_buffers;
     auto rt = shunt::Runtime::open(cfg, g_open_error);
     if (!rt) {
         if (error != nullptr) *error = g_open_error.c_str();

@@ -52,6 +52,7 @@ typedef struct shunt_config {
     int interrupts;      /* pci: sleep on the NIC's interrupt instead of polling it */
     uint32_t max_sockets; /* handle table size; 0: 4096 */
     uint32_t max_connections; /* TCP connections of the shard; 0: 4096 */
+    uint32_t pool_buffers;    /* packet buffers of the NIC's pool; 0: 8192 (shunt.hpp says why) */
 } shunt_config;
 
 typedef struct shunt_addr {

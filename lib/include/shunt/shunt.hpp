@@ -31,6 +31,11 @@ struct RuntimeConfig {
     bool interrupts = false;          // pci: sleep on the NIC's interrupt instead of polling it
     uint32_t max_sockets = 4096;      // the handle table (listeners, connections, UDP)
     uint32_t max_connections = 4096;  // TCP connections of the shard, accepted ones included
+    // Packet buffers of the NIC's pool (2 KiB data each): every receive window and send queue
+    // holds them, so it must cover the windows of the connections the app keeps busy. Half
+    // at most goes to send queues, so that received frames (the ACKs that free them) always
+    // find buffers.
+    uint32_t pool_buffers = 8192;
 };
 
 using Addr = shunt_addr;
