@@ -2,10 +2,16 @@
 // runs shunt's stack on its own thread. What it receives it sends back; a connection's bytes
 // are read only as fast as they can be sent back (back-pressure: the peer's window closes).
 //
-//   shunt-echo --nic tap:shunt0 --ip 10.77.0.2/24 [--port 7] [--udp-port 7]
+//   shunt-echo --nic tap:shunt0 --ip 10.77.0.2/24 [--port 7] [--udp-port 7] [--own-epoll]
 //
+// --own-epoll shows shunt inside an application's own epoll loop: the loop sleeps in
+// epoll_wait on shunt's event_fd() (beside whatever fds the app has) and, when it is readable,
+// collects events with wait(events, 0).
 // It prints one line when it is listening and runs until SIGINT/SIGTERM.
 #include <shunt/shunt.hpp>
+
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -31,7 +37,8 @@ struct Conn {
 int usage(const char* why) {
     std::fprintf(stderr,
                  "shunt-echo: %s\nusage: shunt-echo --nic tap:NAME|pci:ADDR --ip A.B.C.D/LEN "
-                 "[--gateway A.B.C.D] [--mac M] [--port N] [--udp-port N] [--attach [SOCKET]]\n",
+                 "[--gateway A.B.C.D] [--mac M] [--port N] [--udp-port N] [--own-epoll] "
+                 "[--attach [SOCKET]]\n",
                  why);
     return 2;
 }
@@ -41,6 +48,7 @@ int usage(const char* why) {
 int main(int argc, char** argv) {
     shunt::RuntimeConfig cfg;
     int port = 7, udp_port = 7;
+    bool own_epoll = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const bool has_value = i + 1 < argc;
@@ -50,6 +58,8 @@ int main(int argc, char** argv) {
             return 2;
         } else if (a == "--help" || a == "-h") {
             return usage("a TCP and UDP echo server on shunt");
+        } else if (a == "--own-epoll") {
+            own_epoll = true;
         } else if (!has_value) {
             return usage(("missing value after " + a).c_str());
         } else if (a == "--nic") {
@@ -90,11 +100,30 @@ int main(int argc, char** argv) {
                 udp_port);
     std::fflush(stdout);
 
+    int epfd = -1;
+    if (own_epoll) {
+        epfd = ::epoll_create1(EPOLL_CLOEXEC);
+        epoll_event want{};
+        want.events = EPOLLIN;
+        if (epfd < 0 || ::epoll_ctl(epfd, EPOLL_CTL_ADD, rt->event_fd(), &want) < 0) {
+            std::perror("shunt-echo: epoll");
+            return 1;
+        }
+    }
     std::unordered_map<int, Conn> conns;
     std::vector<char> buf(64 * 1024);
     shunt::Event events[64];
     while (g_stop == 0) {
-        const int n = rt->wait(events, 100);  // 100 ms: the stop flag is seen promptly
+        int n = 0;
+        if (epfd >= 0) {  // the app's own loop: sleep on shunt's fd, then collect
+            epoll_event ready{};
+            // No timeout: shunt's fd wakes it for frames and timers, a signal for the stop
+            // flag (epoll_wait is never restarted after a handler, signal(7)).
+            ::epoll_wait(epfd, &ready, 1, -1);
+            n = rt->wait(events, 0);
+        } else {
+            n = rt->wait(events, 100);  // 100 ms: the stop flag is seen promptly
+        }
         for (int i = 0; i < n; ++i) {
             const int s = events[i].sock;
             const uint32_t ev = events[i].events;
@@ -145,5 +174,6 @@ int main(int argc, char** argv) {
             }
         }
     }
+    if (epfd >= 0) ::close(epfd);
     return 0;  // ~Runtime resets what is still open and releases the NIC
 }
