@@ -1,7 +1,7 @@
 #include "tools/stats_file.hpp"
 
-#include "packet/mempool.hpp"
 #include "ioctl_ctl/undo_log.hpp"
+#include "packet/mempool.hpp"
 #include "stack/iface/iface_json.hpp"
 
 namespace shunt::tools {
