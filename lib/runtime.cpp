@@ -38,7 +38,9 @@ Result<lib::InProcessConfig> make_config(const RuntimeConfig& c) {
     if (c.mtu < 576 || c.mtu > 9000) return make_error("mtu {}: expected 576-9000", c.mtu);
     cfg.iface.mtu = c.mtu;
     cfg.tcp.max_connections = c.max_connections;
-    cfg.tcp = Stack::random_secret(cfg.tcp);
+    auto keyed = Stack::random_secret(cfg.tcp);
+    if (!keyed) return keyed.error();
+    cfg.tcp = keyed.value();
     cfg.max_sockets = c.max_sockets;
     return cfg;
 }
