@@ -189,6 +189,10 @@ class TcpSocket {
         ack_now_ = true;
         touched();
     }
+    // RFC 5961 §7 rate limits (stack/tcp/reply_limits.hpp): a challenge ACK, and an ACK
+    // for an unacceptable segment, each sent only if the limits allow (else counted).
+    void challenge_ack() noexcept;
+    void invalid_ack(const Segment& seg) noexcept;
     void queue_syn() noexcept;
     void queue_reply(wire::TcpRepr& r) noexcept;
     void queue_final_ack() noexcept;
@@ -342,6 +346,7 @@ class TcpSocket {
     uint32_t persist_backoff_ = 0;
     uint32_t keepalive_sent_ = 0;
     Instant last_rx_{};
+    std::optional<Instant> last_invalid_ack_;  // ReplyLimits::invalid_ack_allowed
 
     TcpCallback callback_ = nullptr;
     void* callback_ctx_ = nullptr;

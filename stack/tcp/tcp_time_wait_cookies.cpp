@@ -77,6 +77,11 @@ bool TcpStack::accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg)
     auto mss = cookies_.check(key.local_addr, key.local_port, key.remote_addr, key.remote_port,
                               seg.seq - 1, cookie, cx_.now);
     if (!mss) return false;
+    // A cookie's connection counts against its source like any other (max_per_source).
+    if (source_capped(key)) {
+        cx_.count_drop(DropReason::source_limit);
+        return true;
+    }
     if (l.accept_count_ == l.accept_ring_.size()) {
         cx_.count_drop(DropReason::accept_queue_full);
         return true;
