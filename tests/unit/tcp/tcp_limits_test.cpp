@@ -103,6 +103,27 @@ TEST_F(TcpLimits, AcksForOutOfWindowSegmentsWithoutDataAreLimited) {
     expect_sent({ours(0, local_seq_, remote_seq_)});
 }
 
+TEST_F(TcpLimits, AcksFromTimeWaitAreLimitedButFinsAlwaysAnswered) {
+    TcpSocket* s = connect_established();
+    s->close();
+    sent();
+    send(peer(fin, remote_seq_, local_seq_ + 1));
+    sent();
+    ASSERT_EQ(stack_->time_wait_count(), 1u);
+    const Seg our_ack = ours(0, local_seq_ + 1, remote_seq_ + 1, 65534);
+    // Old SYNs (not beyond the old connection): one ACK per 500 ms.
+    for (int i = 0; i < 5; ++i) send(peer(syn, remote_isn_));
+    expect_sent({our_ack});
+    EXPECT_EQ(drops(DropReason::oow_ack_limited), 4u);
+    // A retransmitted FIN (our last ACK was lost) is always acknowledged.
+    send(peer(fin, remote_seq_, local_seq_ + 1));
+    send(peer(fin, remote_seq_, local_seq_ + 1));
+    expect_sent({our_ack, our_ack});
+    advance(std::chrono::milliseconds(500));
+    send(peer(syn, remote_isn_));
+    expect_sent({our_ack});
+}
+
 TEST_F(TcpLimits, RstsForNoConnectionAreRateLimited) {
     TcpConfig cfg = limits_config();
     cfg.rst_limit = 10;  // per second
