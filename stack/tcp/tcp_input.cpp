@@ -114,7 +114,14 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
     }
     if (state_ == TcpState::syn_received && seg.has(syn) && seg.seq == irs_) {
         if (!seg.has(ack)) {
-            queue_syn();  // our SYN,ACK was lost: the peer repeated its SYN
+            // Our SYN,ACK was lost: the peer repeated its SYN. Answered once per
+            // invalid_ack_interval, as Linux's tcp_check_req does (a spoofed SYN flood at one
+            // half-open tuple must not draw a SYN,ACK each).
+            if (!cx_.limits.invalid_ack_allowed(last_invalid_ack_, now())) {
+                cx_.count_drop(DropReason::oow_ack_limited);
+                return false;
+            }
+            queue_syn();
             return false;
         }
         // Simultaneous open (RFC 9293 figure 7 line 6): the peer's SYN,ACK repeats the SYN

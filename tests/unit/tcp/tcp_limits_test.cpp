@@ -124,6 +124,21 @@ TEST_F(TcpLimits, AcksFromTimeWaitAreLimitedButFinsAlwaysAnswered) {
     expect_sent({our_ack});
 }
 
+TEST_F(TcpLimits, RepeatedSynsInSynReceivedDrawOneSynAckPerInterval) {
+    listener_ = stack_->listen(kLocalPort, 8);
+    send(peer(syn, remote_isn_));
+    ASSERT_EQ(count_flags(sent(), syn | ack), 1u);
+    // The peer repeats its SYN (ours was lost, or a spoofer repeats it): one answer per
+    // 500 ms, the rest counted.
+    advance(std::chrono::milliseconds(100));
+    for (int i = 0; i < 5; ++i) send(peer(syn, remote_isn_));
+    EXPECT_EQ(count_flags(sent(), syn | ack), 1u);
+    EXPECT_EQ(drops(DropReason::oow_ack_limited), 4u);
+    advance(std::chrono::milliseconds(500));
+    send(peer(syn, remote_isn_));
+    EXPECT_EQ(count_flags(sent(), syn | ack), 1u);
+}
+
 TEST_F(TcpLimits, RstsForNoConnectionAreRateLimited) {
     TcpConfig cfg = limits_config();
     cfg.rst_limit = 10;  // per second
