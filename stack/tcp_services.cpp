@@ -136,7 +136,9 @@ bool TcpServices::step(Connection& c, Instant now, size_t& work) noexcept {
         return false;
     }
     if (c.abort_at) return linger(c, now);
-    c.session.tick(now);
+    // Idle means the peer has gone quiet, not that our output is still on its way (a lossy
+    // path can hold a send queue for a long time; TCP's retransmission limit judges that).
+    c.session.tick(now, c.socket->send_queued() > 0);
     if (const app::SessionTimeout t = c.session.timeout(); t != app::SessionTimeout::none) {
         // Issue 11: FIN first (a well-behaved peer closes too and TIME-WAIT stays with it),
         // RST if the connection has not gone close_grace later.

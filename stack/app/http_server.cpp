@@ -273,12 +273,14 @@ SessionTimeout HttpSession::waiting() const noexcept {
     return between_requests_ ? SessionTimeout::idle : SessionTimeout::header;
 }
 
-void HttpSession::tick(Instant now) noexcept {
+void HttpSession::tick(Instant now, bool transport_busy) noexcept {
     const bool first = !clock_.started;
     clock_.tick(now);
     if (first) wait_since_ = clock_.now;  // the first request's header timer starts here
     const SessionTimeout w = waiting();
     if (w == SessionTimeout::none) return;
+    // The last response is still on its way: the idle time between requests starts after.
+    if (w == SessionTimeout::idle && transport_busy) wait_since_ = clock_.now;
     const Duration limit =
         w == SessionTimeout::idle ? config_.idle_timeout : config_.header_timeout;
     if (!SessionClock::expired(wait_since_, limit, clock_.now)) return;

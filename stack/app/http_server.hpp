@@ -60,7 +60,7 @@ class HttpSession {
     // not complete within header_timeout, or no request for idle_timeout, ends the
     // session: timeout() says which, and should_close() holds from then on. No timer runs
     // while a request body is read or a response is produced.
-    void tick(Instant now) noexcept;
+    void tick(Instant now, bool transport_busy = false) noexcept;
     SessionTimeout timeout() const noexcept { return timeout_; }
     // When the running timeout expires (nullopt: none runs).
     std::optional<Instant> deadline() const noexcept;

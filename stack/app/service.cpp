@@ -32,8 +32,8 @@ std::optional<ServiceKind> service_for_port(const ServicePorts& ports,
 ServiceSession::ServiceSession(ServiceKind kind, const HttpServerConfig& http, Duration stream_idle)
     : kind_(kind), session_(make(kind, http, stream_idle)) {}
 
-void ServiceSession::tick(Instant now) noexcept {
-    std::visit([now](auto& s) { s.tick(now); }, session_);
+void ServiceSession::tick(Instant now, bool transport_busy) noexcept {
+    std::visit([now, transport_busy](auto& s) { s.tick(now, transport_busy); }, session_);
 }
 
 SessionTimeout ServiceSession::timeout() const noexcept {

@@ -47,7 +47,9 @@ class ServiceSession {
     bool has_output() const noexcept;
     bool should_close() const noexcept;
     // The poll's clock, before bytes are offered; a timeout (not none) ends the session.
-    void tick(Instant now) noexcept;
+    // transport_busy: output the session produced is still being delivered (bytes in the
+    // socket's send queue); idle timers do not run then, header timers do.
+    void tick(Instant now, bool transport_busy = false) noexcept;
     SessionTimeout timeout() const noexcept;
     std::optional<Instant> deadline() const noexcept;
 

@@ -23,10 +23,12 @@ inline constexpr Duration kStreamIdleTimeout = std::chrono::seconds(60);
 class StreamIdle {
   public:
     explicit StreamIdle(Duration idle) : idle_(idle) {}
-    void tick(Instant now) noexcept {
+    // transport_busy: the transport still delivers what the session produced (TCP's own
+    // timers judge a peer that stops acknowledging); the idle clock restarts.
+    void tick(Instant now, bool transport_busy) noexcept {
         const bool first = !clock_.started;
         clock_.tick(now);
-        if (first) last_ = clock_.now;
+        if (first || transport_busy) last_ = clock_.now;
         if (!timed_out_ && SessionClock::expired(last_, idle_, clock_.now)) timed_out_ = true;
     }
     void activity() noexcept { last_ = clock_.now; }
@@ -63,7 +65,9 @@ class EchoSession {
     uint64_t bytes_echoed() const noexcept { return echoed_; }
 
     // The poll's clock; the idle timeout runs from the last byte taken or echoed.
-    void tick(Instant now) noexcept { idle_.tick(now); }
+    void tick(Instant now, bool transport_busy = false) noexcept {
+        idle_.tick(now, transport_busy);
+    }
     // Once not none, the driver closes the connection (FIN, then abort if it lingers).
     SessionTimeout timeout() const noexcept { return idle_.timeout(); }
     std::optional<Instant> deadline() const noexcept { return idle_.deadline(); }
@@ -94,7 +98,9 @@ class DiscardSession {
     bool should_close() const noexcept { return peer_closed_; }
     uint64_t bytes_discarded() const noexcept { return received_; }
 
-    void tick(Instant now) noexcept { idle_.tick(now); }
+    void tick(Instant now, bool transport_busy = false) noexcept {
+        idle_.tick(now, transport_busy);
+    }
     SessionTimeout timeout() const noexcept { return idle_.timeout(); }
     std::optional<Instant> deadline() const noexcept { return idle_.deadline(); }
 

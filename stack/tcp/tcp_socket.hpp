@@ -84,6 +84,8 @@ class TcpSocket {
     size_t copy_recv(std::span<uint8_t> out) noexcept;
     uint64_t readable_bytes() const noexcept { return rx_.readable_bytes(); }
     uint64_t send_space() const noexcept;
+    // Bytes in the send queue: sent and not yet acknowledged, or not sent yet.
+    uint64_t send_queued() const noexcept;
 
     // RFC 9293 §3.10.4: FIN after the queued data; the stack frees the socket when the
     // connection is done, so the handle must not be used after close(). Unread data makes it

@@ -173,13 +173,44 @@ TEST_F(ServicesTimeoutTest, AnIdleKeepAliveConnectionIsClosed) {
     const std::string req = "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n";
     inject_tcp(seg(1001, ack | psh, iss + 1), req);
     stack_.poll(now_);
-    EXPECT_FALSE(sent_tcp().empty());
+    uint32_t response = 0;
+    for (const auto& r : sent_tcp()) response += r.payload_len;
+    EXPECT_GT(response, 0u);
+    inject_tcp(seg(1001 + static_cast<uint32_t>(req.size()), ack, iss + 1 + response));
+    stack_.poll(now_);
     poll_at(seconds(4));
     EXPECT_FALSE(has(sent_tcp(), fin)) << "the header timeout does not apply between requests";
     poll_at(seconds(5));
     EXPECT_TRUE(has(sent_tcp(), fin));
     EXPECT_EQ(services_->counters().idle_timeouts, 1u);
     EXPECT_EQ(services_->counters().header_timeouts, 0u);
+}
+
+// Idle means the peer went quiet, not that our response is still on its way: while it is
+// unacknowledged (a lossy path, a slow reader) the idle timer does not run; TCP's own
+// retransmission limit judges a peer that never acknowledges.
+TEST_F(ServicesTimeoutTest, AnUnacknowledgedResponseHoldsTheIdleTimerOff) {
+    inject_tcp(seg(1000, syn));
+    stack_.poll(now_);
+    const uint32_t iss = sent_tcp().at(0).seq;
+    const std::string req = "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    inject_tcp(seg(1001, ack | psh, iss + 1), req);
+    stack_.poll(now_);
+    uint32_t response = 0;
+    for (const auto& r : sent_tcp()) response += r.payload_len;
+    EXPECT_GT(response, 0u);
+    for (int s = 1; s <= 8; ++s) poll_at(seconds(s));  // retransmissions, no ACK
+    EXPECT_FALSE(has(sent_tcp(), fin)) << "timed out while the response was undelivered";
+    EXPECT_EQ(services_->counters().idle_timeouts, 0u);
+    // Acknowledged in the next poll: the idle timer runs from the last poll that still saw
+    // the response in flight (8 s).
+    inject_tcp(seg(1001 + static_cast<uint32_t>(req.size()), ack, iss + 1 + response));
+    poll_at(seconds(8) + milliseconds(1));
+    poll_at(seconds(13) - milliseconds(1));
+    EXPECT_FALSE(has(sent_tcp(), fin));
+    poll_at(seconds(13));
+    EXPECT_TRUE(has(sent_tcp(), fin)) << "idle for 5 s after the response was acknowledged";
+    EXPECT_EQ(services_->counters().idle_timeouts, 1u);
 }
 
 }  // namespace
