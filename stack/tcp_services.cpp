@@ -14,8 +14,9 @@ constexpr size_t kRecvChunk = 64 * 1024;
 Result<std::unique_ptr<TcpServices>> TcpServices::start(Stack& stack,
                                                         const app::ServicePorts& ports,
                                                         const app::HttpServerConfig& http,
-                                                        size_t max_connections) {
-    std::unique_ptr<TcpServices> s(new TcpServices(stack, ports, http, max_connections));
+                                                        size_t max_connections,
+                                                        const app::ServiceTimeouts& timeouts) {
+    std::unique_ptr<TcpServices> s(new TcpServices(stack, ports, http, max_connections, timeouts));
     for (auto port : {ports.echo, ports.discard, ports.http}) {
         if (!port) continue;
         if (std::find_if(s->listeners_.begin(), s->listeners_.end(),
@@ -31,13 +32,15 @@ Result<std::unique_ptr<TcpServices>> TcpServices::start(Stack& stack,
 }
 
 TcpServices::TcpServices(Stack& stack, const app::ServicePorts& ports,
-                         const app::HttpServerConfig& http, size_t max_connections)
+                         const app::HttpServerConfig& http, size_t max_connections,
+                         const app::ServiceTimeouts& timeouts)
     : shard_(stack),
       stack_(stack.tcp()),
       pool_(stack.tx_pool()),
       ports_(ports),
       http_(http),
-      max_connections_(max_connections) {}
+      max_connections_(max_connections),
+      timeouts_(timeouts) {}
 
 TcpServices::~TcpServices() {
     shard_.remove_app(*this);
@@ -57,8 +60,8 @@ size_t TcpServices::accept_new() noexcept {
                 continue;
             }
             ++counters_.accepted;
-            conns_.push_back(std::unique_ptr<Connection>(
-                new Connection{s, app::ServiceSession(*kind, http_), {}, 0, false}));
+            conns_.push_back(std::unique_ptr<Connection>(new Connection{
+                s, app::ServiceSession(*kind, http_, timeouts_.stream_idle), {}, 0, false, {}}));
         }
     }
     return n;
@@ -126,11 +129,25 @@ size_t TcpServices::pump_output(Connection& c) noexcept {
     return produced;
 }
 
-bool TcpServices::step(Connection& c, size_t& work) noexcept {
+bool TcpServices::step(Connection& c, Instant now, size_t& work) noexcept {
     const uint32_t ev = c.socket->events();
     if ((ev & (tcp::tcp_event::closed | tcp::tcp_event::error)) != 0) {
         c.socket->close();  // releases the handle; the stack frees the socket
         return false;
+    }
+    if (c.abort_at) return linger(c, now);
+    // Idle means the peer has gone quiet, not that our output is still on its way (a lossy
+    // path can hold a send queue for a long time; TCP's retransmission limit judges that).
+    c.session.tick(now, c.socket->send_queued() > 0);
+    if (const app::SessionTimeout t = c.session.timeout(); t != app::SessionTimeout::none) {
+        // Issue 11: FIN first (a well-behaved peer closes too and TIME-WAIT stays with it),
+        // RST if the connection has not gone close_grace later.
+        ++(t == app::SessionTimeout::header ? counters_.header_timeouts : counters_.idle_timeouts);
+        c.unread = PacketChain{};
+        c.socket->shutdown_write();
+        c.abort_at = now + timeouts_.close_grace;
+        ++work;
+        return linger(c, now);
     }
     work += pump_input(c);
     work += pump_output(c);
@@ -143,10 +160,22 @@ bool TcpServices::step(Connection& c, size_t& work) noexcept {
     return true;
 }
 
-size_t TcpServices::serve() noexcept {
+bool TcpServices::linger(Connection& c, Instant now) noexcept {
+    // What the peer still sends is read and dropped, so that its window stays open and the
+    // FIN exchange can finish.
+    while (!c.socket->recv(kRecvChunk).empty()) {
+    }
+    if (now < *c.abort_at) return true;
+    ++counters_.timeout_aborts;
+    c.socket->abort();
+    c.socket->close();
+    return false;
+}
+
+size_t TcpServices::serve(Instant now) noexcept {
     size_t work = accept_new();
     for (size_t i = 0; i < conns_.size();) {
-        if (step(*conns_[i], work)) {
+        if (step(*conns_[i], now, work)) {
             ++i;
             continue;
         }
@@ -161,10 +190,17 @@ size_t TcpServices::serve() noexcept {
 nlohmann::ordered_json TcpServices::stats() const {
     const TcpServiceCounters& c = counters_;
     nlohmann::ordered_json j = tcp::to_json(stack_);
-    j["services"] = {{"open", conns_.size()},    {"accepted", c.accepted},
-                     {"refused", c.refused},     {"closed", c.closed},
-                     {"bytes_in", c.bytes_in},   {"bytes_out", c.bytes_out},
-                     {"no_buffer", c.no_buffer}, {"send_refused", c.send_refused}};
+    j["services"] = {{"open", conns_.size()},
+                     {"accepted", c.accepted},
+                     {"refused", c.refused},
+                     {"closed", c.closed},
+                     {"bytes_in", c.bytes_in},
+                     {"bytes_out", c.bytes_out},
+                     {"no_buffer", c.no_buffer},
+                     {"send_refused", c.send_refused},
+                     {"header_timeouts", c.header_timeouts},
+                     {"idle_timeouts", c.idle_timeouts},
+                     {"timeout_aborts", c.timeout_aborts}};
     return j;
 }
 

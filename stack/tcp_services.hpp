@@ -26,6 +26,11 @@ struct TcpServiceCounters {
     uint64_t bytes_out = 0;     // produced by sessions and queued on sockets
     uint64_t no_buffer = 0;     // times output waited for a pool buffer
     uint64_t send_refused = 0;  // connections reset because send() refused produced bytes
+    // Sessions ended by a timeout (app::SessionTimeout): FIN sent, then an abort if the
+    // connection was still open close_grace later.
+    uint64_t header_timeouts = 0;
+    uint64_t idle_timeouts = 0;
+    uint64_t timeout_aborts = 0;
 };
 
 class TcpServices final : public StackApp {
@@ -35,15 +40,18 @@ class TcpServices final : public StackApp {
     // is taken.
     static Result<std::unique_ptr<TcpServices>> start(Stack& stack, const app::ServicePorts& ports,
                                                       const app::HttpServerConfig& http,
-                                                      size_t max_connections = 4096);
+                                                      size_t max_connections = 4096,
+                                                      const app::ServiceTimeouts& timeouts = {});
     ~TcpServices() override;
     TcpServices(const TcpServices&) = delete;
     TcpServices& operator=(const TcpServices&) = delete;
 
     // Accepts waiting connections and moves what can move on each. Returns a count of work
     // done (0: idle). Stack::poll calls it.
-    size_t serve() noexcept;
-    size_t run(Instant) noexcept override { return serve(); }
+    // `now` is the poll's clock, which runs the sessions' timeouts.
+    size_t serve(Instant now) noexcept;
+    size_t serve() noexcept { return serve(stack_.now()); }
+    size_t run(Instant now) noexcept override { return serve(now); }
 
     size_t open_connections() const noexcept { return conns_.size(); }
     // The stats file's "tcp" section: the stack's counters and, under "services", these.
@@ -57,15 +65,20 @@ class TcpServices final : public StackApp {
         PacketChain unread;          // received, not yet taken by the session
         uint32_t unread_offset = 0;  // into unread.front()
         bool peer_close_told = false;
+        // Set when a timeout ended the session: the FIN is out, and the connection is
+        // aborted if it is still open at this time.
+        std::optional<Instant> abort_at;
     };
 
     TcpServices(Stack& stack, const app::ServicePorts& ports, const app::HttpServerConfig& http,
-                size_t max_connections);
+                size_t max_connections, const app::ServiceTimeouts& timeouts);
     size_t accept_new() noexcept;
     size_t pump_input(Connection& c) noexcept;
     size_t pump_output(Connection& c) noexcept;
     // False when the connection is finished (its socket closed and released).
-    bool step(Connection& c, size_t& work) noexcept;
+    bool step(Connection& c, Instant now, size_t& work) noexcept;
+    // A timed-out connection waiting for the peer to go: input is dropped unread.
+    bool linger(Connection& c, Instant now) noexcept;
 
     Stack& shard_;
     tcp::TcpStack& stack_;
@@ -73,6 +86,7 @@ class TcpServices final : public StackApp {
     app::ServicePorts ports_;
     app::HttpServerConfig http_;
     size_t max_connections_;
+    app::ServiceTimeouts timeouts_;
     std::vector<tcp::TcpListener*> listeners_;
     std::vector<std::unique_ptr<Connection>> conns_;
     TcpServiceCounters counters_;

@@ -39,6 +39,19 @@ struct Options {
     double duration_s = 0;
     shunt::tools::PciFlags pci;
     bool promiscuous = false;
+    // Per-peer limits (issue 11, docs/limits-peer.md); defaults are the config structs'.
+    struct PeerLimits {
+        double header_timeout_s = -1;  // < 0: the default
+        double idle_timeout_s = -1;
+        double stream_idle_timeout_s = -1;
+        double close_grace_s = -1;
+        std::optional<uint32_t> max_per_source;
+        std::optional<uint32_t> challenge_ack_limit;
+        std::optional<uint32_t> invalid_ack_interval_ms;
+        std::optional<uint32_t> rst_limit;
+        std::optional<uint32_t> rst_burst;
+        bool accept_martians = false;
+    } peer;
 };
 
 int fail(int code, const std::string& message) {
@@ -48,7 +61,30 @@ int fail(int code, const std::string& message) {
 struct Config {
     shunt::InterfaceConfig iface;
     shunt::tools::NicOptions nic;
+    shunt::tcp::TcpConfig tcp;
+    shunt::app::HttpServerConfig http;
+    shunt::app::ServiceTimeouts timeouts;
 };
+
+// Seconds (fractions allowed) from the command line; a negative value keeps the default.
+void set_seconds(double s, shunt::Duration& d) {
+    if (s >= 0) d = shunt::Duration(static_cast<int64_t>(s * 1e6));
+}
+
+void apply_peer_limits(const Options::PeerLimits& p, Config& c) {
+    set_seconds(p.header_timeout_s, c.http.header_timeout);
+    set_seconds(p.idle_timeout_s, c.http.idle_timeout);
+    set_seconds(p.stream_idle_timeout_s, c.timeouts.stream_idle);
+    set_seconds(p.close_grace_s, c.timeouts.close_grace);
+    if (p.max_per_source) c.tcp.max_per_source = *p.max_per_source;
+    if (p.challenge_ack_limit) c.tcp.challenge_ack_limit = *p.challenge_ack_limit;
+    if (p.invalid_ack_interval_ms) {
+        c.tcp.invalid_ack_interval = std::chrono::milliseconds(*p.invalid_ack_interval_ms);
+    }
+    if (p.rst_limit) c.tcp.rst_limit = *p.rst_limit;
+    if (p.rst_burst) c.tcp.rst_burst = *p.rst_burst;
+    c.iface.drop_martian_sources = !p.accept_martians;
+}
 
 std::optional<std::string> build_config(const Options& o, Config& c) {
     auto cidr = shunt::wire::Ipv4Cidr::parse(o.ip);
@@ -76,6 +112,7 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     shunt::tools::apply_pci_flags(o.pci, c.nic.pci);
     c.nic.pci.promiscuous = o.promiscuous;
     c.iface.mtu = o.mtu;
+    apply_peer_limits(o.peer, c);
     return std::nullopt;
 }
 
@@ -101,7 +138,7 @@ int run(const Options& o, const Config& c) {
     iface_cfg.mac = (*nic)->mac();
     // One stack shard on this NIC queue: interface, UDP and TCP, the built-in services run
     // inside its poll.
-    shunt::tcp::TcpConfig tcp_cfg;
+    shunt::tcp::TcpConfig tcp_cfg = c.tcp;
     // Send queues and received frames share the pool: keep half of it for reception.
     tcp_cfg.max_send_buffers = (*nic)->tx_pool(0).capacity() / 2;
     auto keyed = shunt::Stack::random_secret(tcp_cfg);
@@ -117,7 +154,7 @@ int run(const Options& o, const Config& c) {
     if (o.no_tcp_echo) ports.echo.reset();
     if (o.no_tcp_discard) ports.discard.reset();
     if (o.http_port != 0) ports.http = o.http_port;
-    auto services = shunt::TcpServices::start(stack, ports, {});
+    auto services = shunt::TcpServices::start(stack, ports, c.http, 4096, c.timeouts);
     if (!services) return fail(1, services.error().message);
     auto tcp_stats = [&] { return nlohmann::ordered_json{{"tcp", (*services)->stats()}}; };
     auto tcp_drops = [&] { return shunt::tcp::to_json(stack.tcp().drops()); };
@@ -216,6 +253,31 @@ int main(int argc, char** argv) {
     app.add_flag("--promiscuous", o.promiscuous, "pci: receive every frame on the wire");
     app.add_option("--duration", o.duration_s, "exit after this many seconds")
         ->check(CLI::NonNegativeNumber);
+    // Per-peer limits (docs/limits-peer.md); 0 turns a limit off.
+    Options::PeerLimits& pl = o.peer;
+    app.add_option("--header-timeout", pl.header_timeout_s,
+                   "HTTP: seconds to complete a request header (default 10)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--idle-timeout", pl.idle_timeout_s,
+                   "HTTP: seconds a keep-alive connection may wait for a request (default 60)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--stream-idle-timeout", pl.stream_idle_timeout_s,
+                   "echo/discard: seconds without a byte either way (default 60)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--close-grace", pl.close_grace_s,
+                   "seconds after a timeout's FIN before the connection is reset (default 5)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--max-per-source", pl.max_per_source,
+                   "TCP connections from one IPv4 address (default 1024)");
+    app.add_option("--challenge-ack-limit", pl.challenge_ack_limit,
+                   "RFC 5961 challenge ACKs per second, all connections (default 1000)");
+    app.add_option("--invalid-ack-interval-ms", pl.invalid_ack_interval_ms,
+                   "per connection: one ACK to invalid segments per interval (default 500)");
+    app.add_option("--rst-limit", pl.rst_limit,
+                   "RSTs per second for segments to no connection (default 1000)");
+    app.add_option("--rst-burst", pl.rst_burst, "burst of --rst-limit (default 100)");
+    app.add_flag("--accept-martians", pl.accept_martians,
+                 "do not drop 0/8, 127/8, own-address and 240/4 sources");
     app.footer(
         "Example:\n  shuntd --nic tap:shunt0 --ip 10.77.0.2/24 --stats-file /run/shuntd.json");
     if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shuntd")) return *rc;

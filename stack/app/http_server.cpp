@@ -57,6 +57,11 @@ HttpSession::HttpSession(HttpServerConfig config) : config_(config), parser_(con
 
 size_t HttpSession::on_receive(std::span<const uint8_t> in) noexcept {
     if (state_ == State::closing) return in.size();  // nothing more will be read
+    // The first byte of the next request ends the idle wait and starts its header timer.
+    if (!in.empty() && between_requests_) {
+        between_requests_ = false;
+        wait_since_ = clock_.now;
+    }
     size_t used = 0;
     while (state_ == State::reading) {
         const HttpStep s = parser_.step(in.subspan(used));
@@ -90,6 +95,7 @@ void HttpSession::on_peer_closed() noexcept {
 }
 
 void HttpSession::on_head() noexcept {
+    head_seen_ = true;
     const HttpRequestHead& h = parser_.head();
     head_only_ = h.method == HttpMethod::head;
     body_bytes_ = 0;
@@ -257,6 +263,38 @@ void HttpSession::finish_response() noexcept {
     parser_.reset();
     route_ = Route::not_found;
     head_only_ = false;
+    head_seen_ = false;
+    between_requests_ = true;
+    wait_since_ = clock_.now;
+}
+
+SessionTimeout HttpSession::waiting() const noexcept {
+    if (state_ != State::reading || head_seen_) return SessionTimeout::none;
+    return between_requests_ ? SessionTimeout::idle : SessionTimeout::header;
+}
+
+void HttpSession::tick(Instant now, bool transport_busy) noexcept {
+    const bool first = !clock_.started;
+    clock_.tick(now);
+    if (first) wait_since_ = clock_.now;  // the first request's header timer starts here
+    const SessionTimeout w = waiting();
+    if (w == SessionTimeout::none) return;
+    // The last response is still on its way: the idle time between requests starts after.
+    if (w == SessionTimeout::idle && transport_busy) wait_since_ = clock_.now;
+    const Duration limit =
+        w == SessionTimeout::idle ? config_.idle_timeout : config_.header_timeout;
+    if (!SessionClock::expired(wait_since_, limit, clock_.now)) return;
+    // Closed without a response: RFC 9110 §15.5.9 allows a 408, but a slowloris peer does
+    // not read it and an idle one asked for nothing (nginx closes silently too).
+    timeout_ = w;
+    state_ = State::closing;
+}
+
+std::optional<Instant> HttpSession::deadline() const noexcept {
+    const SessionTimeout w = waiting();
+    if (w == SessionTimeout::none || !clock_.started) return std::nullopt;
+    return SessionClock::deadline(
+        wait_since_, w == SessionTimeout::idle ? config_.idle_timeout : config_.header_timeout);
 }
 
 }  // namespace shunt::app

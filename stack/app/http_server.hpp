@@ -12,9 +12,11 @@
 
 #include "stack/app/byte_pattern.hpp"
 #include "stack/app/http_parser.hpp"
+#include "stack/app/session_time.hpp"
 #include "stack/app/sha256.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -25,6 +27,14 @@ namespace shunt::app {
 struct HttpServerConfig {
     HttpLimits limits{};
     uint64_t max_bytes_n = uint64_t{1} << 40;  // largest N for /bytes/N
+    // A request header must be complete this long after the connection opened or after
+    // the first byte of a later request (slowloris: a header byte every few seconds holds a
+    // connection for ever otherwise). nginx's client_header_timeout is 60 s, Apache's
+    // mod_reqtimeout 20-40 s; requests to these built-in resources are one short line.
+    Duration header_timeout = std::chrono::seconds(10);
+    // A keep-alive connection with no request under way is closed after this long
+    // (nginx keepalive_timeout 75 s, Apache KeepAliveTimeout 5 s).
+    Duration idle_timeout = std::chrono::seconds(60);
 };
 
 class HttpSession {
@@ -46,6 +56,15 @@ class HttpSession {
     // Requests answered so far (for stats and tests).
     uint64_t responses() const noexcept { return responses_; }
 
+    // The poll's clock (sans-IO: the driver calls this before offering bytes). A header
+    // not complete within header_timeout, or no request for idle_timeout, ends the
+    // session: timeout() says which, and should_close() holds from then on. No timer runs
+    // while a request body is read or a response is produced.
+    void tick(Instant now, bool transport_busy = false) noexcept;
+    SessionTimeout timeout() const noexcept { return timeout_; }
+    // When the running timeout expires (nullopt: none runs).
+    std::optional<Instant> deadline() const noexcept;
+
   private:
     enum class Route : uint8_t { bytes, sink, not_found, method_not_allowed, bad_count };
     enum class State : uint8_t { reading, responding, closing };
@@ -63,6 +82,9 @@ class HttpSession {
     bool append(std::string_view s) noexcept;
     void append_connection_header(bool close) noexcept;
     void finish_response() noexcept;
+    // Which timer runs now: header while a head is awaited or under way, idle between
+    // requests, none otherwise.
+    SessionTimeout waiting() const noexcept;
 
     HttpServerConfig config_;
     HttpRequestParser parser_;
@@ -83,6 +105,14 @@ class HttpSession {
     size_t out_end_ = 0;
     BytePatternProducer body_;
     uint64_t responses_ = 0;
+
+    // Timeouts: the clock, whether the current request's head was seen, whether the
+    // connection is between requests (no byte of the next one yet), and since when.
+    SessionClock clock_;
+    bool head_seen_ = false;
+    bool between_requests_ = false;
+    Instant wait_since_{};
+    SessionTimeout timeout_ = SessionTimeout::none;
 };
 
 }  // namespace shunt::app

@@ -4,14 +4,15 @@ namespace shunt::app {
 
 namespace {
 std::variant<EchoSession, DiscardSession, HttpSession> make(ServiceKind kind,
-                                                            const HttpServerConfig& http) {
+                                                            const HttpServerConfig& http,
+                                                            Duration stream_idle) {
     switch (kind) {
         case ServiceKind::echo:
             return std::variant<EchoSession, DiscardSession, HttpSession>{
-                std::in_place_type<EchoSession>};
+                std::in_place_type<EchoSession>, 64 * 1024, stream_idle};
         case ServiceKind::discard:
             return std::variant<EchoSession, DiscardSession, HttpSession>{
-                std::in_place_type<DiscardSession>};
+                std::in_place_type<DiscardSession>, stream_idle};
         case ServiceKind::http:
             break;
     }
@@ -28,8 +29,20 @@ std::optional<ServiceKind> service_for_port(const ServicePorts& ports,
     return std::nullopt;
 }
 
-ServiceSession::ServiceSession(ServiceKind kind, const HttpServerConfig& http)
-    : kind_(kind), session_(make(kind, http)) {}
+ServiceSession::ServiceSession(ServiceKind kind, const HttpServerConfig& http, Duration stream_idle)
+    : kind_(kind), session_(make(kind, http, stream_idle)) {}
+
+void ServiceSession::tick(Instant now, bool transport_busy) noexcept {
+    std::visit([now, transport_busy](auto& s) { s.tick(now, transport_busy); }, session_);
+}
+
+SessionTimeout ServiceSession::timeout() const noexcept {
+    return std::visit([](const auto& s) { return s.timeout(); }, session_);
+}
+
+std::optional<Instant> ServiceSession::deadline() const noexcept {
+    return std::visit([](const auto& s) { return s.deadline(); }, session_);
+}
 
 size_t ServiceSession::on_receive(std::span<const uint8_t> in) noexcept {
     return std::visit([&](auto& s) { return s.on_receive(in); }, session_);

@@ -5,7 +5,8 @@
 
 namespace shunt::app {
 
-EchoSession::EchoSession(size_t capacity) : ring_(std::max<size_t>(capacity, 1)) {}
+EchoSession::EchoSession(size_t capacity, Duration idle_timeout)
+    : idle_(idle_timeout), ring_(std::max<size_t>(capacity, 1)) {}
 
 size_t EchoSession::on_receive(std::span<const uint8_t> in) noexcept {
     if (peer_closed_) return 0;  // nothing can follow a FIN
@@ -17,6 +18,7 @@ size_t EchoSession::on_receive(std::span<const uint8_t> in) noexcept {
     std::memcpy(ring_.data() + tail, in.data(), first);
     std::memcpy(ring_.data(), in.data() + first, n - first);
     size_ += n;
+    idle_.activity();
     return n;
 }
 
@@ -29,6 +31,7 @@ size_t EchoSession::produce(std::span<uint8_t> out) noexcept {
     head_ = (head_ + n) % ring_.size();
     size_ -= n;
     echoed_ += n;
+    idle_.activity();
     return n;
 }
 

@@ -43,6 +43,9 @@ namespace shunt {
     X(no_route)                                                                                \
     X(no_buffer)     /* pool exhausted while building a packet */                              \
     X(tx_queue_full) /* TX ring full, and the sender cannot wait (ARP, ICMP, UDP) */           \
+    /* martian sources, IPv4 and ARP sender: 0/8, 127/8, our own address, 240/4 */             \
+    X(ipv4_martian_source)                                                                     \
+    X(arp_martian_source)                                                                      \
     /* end */
 
 enum class DropReason : uint8_t {

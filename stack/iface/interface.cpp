@@ -1,5 +1,6 @@
 // Interface: receive path (Ethernet, ARP, IPv4 input and reassembly), timers, TX batching.
 #include "stack/iface/interface.hpp"
+#include "stack/iface/martian.hpp"
 
 #include "stack/wire/arp.hpp"
 #include "stack/wire/ethernet.hpp"
@@ -139,6 +140,11 @@ void Interface::receive_arp(Packet frame) noexcept {
         a.sender_ip.is_multicast()) {
         return drops_.count(DropReason::arp_bad_source);
     }
+    // A probe's sender 0.0.0.0 (RFC 5227 §2.1.1) is legitimate; other martians are not.
+    if (config_.drop_martian_sources && !a.sender_ip.is_unspecified() &&
+        is_martian_source(a.sender_ip, config_.address)) {
+        return drops_.count(DropReason::arp_martian_source);
+    }
     const bool for_us = a.target_ip == config_.address.addr;
     // A probe (sender 0.0.0.0, RFC 5227 §2.1.1) teaches nothing about the sender.
     if (!a.sender_ip.is_unspecified()) {
@@ -180,6 +186,9 @@ void Interface::receive_ipv4(Packet frame) noexcept {
     const wire::Ipv4Repr& r = ip.value;
     if (r.src.is_broadcast() || r.src.is_multicast() || is_our_broadcast(r.src)) {
         return drops_.count(DropReason::ipv4_bad_source);
+    }
+    if (config_.drop_martian_sources && is_martian_source(r.src, config_.address)) {
+        return drops_.count(DropReason::ipv4_martian_source);
     }
     const bool broadcast = is_our_broadcast(r.dst);
     if (r.dst != config_.address.addr && !broadcast) {

@@ -45,6 +45,10 @@ struct InterfaceConfig {
     // when a NIC stays stuck.
     Duration tx_retry_min = Duration(50);
     Duration tx_retry_max = Duration(1000);
+    // Drop (and count as ipv4_martian_source / arp_martian_source) what arrives from a source
+    // no wire can carry: 0/8, 127/8, our own address, 240/4 (stack/iface/martian.hpp). On by
+    // default, as RFC 1122 §3.2.1.3 requires; off only for odd test rigs.
+    bool drop_martian_sources = true;
 };
 
 // What the stack did, beyond drops.

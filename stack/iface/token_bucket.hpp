@@ -1,4 +1,5 @@
-// A token bucket for rate limits (ICMP errors, RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2).
+// A token bucket for rate limits: ICMP errors (RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2) and
+// TCP's RFC 5961 §7 reply limits (stack/tcp/reply_limits.hpp).
 #pragma once
 
 #include "base/time.hpp"
@@ -34,7 +35,14 @@ class TokenBucket {
         }
         if (now <= last_) return;
         const auto elapsed_us = static_cast<uint64_t>((now - last_).count());
-        tokens_ = std::min<uint64_t>(tokens_ + elapsed_us * rate_, uint64_t{burst_} * kScale);
+        const uint64_t full = uint64_t{burst_} * kScale;
+        // Compared by division first: elapsed_us * rate_ overflows after a long idle spell
+        // with a large configured rate (4e9/s for an hour), which would empty the bucket.
+        if (rate_ == 0 || elapsed_us >= (full - std::min(tokens_, full)) / rate_ + 1) {
+            tokens_ = rate_ == 0 ? tokens_ : full;
+        } else {
+            tokens_ = std::min<uint64_t>(tokens_ + elapsed_us * rate_, full);
+        }
         last_ = now;
     }
 

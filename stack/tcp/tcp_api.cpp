@@ -41,6 +41,10 @@ void TcpSocket::clear_send_queue() noexcept {
     tx_.clear();
 }
 
+uint64_t TcpSocket::send_queued() const noexcept {
+    return tx_.bytes();
+}
+
 uint64_t TcpSocket::send_space() const noexcept {
     if (!send_buffer_available() || tx_.bytes() >= options_.send_buffer) return 0;
     return options_.send_buffer - tx_.bytes();

@@ -8,6 +8,7 @@
 
 #include "base/time.hpp"
 #include "stack/iface/ip_protocol.hpp"
+#include "stack/tcp/reply_limits.hpp"
 #include "stack/tcp/tcp_drop_reason.hpp"
 #include "stack/tcp/tcp_types.hpp"
 #include "stack/tcp/time_wait.hpp"
@@ -27,7 +28,7 @@ struct TcpContext {
     // Replies (RST, TIME-WAIT ACK, SYN-cookie SYN,ACK) that may wait for one egress.
     static constexpr size_t kReplyQueue = 256;
 
-    TcpContext(Ipv4Output& output, const TcpConfig& cfg) : out(output), config(cfg) {
+    TcpContext(Ipv4Output& output, const TcpConfig& cfg) : out(output), config(cfg), limits(cfg) {
         replies.resize(kReplyQueue);
     }
 
@@ -57,6 +58,7 @@ struct TcpContext {
 
     Ipv4Output& out;
     const TcpConfig& config;
+    ReplyLimits limits;  // RFC 5961 §7 challenge ACK / invalid ACK / RST rate limits
     TcpCounters counters;
     DropCounters drops;
     Instant now{};  // one clock per poll

@@ -28,6 +28,10 @@ namespace shunt::tcp {
     X(no_ack_bit)        /* synchronized state, segment without ACK (§3.10.7.4 fifth) */      \
     X(ooo_limit)         /* out-of-order queue's segment or byte bound */                      \
     X(reply_queue_full)  /* RST/ACK replies waiting for egress exceeded their bound */         \
+    X(challenge_limited) /* challenge ACK held back by the RFC 5961 §7 limits */              \
+    X(oow_ack_limited)   /* ACK for an unacceptable segment held back: one per 500 ms */       \
+    X(rst_limited)       /* RST for a segment to no connection held back: rate limit */        \
+    X(source_limit)      /* SYN from a remote already at max_per_source: dropped */            \
     /* end */
 
 enum class DropReason : uint8_t {

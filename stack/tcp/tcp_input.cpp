@@ -43,7 +43,7 @@ void TcpSocket::process_segment(Segment& seg) noexcept {
     // RFC 7323 §5.3 R1: PAWS comes before the sequence number check.
     if (paws_reject(seg)) {
         cx_.count_drop(DropReason::paws_rejected);
-        if (!seg.has(rst)) ack_soon();
+        if (!seg.has(rst)) invalid_ack(seg);
         return;
     }
     if (!check_sequence(seg)) return;  // first
@@ -114,7 +114,14 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
     }
     if (state_ == TcpState::syn_received && seg.has(syn) && seg.seq == irs_) {
         if (!seg.has(ack)) {
-            queue_syn();  // our SYN,ACK was lost: the peer repeated its SYN
+            // Our SYN,ACK was lost: the peer repeated its SYN. Answered once per
+            // invalid_ack_interval, as Linux's tcp_check_req does (a spoofed SYN flood at one
+            // half-open tuple must not draw a SYN,ACK each).
+            if (!cx_.limits.invalid_ack_allowed(last_invalid_ack_, now())) {
+                cx_.count_drop(DropReason::oow_ack_limited);
+                return false;
+            }
+            queue_syn();
             return false;
         }
         // Simultaneous open (RFC 9293 figure 7 line 6): the peer's SYN,ACK repeats the SYN
@@ -133,7 +140,7 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
         cx_.counters.dup_segments++;
     }
     cx_.count_drop(DropReason::out_of_window);
-    ack_soon();
+    invalid_ack(seg);
     return false;
 }
 
@@ -188,8 +195,7 @@ bool TcpSocket::check_rst(const Segment& seg) noexcept {
         return true;
     }
     cx_.count_drop(DropReason::rst_challenged);
-    cx_.counters.challenge_acks++;
-    ack_soon();
+    challenge_ack();
     return false;
 }
 
@@ -202,9 +208,33 @@ bool TcpSocket::check_syn() noexcept {
         return false;
     }
     cx_.count_drop(DropReason::syn_challenged);
+    challenge_ack();
+    return false;
+}
+
+// RFC 5961 §7: a challenge ACK goes out only within the connection's invalid-ACK interval and
+// the stack-wide challenge-ACK budget (Linux tcp_send_challenge_ack checks them in this order,
+// so a connection at its own limit does not spend the shared budget).
+void TcpSocket::challenge_ack() noexcept {
+    if (!cx_.limits.invalid_ack_allowed(last_invalid_ack_, now()) ||
+        !cx_.limits.challenge_allowed(now())) {
+        return cx_.count_drop(DropReason::challenge_limited);
+    }
     cx_.counters.challenge_acks++;
     ack_soon();
-    return false;
+}
+
+// RFC 9293 §3.10.7.4 first check: an unacceptable segment is answered with an ACK. One
+// without data (or with SYN) is limited to one such ACK per invalid_ack_interval, as in
+// Linux's tcp_oow_rate_limited: two ends that disagree about the window would otherwise ACK
+// each other forever, and a spoofer could make us ACK at its own rate. Data segments are
+// exempt: an old retransmission must be acknowledged for the peer's recovery to end.
+void TcpSocket::invalid_ack(const Segment& seg) noexcept {
+    if ((seg.payload_len == 0 || seg.has(syn)) &&
+        !cx_.limits.invalid_ack_allowed(last_invalid_ack_, now())) {
+        return cx_.count_drop(DropReason::oow_ack_limited);
+    }
+    ack_soon();
 }
 
 // Fifth check. Returns false when processing stops here.
@@ -232,8 +262,7 @@ bool TcpSocket::check_ack_field(Segment& seg) noexcept {
     // ACK, drop the segment").
     if (!seq_in_range(seg.ack, snd_una_ - max_snd_wnd_, snd_max_)) {
         cx_.count_drop(DropReason::ack_invalid);
-        cx_.counters.challenge_acks++;
-        ack_soon();
+        challenge_ack();
         return false;
     }
     process_ack(seg);

@@ -84,6 +84,8 @@ class TcpSocket {
     size_t copy_recv(std::span<uint8_t> out) noexcept;
     uint64_t readable_bytes() const noexcept { return rx_.readable_bytes(); }
     uint64_t send_space() const noexcept;
+    // Bytes in the send queue: sent and not yet acknowledged, or not sent yet.
+    uint64_t send_queued() const noexcept;
 
     // RFC 9293 §3.10.4: FIN after the queued data; the stack frees the socket when the
     // connection is done, so the handle must not be used after close(). Unread data makes it
@@ -189,6 +191,10 @@ class TcpSocket {
         ack_now_ = true;
         touched();
     }
+    // RFC 5961 §7 rate limits (stack/tcp/reply_limits.hpp): a challenge ACK, and an ACK
+    // for an unacceptable segment, each sent only if the limits allow (else counted).
+    void challenge_ack() noexcept;
+    void invalid_ack(const Segment& seg) noexcept;
     void queue_syn() noexcept;
     void queue_reply(wire::TcpRepr& r) noexcept;
     void queue_final_ack() noexcept;
@@ -342,6 +348,7 @@ class TcpSocket {
     uint32_t persist_backoff_ = 0;
     uint32_t keepalive_sent_ = 0;
     Instant last_rx_{};
+    std::optional<Instant> last_invalid_ack_;  // ReplyLimits::invalid_ack_allowed
 
     TcpCallback callback_ = nullptr;
     void* callback_ctx_ = nullptr;

@@ -207,6 +207,9 @@ void TcpStack::receive(const Ipv4Meta& meta, PacketChain payload, Instant now) n
 // RFC 9293 §3.10.7.1: "If the ACK bit is off, sequence number zero is used,
 // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>".
 void TcpStack::reply_rst(const FourTuple& key, const Segment& seg) noexcept {
+    if (!cx_.limits.rst_allowed(cx_.now)) {  // RFC 5961 §7 (stack/tcp/reply_limits.hpp)
+        return cx_.count_drop(DropReason::rst_limited);
+    }
     cx_.counters.resets_tx++;
     if (seg.has(ack)) return send_bare(key, seg.ack, std::nullopt, rst, 0, std::nullopt);
     send_bare(key, SeqNum(0), seg.seq + seg.seg_len(), rst | ack, 0, std::nullopt);
@@ -225,6 +228,7 @@ void TcpStack::on_listen_segment(TcpListener& l, const FourTuple& key, Segment& 
 }
 
 void TcpStack::accept_syn(TcpListener& l, const FourTuple& key, Segment& seg) noexcept {
+    if (source_capped(key)) return cx_.count_drop(DropReason::source_limit);
     const bool queue_full = l.syn_queue_ + l.accept_count_ >= l.accept_ring_.size();
     if (queue_full || table_.size() >= config_.max_connections) {
         if (config_.syn_cookies) return send_syn_cookie(key, seg);

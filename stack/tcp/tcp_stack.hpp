@@ -88,6 +88,10 @@ class TcpStack final : public Ipv4Handler {
     const TcpCounters& counters() const noexcept { return cx_.counters; }
     const DropCounters& drops() const noexcept { return cx_.drops; }
     size_t connection_count() const noexcept { return table_.size(); }
+    // Connections (any state in the table) with this remote address (max_per_source).
+    size_t connections_from(wire::Ipv4Addr remote) const noexcept {
+        return table_.count_from(remote);
+    }
     size_t time_wait_count() const noexcept { return time_wait_.size(); }
     // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).
     size_t send_buffers_held() const noexcept { return cx_.send_buffers; }
@@ -114,6 +118,11 @@ class TcpStack final : public Ipv4Handler {
                    uint16_t window, const std::optional<wire::TcpTimestamps>& ts) noexcept;
     std::optional<uint16_t> pick_ephemeral_port(wire::Ipv4Addr local, Endpoint remote) noexcept;
     bool tuple_in_use(const FourTuple& key) noexcept;
+    // The remote already holds TcpConfig::max_per_source connections (issue 11 hook).
+    bool source_capped(const FourTuple& key) const noexcept {
+        return config_.max_per_source != 0 &&
+               table_.count_from(key.remote_addr) >= config_.max_per_source;
+    }
     TcpSocket* create_socket(const FourTuple& key, const SocketOptions& options) noexcept;
     void to_time_wait(TcpSocket& s) noexcept;
     void unlink(TcpSocket& s) noexcept;

@@ -31,6 +31,12 @@ bool TcpStack::on_time_wait_segment(TimeWaitEntry& tw, const Segment& seg) noexc
     }
     if (seg.seg_len() > 0 || seg.has(syn)) {
         // A retransmitted FIN (our ACK was lost): acknowledge it again and restart 2*MSL.
+        // Anything else (an old SYN, data) is answered once per invalid_ack_interval, as
+        // Linux's tcp_timewait_check_oow_rate_limit does.
+        if (!seg.has(fin) && !cx_.limits.invalid_ack_allowed(tw.last_invalid_ack, cx_.now)) {
+            cx_.count_drop(DropReason::oow_ack_limited);
+            return false;
+        }
         std::optional<wire::TcpTimestamps> ts;
         if (tw.timestamps) ts = wire::TcpTimestamps{ts_clock() + tw.ts_offset, tw.ts_recent};
         send_bare(tw.key, tw.snd_nxt, tw.rcv_nxt, 0, tw.window, ts);
@@ -77,6 +83,11 @@ bool TcpStack::accept_cookie(TcpListener& l, const FourTuple& key, Segment& seg)
     auto mss = cookies_.check(key.local_addr, key.local_port, key.remote_addr, key.remote_port,
                               seg.seq - 1, cookie, cx_.now);
     if (!mss) return false;
+    // A cookie's connection counts against its source like any other (max_per_source).
+    if (source_capped(key)) {
+        cx_.count_drop(DropReason::source_limit);
+        return true;
+    }
     if (l.accept_count_ == l.accept_ring_.size()) {
         cx_.count_drop(DropReason::accept_queue_full);
         return true;

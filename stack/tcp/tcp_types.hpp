@@ -98,6 +98,24 @@ struct TcpConfig {
                                   uint16_t) = nullptr;
     void* ephemeral_port_filter_ctx = nullptr;
     SocketOptions defaults{};
+
+    // ---- per-peer limits (issue 11; docs/limits-peer.md). 0 turns a limit off. ----
+    // RFC 5961 §7: challenge ACKs (§3.2 RST, §4.2 SYN, §5.2 ACK) stack-wide per second, so
+    // that an attacker cannot turn us into a reflector. Linux tcp_challenge_ack_limit.
+    uint32_t challenge_ack_limit = 1000;
+    // One ACK per connection per interval in reply to an out-of-window (or PAWS-rejected)
+    // segment without data, or a challenge ACK, so that two confused ends cannot loop and a
+    // peer cannot make us ACK at its packet rate. Linux tcp_invalid_ratelimit (500 ms).
+    Duration invalid_ack_interval = std::chrono::milliseconds(500);
+    // RSTs sent in reply to segments for no connection (RFC 9293 §3.10.7.1), a token bucket
+    // per second and its burst: scans and spoofed floods draw a bounded reply rate (BSD's
+    // icmplim caps these at 200/s; 1000/s matches the ICMP error default).
+    uint32_t rst_limit = 1000;
+    uint32_t rst_burst = 100;
+    // Concurrent connections (SYN-RECEIVED included, SYN cookies not: they hold no state)
+    // accepted from one remote IPv4 address; new SYNs beyond it are dropped and counted as
+    // tcp_source_limit. 1024 leaves room for the test tiers' 500 connections from one host.
+    uint32_t max_per_source = 1024;
 };
 
 struct TcpCounters {

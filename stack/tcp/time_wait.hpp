@@ -44,6 +44,9 @@ struct TimeWaitEntry {
     uint32_t ts_offset = 0;
     Instant expires{};
     bool live = false;
+    // The last ACK sent for an old SYN or data (RFC 5961 §7 / ReplyLimits, like a
+    // connection's): a spoofed flood at one TIME-WAIT tuple draws one ACK per interval.
+    std::optional<Instant> last_invalid_ack;
 };
 
 class TimeWaitTable {
