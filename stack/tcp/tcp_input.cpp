@@ -229,8 +229,13 @@ void TcpSocket::challenge_ack() noexcept {
 // Linux's tcp_oow_rate_limited: two ends that disagree about the window would otherwise ACK
 // each other forever, and a spoofer could make us ACK at its own rate. Data segments are
 // exempt: an old retransmission must be acknowledged for the peer's recovery to end.
+//
+// A zero-window probe (RFC 9293 §3.8.6.1; Linux sends SEG.SEQ = RCV.NXT - 1 without data) is
+// such a segment too, but while the last window we advertised was zero our reply is how the
+// peer learns the window opened: limiting it would leave the peer to its persist backoff
+// (up to minutes) whenever the update we sent on opening was lost.
 void TcpSocket::invalid_ack(const Segment& seg) noexcept {
-    if ((seg.payload_len == 0 || seg.has(syn)) &&
+    if ((seg.payload_len == 0 || seg.has(syn)) && !advertised_zero_ &&
         !cx_.limits.invalid_ack_allowed(last_invalid_ack_, now())) {
         return cx_.count_drop(DropReason::oow_ack_limited);
     }

@@ -204,6 +204,7 @@ bool TcpSocket::emit_and_send(Packet buf, wire::TcpRepr& r) noexcept {
     // With checksum offload the NIC sums header and payload; otherwise we do, here.
     const bool offload = cx_.out.tx_l4_checksum_offload();
     r.emit(view, local_.addr, remote_.addr, !offload);
+    advertised_zero_ = (r.flags & syn) == 0 && r.window == 0;
     buf->set_flags(offload ? tx_flags::l4_csum : uint16_t{0});
     if ((r.flags & ack) != 0) {
         last_ack_sent_ = rcv_nxt_;

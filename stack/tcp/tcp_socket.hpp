@@ -349,6 +349,7 @@ class TcpSocket {
     uint32_t keepalive_sent_ = 0;
     Instant last_rx_{};
     std::optional<Instant> last_invalid_ack_;  // ReplyLimits::invalid_ack_allowed
+    bool advertised_zero_ = false;             // the last segment we sent advertised a zero window
 
     TcpCallback callback_ = nullptr;
     void* callback_ctx_ = nullptr;

@@ -103,6 +103,34 @@ TEST_F(TcpLimits, AcksForOutOfWindowSegmentsWithoutDataAreLimited) {
     expect_sent({ours(0, local_seq_, remote_seq_)});
 }
 
+// While our last advertised window was zero, the peer's zero-window probes (RCV.NXT - 1, no
+// data) are answered every time: the reply carries the window, and a lost window update
+// must not leave the peer to its persist backoff.
+TEST_F(TcpLimits, ZeroWindowProbesAreAlwaysAnswered) {
+    SocketOptions o = plain_options();
+    o.recv_buffer = 1000;
+    make_stack(o);
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_).data(bytes(1000, 'a')));
+    expect_sent({ours(0, local_seq_, remote_seq_ + 1000, 0)});
+    for (int i = 0; i < 3; ++i) {
+        send(peer(0, remote_seq_ + 999, local_seq_));  // a probe, 100 ms apart
+        expect_sent({ours(0, local_seq_, remote_seq_ + 1000, 0)});
+        advance(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(drops(DropReason::oow_ack_limited), 0u);
+    // The application reads: the update goes out; if it is lost, the next probe learns it.
+    PacketChain got = s->recv(1000);
+    EXPECT_EQ(got.byte_length(), 1000u);
+    sent();
+    send(peer(0, remote_seq_ + 999, local_seq_));
+    expect_sent({ours(0, local_seq_, remote_seq_ + 1000, 1000)});
+    // With the window open, the limit applies again to segments without data.
+    send(peer(0, remote_seq_ + 999, local_seq_));
+    expect_nothing();
+    EXPECT_EQ(drops(DropReason::oow_ack_limited), 1u);
+}
+
 TEST_F(TcpLimits, AcksFromTimeWaitAreLimitedButFinsAlwaysAnswered) {
     TcpSocket* s = connect_established();
     s->close();
