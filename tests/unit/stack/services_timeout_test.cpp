@@ -97,6 +97,29 @@ class ServicesTimeoutTest : public ::testing::Test {
         r.window = 65535;
         return r;
     }
+    // Handshake, then one complete request answered by the server (not yet acknowledged).
+    struct Exchange {
+        uint32_t iss = 0;       // our ISS
+        uint32_t request = 0;   // bytes of the request
+        uint32_t response = 0;  // bytes of the response sent
+    };
+    Exchange one_request() {
+        Exchange x;
+        inject_tcp(seg(1000, syn));
+        stack_.poll(now_);
+        x.iss = sent_tcp().at(0).seq;
+        const std::string req = "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+        x.request = static_cast<uint32_t>(req.size());
+        inject_tcp(seg(1001, ack | psh, x.iss + 1), req);
+        stack_.poll(now_);
+        for (const auto& r : sent_tcp()) x.response += r.payload_len;
+        EXPECT_GT(x.response, 0u);
+        return x;
+    }
+    // The peer acknowledges the whole response.
+    void ack_response(const Exchange& x) {
+        inject_tcp(seg(1001 + x.request, ack, x.iss + 1 + x.response));
+    }
     // Handshake, then one header byte: a slowloris connection. Returns our ISS.
     uint32_t slow_connection() {
         inject_tcp(seg(1000, syn));
@@ -167,16 +190,8 @@ TEST_F(ServicesTimeoutTest, APeerThatClosesTooIsNotReset) {
 }
 
 TEST_F(ServicesTimeoutTest, AnIdleKeepAliveConnectionIsClosed) {
-    inject_tcp(seg(1000, syn));
-    stack_.poll(now_);
-    const uint32_t iss = sent_tcp().at(0).seq;
-    const std::string req = "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n";
-    inject_tcp(seg(1001, ack | psh, iss + 1), req);
-    stack_.poll(now_);
-    uint32_t response = 0;
-    for (const auto& r : sent_tcp()) response += r.payload_len;
-    EXPECT_GT(response, 0u);
-    inject_tcp(seg(1001 + static_cast<uint32_t>(req.size()), ack, iss + 1 + response));
+    const Exchange x = one_request();
+    ack_response(x);
     stack_.poll(now_);
     poll_at(seconds(4));
     EXPECT_FALSE(has(sent_tcp(), fin)) << "the header timeout does not apply between requests";
@@ -190,21 +205,13 @@ TEST_F(ServicesTimeoutTest, AnIdleKeepAliveConnectionIsClosed) {
 // unacknowledged (a lossy path, a slow reader) the idle timer does not run; TCP's own
 // retransmission limit judges a peer that never acknowledges.
 TEST_F(ServicesTimeoutTest, AnUnacknowledgedResponseHoldsTheIdleTimerOff) {
-    inject_tcp(seg(1000, syn));
-    stack_.poll(now_);
-    const uint32_t iss = sent_tcp().at(0).seq;
-    const std::string req = "GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n";
-    inject_tcp(seg(1001, ack | psh, iss + 1), req);
-    stack_.poll(now_);
-    uint32_t response = 0;
-    for (const auto& r : sent_tcp()) response += r.payload_len;
-    EXPECT_GT(response, 0u);
+    const Exchange x = one_request();
     for (int s = 1; s <= 8; ++s) poll_at(seconds(s));  // retransmissions, no ACK
     EXPECT_FALSE(has(sent_tcp(), fin)) << "timed out while the response was undelivered";
     EXPECT_EQ(services_->counters().idle_timeouts, 0u);
     // Acknowledged in the next poll: the idle timer runs from the last poll that still saw
     // the response in flight (8 s).
-    inject_tcp(seg(1001 + static_cast<uint32_t>(req.size()), ack, iss + 1 + response));
+    ack_response(x);
     poll_at(seconds(8) + milliseconds(1));
     poll_at(seconds(13) - milliseconds(1));
     EXPECT_FALSE(has(sent_tcp(), fin));
