@@ -2,6 +2,8 @@
 // to read, and the atomic write (old or new content, never a mix, no temp files left).
 #include "ioctl_ctl/undo_log.hpp"
 
+#include "temp_dir.hpp"
+
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,25 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
-  public:
-    TempDir() {
-        char tmpl[] = "/tmp/shunt-undo-test.XXXXXX";
-        path_ = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path_); }
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using test::slurp;
+using test::TempDir;
 
 UndoLog full_log() {
     UndoLog log;
