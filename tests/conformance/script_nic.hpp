@@ -1,0 +1,133 @@
+// The NIC packetdrill drives: frames in memory, no device. Injected IPv4 packets (what
+// packetdrill's netdev_send hands over, starting at the IP header) get an Ethernet header from
+// the "remote" MAC and wait in RX; what the stack transmits is kept with the virtual time it
+// left at, for netdev_receive. The NIC answers the stack's ARP requests itself (every address
+// the scripts use is behind it), so the first segment of a script is not held up by address
+// resolution that no script expects (RFC 826: a request for any address gets a reply).
+#pragma once
+
+#include "base/mac_addr.hpp"
+#include "base/time.hpp"
+#include "driver/nic.hpp"
+#include "packet/memory.hpp"
+#include "packet/mempool.hpp"
+#include "stack/wire/arp.hpp"
+#include "stack/wire/ethernet.hpp"
+
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace shunt::conformance {
+
+inline constexpr MacAddr kStackMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
+inline constexpr MacAddr kPeerMac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
+inline constexpr uint16_t kEtherIpv4 = 0x0800;
+inline constexpr uint16_t kEtherArp = 0x0806;
+inline constexpr size_t kEthHeader = 14;
+
+struct SentFrame {
+    std::vector<uint8_t> ip;  // from the IP header on
+    Instant at;
+};
+
+class ScriptNic final : public Nic {
+  public:
+    ScriptNic() {
+        MemfdProvider memfd;
+        auto pool = Mempool::create(memfd, 4096, "packetdrill");
+        if (pool) pool_ = std::move(*pool);
+    }
+    ~ScriptNic() override {
+        for (PacketBuf* b : rx_) b->unref();
+    }
+    bool ok() const { return pool_ != nullptr; }
+
+    // An IPv4 packet from packetdrill; false if it does not fit a buffer or the pool is empty.
+    bool inject_ip(std::span<const uint8_t> ip) { return inject(kEtherIpv4, ip); }
+    bool rx_pending() const { return !rx_.empty(); }
+    void set_now(Instant now) { now_ = now; }
+    std::deque<SentFrame>& sent() { return sent_; }
+
+    std::string name() const override { return "packetdrill:0"; }
+    std::string driver() const override { return "packetdrill"; }
+    MacAddr mac() const override { return kStackMac; }
+    uint16_t mtu() const override { return 1500; }
+    LinkStatus link() override { return {true, 0}; }
+    uint16_t queue_count() const override { return 1; }
+    NicCaps caps() const override { return {}; }
+    NicCounters counters() override { return counters_; }
+    size_t rx_batch(uint16_t, std::span<PacketBuf*> bufs) noexcept override {
+        size_t n = 0;
+        while (n < bufs.size() && !rx_.empty()) {
+            bufs[n++] = rx_.front();
+            rx_.pop_front();
+        }
+        counters_.rx_packets += n;
+        return n;
+    }
+    size_t tx_batch(uint16_t, std::span<PacketBuf*> bufs) noexcept override {
+        for (PacketBuf* b : bufs) {
+            on_transmit(b->bytes());
+            b->unref();
+        }
+        counters_.tx_packets += bufs.size();
+        return bufs.size();
+    }
+    int wait_fd(uint16_t) const override { return -1; }
+    Mempool& tx_pool(uint16_t) override { return *pool_; }
+
+  private:
+    bool inject(uint16_t ethertype, std::span<const uint8_t> payload) {
+        if (payload.size() + kEthHeader > PacketBuf::kDataRoom) return false;
+        PacketBuf* b = pool_->alloc();
+        if (b == nullptr) return false;
+        wire::EthernetView eth(std::span<uint8_t>(b->rx_area(), kEthHeader));
+        wire::EthernetRepr{.src = kPeerMac, .dst = kStackMac, .ethertype = ethertype}.emit(eth);
+        std::memcpy(b->rx_area() + kEthHeader, payload.data(), payload.size());
+        b->set_received(static_cast<uint16_t>(payload.size() + kEthHeader));
+        rx_.push_back(b);
+        return true;
+    }
+
+    void on_transmit(std::span<const uint8_t> frame) {
+        if (frame.size() < kEthHeader) return;
+        const uint16_t type = static_cast<uint16_t>(frame[12] << 8 | frame[13]);
+        auto payload = frame.subspan(kEthHeader);
+        if (type == kEtherIpv4) {
+            sent_.push_back({{payload.begin(), payload.end()}, now_});
+        } else if (type == kEtherArp) {
+            answer_arp(payload);
+        }
+    }
+
+    void answer_arp(std::span<const uint8_t> payload) {
+        std::vector<uint8_t> req(payload.begin(), payload.end());
+        auto parsed = wire::ArpView::check(req);
+        if (!parsed.ok()) return;
+        const wire::ArpView& view = parsed.value;
+        if (view.operation() != static_cast<uint16_t>(wire::ArpOp::request)) return;
+        std::vector<uint8_t> reply(wire::ArpView::kLen);
+        wire::ArpView r(reply);
+        r.set_hardware_type(wire::arp_hardware::ethernet);
+        r.set_protocol_type(kEtherIpv4);
+        r.set_hardware_len(6);
+        r.set_protocol_len(4);
+        r.set_operation(static_cast<uint16_t>(wire::ArpOp::reply));
+        r.set_sender_mac(kPeerMac);
+        r.set_sender_ip(view.target_ip());
+        r.set_target_mac(view.sender_mac());
+        r.set_target_ip(view.sender_ip());
+        inject(kEtherArp, reply);
+    }
+
+    std::unique_ptr<Mempool> pool_;
+    std::deque<PacketBuf*> rx_;
+    std::deque<SentFrame> sent_;
+    Instant now_{};
+    NicCounters counters_{};
+};
+
+}  // namespace shunt::conformance
