@@ -42,10 +42,23 @@ if [[ "${exec_one:-0}" == 1 ]]; then
     rel="$one_script"
     src="$out/net/tcp/$rel"  # the copy made below (its helper scripts executable)
     script="$src"
+    notes=()
+    # packetdrill's %{ python }% assertions read TCP_INFO with the kernel's getsockopt on the
+    # script's fd (code.c get_data), which --so_filename mode never routes to the plugin, so
+    # they could only fail. Each block becomes a no-op shell event at the same time
+    # (`true`), so the script's relative times stay as written; its packets and system calls
+    # are still checked. The table says so for every script this touches.
+    if grep -q '%{' "$src"; then
+        script="${src%.pkt}.shunt-run.pkt"
+        sed -e '/%{.*}%/s/%{.*}%/`true`/' -e '/%{/,/}%/{/%{/s/%{.*/`true`/;/`true`/!d}' \
+            "$src" > "$script"
+        notes+=("TCP_INFO asserts not checked")
+    fi
     variant="$here/variants/${rel%.pkt}.sed"
     if [[ -f "$variant" ]]; then
+        sed -f "$variant" "$script" > "${src%.pkt}.shunt-variant.pkt"
         script="${src%.pkt}.shunt-variant.pkt"
-        sed -f "$variant" "$src" > "$script"
+        notes+=("variant: variants/${rel%.pkt}.sed")
     fi
     # A script may pin its own local address (--local_ip=...); the stack must own it.
     local_ip="$(grep -o -- '--local_ip=[0-9.]*' "$src" | head -1 | cut -d= -f2 || true)"
@@ -62,16 +75,21 @@ if [[ "${exec_one:-0}" == 1 ]]; then
         -D CMSG_LEVEL_IP=SOL_IP -D CMSG_TYPE_RECVERR=IP_RECVERR \
         "$script") > "$log" 2>&1 || rc=$?
     tag=""
-    [[ -f "$variant" ]] && tag=" (variant)"
+    if [[ ${#notes[@]} -gt 0 ]]; then
+        tag=" ($(IFS=';'; echo "${notes[*]}" | sed 's/;/; /g'))"
+    fi
     if [[ $rc == 0 ]]; then
         printf '%s\tpass\t%s\n' "$rel" "passes$tag"
     else
         if [[ $rc == 124 || $rc == 137 ]]; then
             why="timed out after ${per_script_timeout}s (real time)"
         else
-            # packetdrill's own message: "script.pkt:LINE: error ...", then the plugin's notes.
-            why="$(grep -m1 -E '\.pkt:[0-9]+: |error|shunt-packetdrill:' "$log" \
-                   | sed -e "s|^.*/||" | tr '\t' ' ' | cut -c1-220 || true)"
+            # packetdrill's own message ("script.pkt:LINE: error ..."), then the plugin's note.
+            why="$(grep -m1 -E '\.pkt:[0-9]+: ' "$log" | sed -e 's|^.*/\([^/]*\.pkt:\)|\1|' || true)"
+            [[ -z "$why" ]] && why="$(grep -m1 -iE 'error|fatal' "$log" || true)"
+            note="$(grep -m1 'shunt-packetdrill:' "$log" | sed 's/^shunt-packetdrill: //' || true)"
+            [[ -n "$note" ]] && why="$why [$note]"
+            why="$(printf '%s' "$why" | tr '\t' ' ' | cut -c1-300)"
             [[ -z "$why" ]] && why="exit $rc: $(tail -1 "$log" | cut -c1-200)"
         fi
         printf '%s\tfail\t%s%s\n' "$rel" "$why" "$tag"

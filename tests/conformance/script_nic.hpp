@@ -11,9 +11,12 @@
 #include "driver/nic.hpp"
 #include "packet/memory.hpp"
 #include "packet/mempool.hpp"
+#include "base/byte_order.hpp"
 #include "stack/wire/arp.hpp"
+#include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -45,8 +48,17 @@ class ScriptNic final : public Nic {
     }
     bool ok() const { return pool_ != nullptr; }
 
-    // An IPv4 packet from packetdrill; false if it does not fit a buffer or the pool is empty.
-    bool inject_ip(std::span<const uint8_t> ip) { return inject(kEtherIpv4, ip); }
+    // An IPv4 packet from packetdrill; false if the pool is empty or the packet is malformed.
+    //
+    // The scripts were written against Linux's tun device with GRO, so the peer's segments
+    // are often larger than the 1500-byte MTU (`< P. 1:4001(4000)` after `<mss 1000>`). Such
+    // a segment cannot arrive whole on a 1500-byte link: a TCP segment longer than the MTU is
+    // delivered as the peer would have cut it (its TSO, or its own MSS), MTU-sized segments
+    // with the same header, consecutive sequence numbers, PSH and FIN on the last one only.
+    bool inject_ip(std::span<const uint8_t> ip) {
+        if (ip.size() <= mtu()) return inject(kEtherIpv4, ip);
+        return inject_split(ip);
+    }
     bool rx_pending() const { return !rx_.empty(); }
     void set_now(Instant now) { now_ = now; }
     std::deque<SentFrame>& sent() { return sent_; }
@@ -89,6 +101,42 @@ class ScriptNic final : public Nic {
         std::memcpy(b->rx_area() + kEthHeader, payload.data(), payload.size());
         b->set_received(static_cast<uint16_t>(payload.size() + kEthHeader));
         rx_.push_back(b);
+        return true;
+    }
+
+    bool inject_split(std::span<const uint8_t> ip) {
+        constexpr uint8_t kTcp = 6;
+        constexpr uint8_t kFin = 0x01, kPsh = 0x08;
+        if (ip.size() < 20 || ip[9] != kTcp) return false;
+        const size_t ihl = size_t{ip[0]} % 16 * 4;
+        if (ip.size() < ihl + 20) return false;
+        const size_t thl = size_t{ip[ihl + 12]} / 16 * 4;
+        const size_t hdr = ihl + thl;
+        if (thl < 20 || ip.size() < hdr || hdr >= mtu()) return false;
+        const size_t chunk = mtu() - hdr;
+        const auto src = wire::Ipv4Addr::load(&ip[12]);
+        const auto dst = wire::Ipv4Addr::load(&ip[16]);
+        const uint32_t seq0 = load_be32(&ip[ihl + 4]);
+        const uint8_t flags = ip[ihl + 13];
+        std::vector<uint8_t> seg;
+        for (size_t off = hdr; off < ip.size(); off += chunk) {
+            const size_t len = std::min(chunk, ip.size() - off);
+            const bool last = off + len == ip.size();
+            seg.assign(ip.begin(), ip.begin() + static_cast<ptrdiff_t>(hdr));
+            seg.insert(seg.end(), ip.begin() + static_cast<ptrdiff_t>(off),
+                       ip.begin() + static_cast<ptrdiff_t>(off + len));
+            store_be16(&seg[2], static_cast<uint16_t>(seg.size()));
+            store_be16(&seg[10], 0);
+            store_be16(&seg[10], wire::internet_checksum({seg.data(), ihl}));
+            store_be32(&seg[ihl + 4], seq0 + static_cast<uint32_t>(off - hdr));
+            if (!last) seg[ihl + 13] = static_cast<uint8_t>(flags & ~(kFin | kPsh));
+            store_be16(&seg[ihl + 16], 0);
+            const auto tcp_len = static_cast<uint16_t>(seg.size() - ihl);
+            const uint32_t sum = wire::checksum_partial(
+                {seg.data() + ihl, tcp_len}, wire::pseudo_header_sum(src, dst, kTcp, tcp_len));
+            store_be16(&seg[ihl + 16], wire::checksum_fold(sum));
+            if (!inject(kEtherIpv4, seg)) return false;
+        }
         return true;
     }
 

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <algorithm>
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -295,6 +296,9 @@ ssize_t VirtualHost::recv(int fd, const iovec* iov, int iovcnt, int flags, socka
         note("recv flags MSG_PEEK/MSG_OOB are not supported");
         return fail(EOPNOTSUPP);
     }
+    for (int i = 0; i < iovcnt; ++i) {
+        if (iov[i].iov_base == nullptr && iov[i].iov_len > 0) return fail(EFAULT);
+    }
     for (;;) {
         Sock* s = find(fd);
         if (s == nullptr) return fail(EBADF);
@@ -326,7 +330,12 @@ ssize_t VirtualHost::recv(int fd, const iovec* iov, int iovcnt, int flags, socka
 ssize_t VirtualHost::send(int fd, const iovec* iov, int iovcnt, int flags) {
     std::unique_lock lock(mu_);
     size_t want = 0;
-    for (int i = 0; i < iovcnt; ++i) want += iov[i].iov_len;
+    for (int i = 0; i < iovcnt; ++i) {
+        // Linux copies from user memory and fails a bad pointer with EFAULT; only null is
+        // recognisable here.
+        if (iov[i].iov_base == nullptr && iov[i].iov_len > 0) return fail(EFAULT);
+        want += iov[i].iov_len;
+    }
     size_t done = 0;
     int i = 0;
     size_t off = 0;
@@ -466,7 +475,7 @@ int VirtualHost::getsockopt(int fd, int level, int name, void* val, socklen_t* l
                 break;
         }
     }
-    note("getsockopt option not supported (level/name in the script)");
+    note(fmt::format("getsockopt level {} option {} is not supported", level, name).c_str());
     return fail(ENOPROTOOPT);
 }
 
@@ -532,7 +541,9 @@ int VirtualHost::setsockopt(int fd, int level, int name, const void* val, sockle
                 break;
         }
     }
-    note("setsockopt option not supported (level/name in the script, or only before connect)");
+    note(fmt::format("setsockopt level {} option {} is not supported{}", level, name,
+                     connected ? " (or not once connected)" : "")
+             .c_str());
     return fail(ENOPROTOOPT);
 }
 
@@ -565,6 +576,14 @@ int VirtualHost::epoll_create(int size) {
     return fd;
 }
 
+namespace {
+uint32_t rcv_of_conn(const tcp::TcpSocket* c) { return c == nullptr ? 0 : c->rcv_nxt().raw(); }
+}  // namespace
+
+uint32_t VirtualHost::rcv_of(const Sock& s) const {
+    return s.kind == Kind::conn ? rcv_of_conn(s.conn) : 0;
+}
+
 int VirtualHost::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
     std::lock_guard lock(mu_);
     Sock* ep = find(epfd);
@@ -576,12 +595,12 @@ int VirtualHost::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
         case EPOLL_CTL_ADD:
             if (it != ep->interest.end()) return fail(EEXIST);
             if (ev == nullptr) return fail(EFAULT);
-            ep->interest[fd] = Interest{*ev, 0};
+            ep->interest[fd] = Interest{*ev, 0, rcv_of(*s)};
             return 0;
         case EPOLL_CTL_MOD:
             if (it == ep->interest.end()) return fail(ENOENT);
             if (ev == nullptr) return fail(EFAULT);
-            it->second = Interest{*ev, 0};
+            it->second = Interest{*ev, 0, rcv_of(*s)};
             return 0;
         case EPOLL_CTL_DEL:
             if (it == ep->interest.end()) return fail(ENOENT);
@@ -592,9 +611,11 @@ int VirtualHost::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) {
     }
 }
 
-// Level-triggered entries report while the condition holds; EPOLLET ones when a bit appears
-// that was not there at the last report (an approximation of Linux's wakeup-driven edges);
-// EPOLLONESHOT ones once until re-armed with EPOLL_CTL_MOD (epoll(7)).
+// Level-triggered entries report while the condition holds (epoll(7)). EPOLLET ones report,
+// with the whole current mask as Linux does, when an event Linux would wake the entry for
+// happened since the last look: a bit that was not set (writable again, HUP, ERR) or new data
+// or a FIN arriving (RCV.NXT moved; Linux's sk_data_ready). EPOLLONESHOT ones report once
+// until re-armed with EPOLL_CTL_MOD.
 int VirtualHost::epoll_collect(Sock& ep, epoll_event* events, int max) {
     int n = 0;
     for (auto& [fd, in] : ep.interest) {
@@ -603,11 +624,16 @@ int VirtualHost::epoll_collect(Sock& ep, epoll_event* events, int max) {
         if (s == nullptr) continue;
         const uint32_t mask =
             poll_mask(*s) & (in.ev.events | EPOLLERR | EPOLLHUP) & ~(EPOLLET | EPOLLONESHOT);
-        const bool edge = (in.ev.events & EPOLLET) != 0;
-        const uint32_t fresh = edge ? mask & ~in.last : mask;
-        in.last = mask;
-        if (fresh == 0) continue;
-        events[n].events = edge ? fresh : mask;
+        bool report = mask != 0;
+        if ((in.ev.events & EPOLLET) != 0) {
+            const uint32_t rcv = s->kind == Kind::conn ? s->conn->rcv_nxt().raw() : 0;
+            const bool data_edge = rcv != in.last_rcv && (mask & EPOLLIN) != 0;
+            report = report && ((mask & ~in.last) != 0 || data_edge);
+            in.last = mask;
+            in.last_rcv = rcv;
+        }
+        if (!report) continue;
+        events[n].events = mask;
         events[n].data = in.ev.data;
         ++n;
         if ((in.ev.events & EPOLLONESHOT) != 0) in.ev.events &= EPOLLET | EPOLLONESHOT;

@@ -69,7 +69,8 @@ class VirtualHost {
     enum class Kind : uint8_t { fresh, listener, conn, epoll };
     struct Interest {
         epoll_event ev{};
-        uint32_t last = 0;  // EPOLLET: the mask at the last report
+        uint32_t last = 0;      // EPOLLET: the mask at the last look
+        uint32_t last_rcv = 0;  // EPOLLET: RCV.NXT at the last look (new data is an edge)
     };
     struct Sock {
         Kind kind = Kind::fresh;
@@ -93,6 +94,7 @@ class VirtualHost {
     void wait(std::unique_lock<std::mutex>& lock);
     uint32_t poll_mask(const Sock& s) const;
     int take_error(Sock& s);
+    uint32_t rcv_of(const Sock& s) const;
     int epoll_collect(Sock& ep, epoll_event* events, int max);
 
     std::mutex mu_;
