@@ -53,9 +53,11 @@ class ScriptNic final : public Nic {
     // The scripts were written against Linux's tun device with GRO, so the peer's segments
     // are often larger than the 1500-byte MTU (`< P. 1:4001(4000)` after `<mss 1000>`). Such
     // a segment cannot arrive whole on a 1500-byte link: a TCP segment longer than the MTU is
-    // delivered as the peer would have cut it (its TSO, or its own MSS), MTU-sized segments
-    // with the same header, consecutive sequence numbers, PSH and FIN on the last one only.
+    // delivered as the script's author meant it, segments of the MSS the script's SYN gave
+    // (the unit its byte counts are written in) with the same header, consecutive sequence
+    // numbers, PSH and FIN on the last one only, as the peer's TSO would have cut it.
     bool inject_ip(std::span<const uint8_t> ip) {
+        note_peer_mss(ip);
         if (ip.size() <= mtu()) return inject(kEtherIpv4, ip);
         return inject_split(ip);
     }
@@ -104,6 +106,26 @@ class ScriptNic final : public Nic {
         return true;
     }
 
+    // The MSS option (RFC 9293 §3.7.1) of the last SYN injected.
+    void note_peer_mss(std::span<const uint8_t> ip) {
+        if (ip.size() < 40 || ip[9] != 6) return;
+        const size_t ihl = size_t{ip[0]} % 16 * 4;
+        if (ip.size() < ihl + 20 || (ip[ihl + 13] & 0x02) == 0) return;
+        const size_t thl = size_t{ip[ihl + 12]} / 16 * 4;
+        const size_t end = std::min(ip.size(), ihl + thl);
+        for (size_t o = ihl + 20; o < end;) {
+            const uint8_t kind = ip[o];
+            if (kind == 0) break;
+            if (kind == 1) {
+                ++o;
+                continue;
+            }
+            if (o + 1 >= end || ip[o + 1] < 2) break;
+            if (kind == 2 && ip[o + 1] == 4 && o + 4 <= end) peer_mss_ = load_be16(&ip[o + 2]);
+            o += ip[o + 1];
+        }
+    }
+
     bool inject_split(std::span<const uint8_t> ip) {
         constexpr uint8_t kTcp = 6;
         constexpr uint8_t kFin = 0x01, kPsh = 0x08;
@@ -113,7 +135,8 @@ class ScriptNic final : public Nic {
         const size_t thl = size_t{ip[ihl + 12]} / 16 * 4;
         const size_t hdr = ihl + thl;
         if (thl < 20 || ip.size() < hdr || hdr >= mtu()) return false;
-        const size_t chunk = mtu() - hdr;
+        size_t chunk = mtu() - hdr;
+        if (peer_mss_ != 0) chunk = std::min<size_t>(chunk, peer_mss_);
         const auto src = wire::Ipv4Addr::load(&ip[12]);
         const auto dst = wire::Ipv4Addr::load(&ip[16]);
         const uint32_t seq0 = load_be32(&ip[ihl + 4]);
@@ -175,6 +198,7 @@ class ScriptNic final : public Nic {
     std::deque<PacketBuf*> rx_;
     std::deque<SentFrame> sent_;
     Instant now_{};
+    uint16_t peer_mss_ = 0;
     NicCounters counters_{};
 };
 
