@@ -6,12 +6,12 @@
 // resolution that no script expects (RFC 826: a request for any address gets a reply).
 #pragma once
 
+#include "base/byte_order.hpp"
 #include "base/mac_addr.hpp"
 #include "base/time.hpp"
 #include "driver/nic.hpp"
 #include "packet/memory.hpp"
 #include "packet/mempool.hpp"
-#include "base/byte_order.hpp"
 #include "stack/wire/arp.hpp"
 #include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"

@@ -3,13 +3,13 @@
 #include "lib/inprocess.hpp"  // errno_of(TcpError): libshunt's Linux errno for each TcpError
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <algorithm>
-#include <fmt/format.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -122,6 +122,8 @@ void VirtualHost::pump() {
         stack_->poll(now_);
         if (!nic_.rx_pending()) break;
     }
+    ++pumps_;
+    woken_ = blocked_;
     cv_.notify_all();
 }
 
@@ -139,7 +141,12 @@ void VirtualHost::advance_to(Instant t) {
 }
 
 void VirtualHost::wait(std::unique_lock<std::mutex>& lock) {
-    cv_.wait(lock);
+    const uint64_t seen = pumps_;
+    ++blocked_;
+    cv_.wait(lock, [&] { return pumps_ != seen; });
+    --blocked_;
+    // This call was asleep at the last pump(), so it was counted in woken_.
+    if (woken_ > 0 && --woken_ == 0) ran_.notify_all();
 }
 
 // Linux tcp_poll (net/ipv4/tcp.c), which scripts check bit by bit.
@@ -577,7 +584,9 @@ int VirtualHost::epoll_create(int size) {
 }
 
 namespace {
-uint32_t rcv_of_conn(const tcp::TcpSocket* c) { return c == nullptr ? 0 : c->rcv_nxt().raw(); }
+uint32_t rcv_of_conn(const tcp::TcpSocket* c) {
+    return c == nullptr ? 0 : c->rcv_nxt().raw();
+}
 }  // namespace
 
 uint32_t VirtualHost::rcv_of(const Sock& s) const {
@@ -668,7 +677,14 @@ int VirtualHost::netdev_send(const void* buf, size_t count) {
 }
 
 int VirtualHost::netdev_receive(void* buf, size_t* count, long long* time_usecs) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // A blocking call that the last packet completed (a read, an accept) runs on packetdrill's
+    // other thread and may send something itself (a window update): let it finish at this
+    // instant before the clock moves on. Bounded in real time (a loaded machine only makes
+    // the wait longer, up to this bound).
+    if (nic_.sent().empty() && woken_ > 0) {
+        ran_.wait_for(lock, std::chrono::milliseconds(200), [&] { return woken_ == 0; });
+    }
     // Waiting for a segment: let the stack's timers run until one leaves.
     const Instant horizon = now_ + kReceiveHorizon;
     for (int i = 0; i < 100000 && nic_.sent().empty(); ++i) {

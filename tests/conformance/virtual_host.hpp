@@ -104,6 +104,10 @@ class VirtualHost {
     std::optional<Stack> stack_;
     Instant now_;
     std::map<int, Sock> fds_;
+    std::condition_variable ran_;  // woken_ reached 0
+    uint64_t pumps_ = 0;           // pump() calls: what a sleeping call waits to change
+    int blocked_ = 0;              // calls asleep in wait()
+    int woken_ = 0;                // of those, woken by the last pump() and not yet run
 };
 
 }  // namespace shunt::conformance
