@@ -130,8 +130,10 @@ extern "C" __attribute__((visibility("default"))) void packetdrill_interface_ini
     const char* flags, packetdrill_interface* ifc) {
     auto config = shunt::conformance::parse_flags(flags);
     if (!config) {
-        std::fprintf(stderr, "shunt-packetdrill: bad --so_flags '%s' (want local_ip=A.B.C.D)\n",
-                     flags);
+        std::fprintf(
+            stderr,
+            "shunt-packetdrill: bad --so_flags '%s' (want local_ip=A.B.C.D,timestamps=0|1)\n",
+            flags);
         std::fflush(stderr);
         _exit(2);  // a test tool's plugin: packetdrill cannot continue without a stack
     }

@@ -63,12 +63,19 @@ if [[ "${exec_one:-0}" == 1 ]]; then
     # A script may pin its own local address (--local_ip=...); the stack must own it.
     local_ip="$(grep -o -- '--local_ip=[0-9.]*' "$src" | head -1 | cut -d= -f2 || true)"
     local_ip="${local_ip:-192.168.0.1}"
+    so_flags="local_ip=$local_ip"
+    # The one sysctl of the scripts with a shunt counterpart that changes what goes on the
+    # wire from the first SYN: a script that turns Linux's timestamps off gets shunt's off.
+    if grep -qE 'tcp_timestamps=0' "$src"; then
+        so_flags+=",timestamps=0"
+        notes+=("timestamps off as the script sets")
+    fi
     log="$out/logs/${rel%.pkt}.log"
     mkdir -p "$(dirname "$log")"
     rc=0
     # run_all.py's IPv4 arguments (packetdrill's own runner), with our plugin.
     (cd "$(dirname "$src")" && timeout -k 5 "$per_script_timeout" unshare --net -- \
-        "$pd_bin" --so_filename="$plugin" --so_flags="local_ip=$local_ip" \
+        "$pd_bin" --so_filename="$plugin" --so_flags="$so_flags" \
         --ip_version=ipv4 --local_ip="$local_ip" --gateway_ip=192.168.0.1 \
         --netmask_ip=255.255.0.0 --remote_ip=192.0.2.1 --send_omit_free \
         -D TFO_COOKIE=3021b9d889017eeb -D CODE=host_unreachable \

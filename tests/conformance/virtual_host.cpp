@@ -69,6 +69,8 @@ std::optional<HostConfig> parse_flags(const char* flags) {
             auto a = wire::Ipv4Addr::parse(item.substr(kLocal.size()));
             if (!a) return std::nullopt;
             c.local_ip = *a;
+        } else if (item == "timestamps=0" || item == "timestamps=1") {
+            c.timestamps = item.back() == '1';
         } else {
             return std::nullopt;
         }
@@ -96,6 +98,7 @@ VirtualHost::VirtualHost(HostConfig config) : config_(config), now_(kEpoch) {
     // scripts expects it. shunt picks the shift from its receive buffer the same way (RFC
     // 7323 §2.3, the smallest shift that fits it), so the same buffer gives the same shift.
     tcp.defaults.recv_buffer = 15 * 1024 * 1024;
+    tcp.defaults.timestamps = config.timestamps;
     stack_.emplace(nic_, 0, iface, tcp);
     nic_.set_now(now_);
 }

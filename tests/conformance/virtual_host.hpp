@@ -30,9 +30,13 @@ namespace shunt::conformance {
 
 struct HostConfig {
     wire::Ipv4Addr local_ip = wire::Ipv4Addr::from_octets(192, 168, 0, 1);
+    // RFC 7323 timestamps on new connections: a script that turns Linux's off
+    // (net.ipv4.tcp_timestamps=0) gets them off here too (run_packetdrill.sh passes it).
+    bool timestamps = true;
 };
 
-// Parses packetdrill's --so_flags ("local_ip=192.168.0.2"); nullopt on anything else.
+// Parses packetdrill's --so_flags, comma-separated: "local_ip=192.168.0.2", "timestamps=0";
+// nullopt on anything else.
 std::optional<HostConfig> parse_flags(const char* flags);
 
 class VirtualHost {
