@@ -7,6 +7,7 @@
 
 #include <packetdrill.h>
 
+#include <fcntl.h>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -37,10 +38,13 @@ int no_support(const char* what) {
 
 // Variadic, as fcntl(2) and ioctl(2): plain functions (a lambda cannot take `...`).
 int shim_fcntl(void* u, int fd, int cmd, ...) {
-    va_list ap;
-    va_start(ap, cmd);
-    const long arg = va_arg(ap, long);
-    va_end(ap);
+    long arg = 0;
+    if (cmd == F_SETFL || cmd == F_SETFD) {  // the commands that take an argument
+        va_list ap;
+        va_start(ap, cmd);
+        arg = va_arg(ap, long);
+        va_end(ap);
+    }
     return host(u).fcntl(fd, cmd, arg);
 }
 

@@ -242,8 +242,7 @@ int VirtualHost::accept(int fd, sockaddr* addr, socklen_t* len) {
         if (s == nullptr) return fail(EBADF);
         if (s->kind != Kind::listener) return fail(EINVAL);
         if (tcp::TcpSocket* c = s->listener->accept()) {
-            const bool nonblock_parent = s->nonblock;
-            (void)nonblock_parent;  // accept(2): the new socket does not inherit O_NONBLOCK
+            // accept(2): the new socket does not inherit O_NONBLOCK from the listener.
             const tcp::SocketOptions opts = s->opts;
             const int nfd = new_fd();
             Sock& n = fds_[nfd];
