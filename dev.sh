@@ -126,7 +126,7 @@ cmd_test() {
     if build_release; then
         # The vm tier (QEMU guests with vfio-pci) runs on the release build only: sanitized
         # binaries would be too slow under TCG.
-        run_ctest "$RELEASE_DIR" "$results/release.xml" 'unit|netns|vm' "$@"
+        run_ctest "$RELEASE_DIR" "$results/release.xml" 'unit|netns|vm|conformance' "$@"
     else
         build_failures+=("release build")
     fi

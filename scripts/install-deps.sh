@@ -23,6 +23,8 @@ packages=(
     busybox-static cpio kmod make gcc-12 xz-utils binutils libelf1 libssl3
     # host control: device names for shuntctl status, ethtool for cross-checks
     pci.ids ethtool
+    # the conformance tier: building packetdrill from ../shared/third_party (docs/conformance.md)
+    bison flex
 )
 
 # The vm tier's igb model (a multi-queue NIC for the guest kernel) needs QEMU >= 8. Debian 12

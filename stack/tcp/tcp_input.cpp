@@ -46,12 +46,16 @@ void TcpSocket::process_segment(Segment& seg) noexcept {
         if (!seg.has(rst)) invalid_ack(seg);
         return;
     }
-    if (!check_sequence(seg)) return;  // first
-    update_ts_recent(seg);
+    if (!check_sequence(seg)) return;                                  // first
     if (seg.has(rst)) return check_rst(seg) ? notify() : void();       // second
     if (seg.has(syn) && !check_syn()) return notify();                 // fourth
     if (!seg.has(ack)) return cx_.count_drop(DropReason::no_ack_bit);  // fifth
     if (!check_ack_field(seg)) return notify();
+    // RFC 7323 §5.3 R3 records TS.Recent once the segment is in the window; only a segment
+    // that also passed the ACK check may set it, because a dropped one (RFC 5961 §5.2: an
+    // unacceptable ACK "MUST be discarded") would otherwise leave a blind attacker's TSval
+    // behind and PAWS would drop the real peer. Linux too updates it only after its ACK check.
+    update_ts_recent(seg);
     process_text(seg);  // seventh (sixth, URG, is not supported: RFC 6093 inline data)
     if (seg.has(fin)) process_fin(seg);  // eighth
     if (state_ == TcpState::closed || state_ == TcpState::time_wait) return notify();

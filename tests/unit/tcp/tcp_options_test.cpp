@@ -120,6 +120,23 @@ TEST_F(TcpOptions, PawsDropsSegmentsWithOldTimestamps) {
     EXPECT_EQ(drops(DropReason::paws_rejected), 1u);
 }
 
+// A segment whose ACK acknowledges data never sent is dropped (RFC 9293 §3.10.7.4 fifth
+// check; RFC 5961 §5.2 "MUST be discarded"), so its TSval must not become TS.Recent: else one
+// in-window segment with a bogus ACK and a high TSval (a blind injection, RFC 5961 §1) makes
+// PAWS drop everything the real peer sends. packetdrill's ts_recent/invalid_ack.pkt.
+TEST_F(TcpOptions, SegmentWithAnUnacceptableAckDoesNotUpdateTsRecent) {
+    TcpSocket* s = established_with_all();
+    send(peer(fin, remote_seq_, local_seq_ + 9998, 100).ts(200000, our_ts_));
+    sent();
+    send(peer(0, remote_seq_, local_seq_, 100).ts(701, our_ts_).data("ok"));
+    EXPECT_EQ(s->readable_bytes(), 2u);
+    EXPECT_EQ(drops(DropReason::paws_rejected), 0u);
+    advance(40ms);
+    auto out = sent();
+    ASSERT_FALSE(out.empty());
+    EXPECT_EQ(out.back().r.timestamps.value_or(wire::TcpTimestamps{}).tsecr, 701u);
+}
+
 TEST_F(TcpOptions, PawsForgetsTsRecentAfter24DaysIdle) {
     TcpSocket* s = established_with_all();
     send(peer(0, remote_seq_, local_seq_, 100).ts(800, our_ts_).data("new"));
