@@ -16,6 +16,13 @@ inline Level& threshold() {
     return level;
 }
 
+// When stderr is the journal (systemd.exec(5) JOURNAL_STREAM; tools/journal_stream.hpp), each
+// line starts with its syslog priority "<N>" (sd-daemon(3)), which journald strips and keeps.
+inline bool& priority_prefix() {
+    static bool on = false;
+    return on;
+}
+
 inline std::optional<Level> parse_level(std::string_view s) {
     if (s == "debug") return Level::debug;
     if (s == "info") return Level::info;
@@ -28,8 +35,10 @@ template <typename... Args>
 void write(Level level, fmt::format_string<Args...> f, Args&&... args) {
     if (level < threshold()) return;
     static constexpr std::string_view names[] = {"debug", "info", "warn", "error"};
-    fmt::print(stderr, "shunt[{}]: {}\n", names[static_cast<int>(level)],
-               fmt::format(f, std::forward<Args>(args)...));
+    static constexpr std::string_view priorities[] = {"<7>", "<6>", "<4>", "<3>"};
+    fmt::print(stderr, "{}shunt[{}]: {}\n",
+               priority_prefix() ? priorities[static_cast<int>(level)] : std::string_view{},
+               names[static_cast<int>(level)], fmt::format(f, std::forward<Args>(args)...));
 }
 
 template <typename... Args>

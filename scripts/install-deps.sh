@@ -25,6 +25,8 @@ packages=(
     pci.ids ethtool
     # the conformance tier: building packetdrill from ../shared/third_party (docs/conformance.md)
     bison flex
+    # profiling: the USDT probe header (base/probes.hpp), perf to list and record the probes
+    systemtap-sdt-dev linux-perf
 )
 
 # The vm tier's igb model (a multi-queue NIC for the guest kernel) needs QEMU >= 8. Debian 12

@@ -1,4 +1,5 @@
 #include "stack/stack.hpp"
+#include "base/probes.hpp"
 
 #include "stack/wire/ipv4.hpp"
 
@@ -50,11 +51,18 @@ void Stack::remove_app(StackApp& app) noexcept {
 }
 
 size_t Stack::poll(Instant now) noexcept {
+    probe::poll_begin(iface_.queue());
     now_ = now;
     size_t work = iface_.poll_ingress(now);
     iface_.poll_timers();
-    for (StackApp* app : apps_) work += app->run(now);
-    return work + iface_.poll_egress();
+    for (StackApp* app : apps_) {
+        const size_t n = app->run(now);
+        if (n > 0) probe::app_event(reinterpret_cast<uintptr_t>(app), n);
+        work += n;
+    }
+    work += iface_.poll_egress();
+    probe::poll_end(iface_.queue(), work);
+    return work;
 }
 
 bool Stack::shutdown_step(Instant now) noexcept {

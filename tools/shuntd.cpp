@@ -5,6 +5,8 @@
 #include "stack/stack.hpp"
 #include "stack/tcp/tcp_json.hpp"
 #include "stack/tcp_services.hpp"
+#include "tools/config_file.hpp"
+#include "tools/journal_stream.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/stack_loop.hpp"
 #include "tools/stats_file.hpp"
@@ -232,9 +234,8 @@ int main(int argc, char** argv) {
         "discard on 9, HTTP with --http)"};
     app.add_option("--nic", o.nic,
                    "NIC to run on: tap:NAME (created if missing) or pci:DDDD:BB:DD.F (bound to "
-                   "vfio-pci; e1000/e1000e/igb/ixgbe)")
-        ->required();
-    app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN")->required();
+                   "vfio-pci; e1000/e1000e/igb/ixgbe)");
+    app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN");
     app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");
     app.add_option("--mac", o.mac, "our MAC for tap: (default: derived from the name)");
     app.add_option("--mtu", o.mtu, "MTU (576-1500)");
@@ -278,12 +279,37 @@ int main(int argc, char** argv) {
     app.add_option("--rst-burst", pl.rst_burst, "burst of --rst-limit (default 100)");
     app.add_flag("--accept-martians", pl.accept_martians,
                  "do not drop 0/8, 127/8, own-address and 240/4 sources");
+    // The config file (docs/service.md): its keys are the options above; these two are not keys.
+    std::string config_path;
+    bool check_config = false;
+    app.add_option("--config", config_path,
+                   "read options from this file (KEY = VALUE, keys are the long options without "
+                   "--; the command line wins)");
+    app.add_flag("--check-config", check_config,
+                 "check the options and --config, print 'ok' and exit (2 on bad input)");
     app.footer(
-        "Example:\n  shuntd --nic tap:shunt0 --ip 10.77.0.2/24 --stats-file /run/shuntd.json");
+        "--nic and --ip are required, on the command line or in --config.\n"
+        "Example:\n  shuntd --nic tap:shunt0 --ip 10.77.0.2/24 --stats-file /run/shuntd.json\n"
+        "  shuntd --config /etc/shunt/NAME.conf        (the shuntd@NAME systemd unit)");
     if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shuntd")) return *rc;
+    shunt::tools::log_to_journal_if_there();
+    shunt::tools::ConfigFile config_file;
+    if (!config_path.empty()) {
+        if (auto err = config_file.load(app, config_path, {"config", "check-config"})) {
+            return fail(2, err->message());
+        }
+    }
+    if (o.nic.empty() || o.ip.empty()) {
+        return fail(2, fmt::format("{} is required (on the command line or in --config)",
+                                   o.nic.empty() ? "--nic" : "--ip"));
+    }
     shunt::log::threshold() = *shunt::log::parse_level(o.log_level);
     Config c;
-    if (auto err = build_config(o, c)) return fail(2, *err);
+    if (auto err = build_config(o, c)) return fail(2, config_file.locate(*err));
+    if (check_config) {
+        fmt::print("{}: ok\n", config_path.empty() ? "command line" : config_path);
+        return 0;
+    }
 
     shunt::tools::install_stop_handlers();
     ::signal(SIGPIPE, SIG_IGN);

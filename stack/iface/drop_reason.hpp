@@ -4,6 +4,8 @@
 // use them.
 #pragma once
 
+#include "base/probes.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +71,10 @@ inline constexpr std::string_view to_string(DropReason r) {
 // Per-reason counters.
 struct DropCounters {
     std::array<uint64_t, kDropReasonCount> by_reason{};
-    void count(DropReason r, uint64_t n = 1) noexcept { by_reason[static_cast<size_t>(r)] += n; }
+    void count(DropReason r, uint64_t n = 1) noexcept {
+        probe::drop(probe::DropLayer::iface, static_cast<uint32_t>(r));
+        by_reason[static_cast<size_t>(r)] += n;
+    }
     uint64_t operator[](DropReason r) const noexcept { return by_reason[static_cast<size_t>(r)]; }
     uint64_t total() const noexcept {
         uint64_t t = 0;

@@ -1,5 +1,6 @@
 // Interface: receive path (Ethernet, ARP, IPv4 input and reassembly), timers, TX batching.
 #include "stack/iface/interface.hpp"
+#include "base/probes.hpp"
 #include "stack/iface/martian.hpp"
 
 #include "stack/wire/arp.hpp"
@@ -46,6 +47,7 @@ size_t Interface::poll_ingress(Instant now) noexcept {
     std::array<PacketBuf*, 64> rx;  // filled by rx_batch up to n (no zeroing per poll)
     const size_t want = std::min(config_.rx_batch, rx.size());
     const size_t n = nic_.rx_batch(queue_, std::span(rx.data(), want));
+    probe::rx_batch(queue_, n);
     for (size_t i = 0; i < n; ++i) receive_frame(Packet(rx[i]));
     return n;
 }
@@ -265,6 +267,7 @@ void Interface::queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexc
 size_t Interface::flush_tx() noexcept {
     if (tx_count_ == 0) return 0;
     const size_t sent = nic_.tx_batch(queue_, std::span(tx_frames_.data(), tx_count_));
+    probe::tx_batch(queue_, tx_count_, sent);
     if (sent < tx_count_) {
         tx_stalled_ = true;
         std::copy(tx_frames_.begin() + static_cast<ptrdiff_t>(sent),

@@ -112,6 +112,7 @@ class Interface final : public Ipv4Output {
     }
     uint16_t route_mtu(wire::Ipv4Addr) const noexcept override { return config_.mtu; }
     Mempool& tx_pool() noexcept override { return nic_.tx_pool(queue_); }
+    uint16_t queue() const noexcept { return queue_; }
     void count_drop(DropReason reason, uint64_t n = 1) noexcept override {
         drops_.count(reason, n);
     }

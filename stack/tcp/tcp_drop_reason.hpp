@@ -3,6 +3,8 @@
 // in shuntd's stats file, where they sit in the "drops" object beside the interface's.
 #pragma once
 
+#include "base/probes.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +57,10 @@ inline constexpr std::string_view to_string(DropReason r) {
 
 struct DropCounters {
     std::array<uint64_t, kDropReasonCount> by_reason{};
-    void count(DropReason r, uint64_t n = 1) noexcept { by_reason[static_cast<size_t>(r)] += n; }
+    void count(DropReason r, uint64_t n = 1) noexcept {
+        probe::drop(probe::DropLayer::tcp, static_cast<uint32_t>(r));
+        by_reason[static_cast<size_t>(r)] += n;
+    }
     uint64_t operator[](DropReason r) const noexcept { return by_reason[static_cast<size_t>(r)]; }
     uint64_t total() const noexcept {
         uint64_t t = 0;

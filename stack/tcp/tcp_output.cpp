@@ -144,6 +144,7 @@ uint32_t TcpSocket::transmit(SeqNum seq, uint32_t max_len) noexcept {
     const uint8_t flags = (seq + len == data_end()) ? psh : 0;
     if (seq < snd_max_) {
         cx_.counters.retransmits++;
+        probe::tcp_retransmit(state_.id(), seq.raw(), len);
         if (rtt_timing_ && seq <= rtt_seq_) rtt_timing_ = false;  // Karn
     }
     const bool ok = (off == 0 && e.buf->refcount() == 1) ? transmit_from_entry(e, len, flags)

@@ -6,6 +6,7 @@
 // tcp_timers.cpp, tcp_api.cpp (send/recv/close). Nothing here allocates after setup.
 #pragma once
 
+#include "base/probes.hpp"
 #include "packet/packet_buf.hpp"
 #include "packet/packet_chain.hpp"
 #include "stack/iface/endpoint.hpp"
@@ -255,7 +256,7 @@ class TcpSocket {
     Endpoint local_;
     Endpoint remote_;
     SocketOptions options_;
-    TcpState state_ = TcpState::closed;
+    probe::ProbedState<TcpState> state_ = TcpState::closed;  // fires sdt_shunt:tcp_state
     TcpError error_ = TcpError::none;
 
     // Ownership: the application holds the handle until close(); a passive socket belongs to
