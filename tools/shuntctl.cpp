@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     add_status(app, ctx);
     add_show(app, ctx);
     add_doctor(app, ctx);
+    add_profile(app, ctx);
     add_hugepages(app, ctx);
     add_kernel_stack(app, ctx);
     add_bind(app, ctx);

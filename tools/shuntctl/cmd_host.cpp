@@ -3,6 +3,7 @@
 #include "ioctl_ctl/hugepages.hpp"
 #include "ioctl_ctl/kernel_stack.hpp"
 #include "tools/shuntctl/common.hpp"
+#include "tools/shuntctl/service_checks.hpp"
 
 #include <fmt/format.h>
 
@@ -78,9 +79,10 @@ ctl::HostCheck check_undo_logs(const std::string& state) {
     return c;
 }
 
-int run_doctor(const Context& ctx, bool json) {
+int run_doctor(const Context& ctx, bool json, const ServicePaths& service) {
     auto checks = ctl::host_checks();
     checks.push_back(check_undo_logs(ctl::state_dir(ctx.state_dir)));
+    for (auto& c : service_checks(service)) checks.push_back(std::move(c));
     bool all_ok = true;
     Json arr = Json::array();
     for (const auto& c : checks) {
@@ -117,12 +119,16 @@ void add_hugepages(CLI::App& app, Context& ctx) {
 
 void add_doctor(CLI::App& app, Context& ctx) {
     auto json = std::make_shared<bool>(false);
+    auto service = std::make_shared<ServicePaths>(default_service_paths());
     auto* sub = app.add_subcommand(
         "doctor",
-        "Check IOMMU, vfio modules, /dev/vfio, hugepages and memlock; each failing "
-        "check says the command that fixes it (exit 1 if any fails)");
+        "Check IOMMU, vfio modules, /dev/vfio, hugepages, memlock, undo logs and the "
+        "shuntd@.service setup (unit, user, /etc/shunt/*.conf, VFIO node owners); each "
+        "failing check says the command that fixes it (exit 1 if any fails)");
     sub->add_flag("--json", *json, "Print JSON");
-    sub->callback([&ctx, json] { ctx.rc = run_doctor(ctx, *json); });
+    sub->add_option("--config-dir", service->config_dir,
+                    "where shuntd@NAME.service reads NAME.conf (default /etc/shunt)");
+    sub->callback([&ctx, json, service] { ctx.rc = run_doctor(ctx, *json, *service); });
 }
 
 }  // namespace shunt::cli

@@ -42,6 +42,7 @@ void add_rss(CLI::App& app, Context& ctx);
 void add_steer(CLI::App& app, Context& ctx);
 void add_hugepages(CLI::App& app, Context& ctx);
 void add_doctor(CLI::App& app, Context& ctx);
+void add_profile(CLI::App& app, Context& ctx);
 void add_sriov(CLI::App& app, Context& ctx);
 
 }  // namespace shunt::cli
