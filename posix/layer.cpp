@@ -400,12 +400,14 @@ int Layer::block(Lock& lk, Socket& s, uint32_t want, int timeout_ms) noexcept {
         const int efd = s.fds.empty() ? -1 : s.fds[0];
         if (efd < 0) return -EBADF;
         lk.unlock();
-        pollfd p{efd, POLLIN, 0};
+        // The runtime's event fd too: a frame wakes this thread directly, which then runs the
+        // stack itself instead of waiting for the stack thread to pass the event on.
+        pollfd p[2] = {{efd, POLLIN, 0}, {rt_->event_fd(), POLLIN, 0}};
         const int64_t left_ms =
             deadline == INT64_MAX ? 100 : std::min<int64_t>(100, (deadline - now + 999) / 1000);
-        const int r = real().poll(&p, 1, static_cast<int>(left_ms));
+        const int r = real().poll(p, 2, static_cast<int>(left_ms));
         const int saved = errno;
-        if (r > 0) drain(efd);
+        if (r > 0 && p[0].revents != 0) drain(efd);
         lk.lock();
         if (r < 0 && saved == EINTR) return -EINTR;
         // the socket may have been closed by another thread meanwhile
@@ -1318,7 +1320,7 @@ int Layer::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* 
     const int64_t deadline = timeout == nullptr
                                  ? INT64_MAX
                                  : start + timeout->tv_sec * 1'000'000 + timeout->tv_nsec / 1000;
-    std::vector<pollfd> kfds(fds, fds + n);
+    std::vector<pollfd> kfds(n + 1);  // and the runtime's event fd (see block())
     std::vector<int> efd(n, -1);
     bool spun_out = false;
     for (;;) {
@@ -1356,7 +1358,8 @@ int Layer::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* 
         if (wait_us > 100'000) wait_us = 100'000;  // bounded: a lost wakeup costs latency only
         timespec t{static_cast<time_t>(wait_us / 1'000'000),
                    static_cast<long>(wait_us % 1'000'000) * 1000};
-        const int r = real().ppoll(kfds.data(), n, &t, mask);
+        kfds[n] = pollfd{ready > 0 || forked_child_ ? -1 : rt_->event_fd(), POLLIN, 0};
+        const int r = real().ppoll(kfds.data(), n + 1, &t, mask);
         if (r < 0) return -errno;
         int kready = 0;
         for (nfds_t i = 0; i < n; ++i) {
@@ -1439,6 +1442,11 @@ int Layer::epoll_ctl(int epfd, int op, int fd, epoll_event* ev) noexcept {
             delete set;
             return -e;
         }
+        // The runtime's event fd too (see block()): a frame wakes the program's epoll_wait.
+        epoll_event rt_ev{};
+        rt_ev.events = EPOLLIN;
+        rt_ev.data.u64 = UINT64_MAX;
+        real().epoll_ctl(set->inner, EPOLL_CTL_ADD, rt_->event_fd(), &rt_ev);
         epolls_.set(epfd, set);
         epoll_list_.push_back(set);
     }
@@ -1552,7 +1560,9 @@ int Layer::epoll_wait(int epfd, epoll_event* out, int max, int timeout_ms,
         if (inner_ready) {
             epoll_event evs[64];
             const int m = real().epoll_wait(inner, evs, 64, 0);
-            for (int i = 0; i < m; ++i) drain(static_cast<int>(evs[i].data.u64));
+            for (int i = 0; i < m; ++i) {
+                if (evs[i].data.u64 != UINT64_MAX) drain(static_cast<int>(evs[i].data.u64));
+            }
         }
         if (k > 0) return k;
         if (now_us() >= deadline) return 0;

@@ -154,9 +154,10 @@ int main(int argc, char** argv) {
         return fail(1, fmt::format("the POSIX layer '{}' is missing (set SHUNT_PRELOAD)", preload));
     }
 
+    // After what is already preloaded: a sanitizer runtime must come first in the list.
     std::string ld = preload;
     if (const char* old = std::getenv("LD_PRELOAD"); old != nullptr && *old != '\0') {
-        ld += std::string(":") + old;
+        ld = std::string(old) + ":" + preload;
     }
     ::setenv("LD_PRELOAD", ld.c_str(), 1);
     ::setenv("SHUNT_NIC", nic.c_str(), 1);
