@@ -130,6 +130,29 @@ int timeo_ms(const void* val, socklen_t len) noexcept {
     return static_cast<int>(tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
+// Holds the thread's asynchronous signals while a call runs its loop, and gives the mask to
+// wait with (the caller's): a signal that arrives while the layer works stays pending and
+// interrupts the next wait at once (EINTR), as it would have interrupted the one kernel call
+// the program made; without it a signal between two of the layer's waits would be missed.
+class SignalHold {
+  public:
+    explicit SignalHold(const sigset_t* caller_mask) noexcept {
+        sigset_t all;
+        sigfillset(&all);
+        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT}) sigdelset(&all, sig);
+        ::pthread_sigmask(SIG_SETMASK, &all, &old_);
+        wait_mask_ = caller_mask != nullptr ? *caller_mask : old_;
+    }
+    ~SignalHold() { ::pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+    SignalHold(const SignalHold&) = delete;
+    SignalHold& operator=(const SignalHold&) = delete;
+    const sigset_t* wait_mask() const noexcept { return &wait_mask_; }
+
+  private:
+    sigset_t old_{};
+    sigset_t wait_mask_{};
+};
+
 }  // namespace
 
 // ---- setup ----
@@ -286,6 +309,11 @@ void Layer::shutdown_all() noexcept {
 // ---- the stack thread and the readiness machinery ----
 
 void Layer::stack_loop() noexcept {
+    // The program's signals are for the program's threads: delivered here, a handler would run
+    // on the stack thread and the program's blocked call would not see EINTR.
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
     const int efd = rt_->event_fd();
     pollfd p[2] = {{efd, POLLIN, 0}, {kick_fd_, POLLIN, 0}};
     while (!stop_.load(std::memory_order_relaxed)) {
@@ -381,6 +409,7 @@ void Layer::reap_orphans() noexcept {
 }
 
 int Layer::block(Lock& lk, Socket& s, uint32_t want, int timeout_ms) noexcept {
+    const SignalHold hold(nullptr);
     const int64_t start = now_us();
     const int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + int64_t{timeout_ms} * 1000;
     for (;;) {
@@ -405,7 +434,9 @@ int Layer::block(Lock& lk, Socket& s, uint32_t want, int timeout_ms) noexcept {
         pollfd p[2] = {{efd, POLLIN, 0}, {rt_->event_fd(), POLLIN, 0}};
         const int64_t left_ms =
             deadline == INT64_MAX ? 100 : std::min<int64_t>(100, (deadline - now + 999) / 1000);
-        const int r = real().poll(p, 2, static_cast<int>(left_ms));
+        const timespec wait_t{static_cast<time_t>(left_ms / 1000),
+                              static_cast<long>(left_ms % 1000) * 1'000'000};
+        const int r = real().ppoll(p, 2, &wait_t, hold.wait_mask());
         const int saved = errno;
         if (r > 0 && p[0].revents != 0) drain(efd);
         lk.lock();
@@ -1316,6 +1347,7 @@ int Layer::ioctl(int fd, unsigned long req, void* arg) noexcept {
 // ---- poll, select, epoll ----
 
 int Layer::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* mask) noexcept {
+    const SignalHold hold(mask);
     const int64_t start = now_us();
     const int64_t deadline = timeout == nullptr
                                  ? INT64_MAX
@@ -1359,7 +1391,7 @@ int Layer::poll(pollfd* fds, nfds_t n, const timespec* timeout, const sigset_t* 
         timespec t{static_cast<time_t>(wait_us / 1'000'000),
                    static_cast<long>(wait_us % 1'000'000) * 1000};
         kfds[n] = pollfd{ready > 0 || forked_child_ ? -1 : rt_->event_fd(), POLLIN, 0};
-        const int r = real().ppoll(kfds.data(), n + 1, &t, mask);
+        const int r = real().ppoll(kfds.data(), n + 1, &t, hold.wait_mask());
         if (r < 0) return -errno;
         int kready = 0;
         for (nfds_t i = 0; i < n; ++i) {
@@ -1497,6 +1529,7 @@ void Layer::epoll_closed(int epfd) noexcept {
 
 int Layer::epoll_wait(int epfd, epoll_event* out, int max, int timeout_ms,
                       const sigset_t* mask) noexcept {
+    const SignalHold hold(mask);
     if (max <= 0) return -EINVAL;
     const int64_t start = now_us();
     const int64_t deadline = timeout_ms < 0 ? INT64_MAX : start + int64_t{timeout_ms} * 1000;
@@ -1543,7 +1576,8 @@ int Layer::epoll_wait(int epfd, epoll_event* out, int max, int timeout_ms,
                                            : std::max<int64_t>(0, (deadline - now + 999) / 1000));
         if (now - start < spin_us_) wait_ms = 0;
         wait_ms = std::min<int64_t>(wait_ms, 100);
-        const int r = real().epoll_pwait(epfd, out + n, max - n, static_cast<int>(wait_ms), mask);
+        const int r =
+            real().epoll_pwait(epfd, out + n, max - n, static_cast<int>(wait_ms), hold.wait_mask());
         if (r < 0) {
             if (n > 0) return n;
             return -errno;
@@ -1567,7 +1601,7 @@ int Layer::epoll_wait(int epfd, epoll_event* out, int max, int timeout_ms,
         if (k > 0) return k;
         if (now_us() >= deadline) return 0;
     }
-    const int r = real().epoll_pwait(epfd, out, max, timeout_ms, mask);
+    const int r = real().epoll_pwait(epfd, out, max, timeout_ms, hold.wait_mask());
     return r < 0 ? -errno : r;
 }
 
