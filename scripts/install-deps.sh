@@ -23,6 +23,8 @@ packages=(
     busybox-static cpio kmod make gcc-12 xz-utils binutils libelf1 libssl3
     # host control: device names for shuntctl status, ethtool for cross-checks
     pci.ids ethtool
+    # the POSIX layer's tests and benchmark (docs/posix.md): Debian's servers under shunt-run
+    nginx-light redis-server redis-tools sockperf
     # the conformance tier: building packetdrill from ../shared/third_party (docs/conformance.md)
     bison flex
     # profiling: the USDT probe header (base/probes.hpp), perf to list and record the probes

@@ -49,6 +49,12 @@ Result<std::unique_ptr<Nic>> open_tap(const std::string& name, const NicOptions&
 
 }  // namespace
 
+Status check_nic_spec(const std::string& spec) {
+    auto s = parse_spec(spec);
+    if (!s) return s.error();
+    return {};
+}
+
 Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options) {
     auto s = parse_spec(spec);
     if (!s) return s.error();

@@ -34,6 +34,10 @@ void add_pci_flags(CLI::App& app, PciFlags& flags);
 // Copies the parsed flags into the driver options (add_pci_flags checked the irq name).
 void apply_pci_flags(const PciFlags& flags, PciNicOptions& pci);
 
+// Checks a --nic value's form (and that a pci: device exists) without opening it: for tools
+// that hand the spec to another process (shunt-run).
+Status check_nic_spec(const std::string& spec);
+
 Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions& options);
 
 // Opens several NICs that will hand each other buffers (shunt-fwd): all tap: (each opened on
