@@ -1,8 +1,10 @@
-// shunt-echo: a TCP and UDP echo server on libshunt, in-process: the program owns the NIC and
-// runs shunt's stack on its own thread. What it receives it sends back; a connection's bytes
-// are read only as fast as they can be sent back (back-pressure: the peer's window closes).
+// shunt-echo: a TCP and UDP echo server on libshunt, in-process (the program owns the NIC and
+// runs shunt's stack on its own thread) or attached to a running shuntd (--attach). What it
+// receives it sends back; a connection's bytes are read only as fast as they can be sent back
+// (back-pressure: the peer's window closes).
 //
 //   shunt-echo --nic tap:shunt0 --ip 10.77.0.2/24 [--port 7] [--udp-port 7] [--own-epoll]
+//   shunt-echo --attach [/run/shunt/shunt0.apps] [--port 7] [--udp-port 7] [--own-epoll]
 //
 // --own-epoll shows shunt inside an application's own epoll loop: the loop sleeps in
 // epoll_wait on shunt's event_fd() (beside whatever fds the app has) and, when it is readable,
@@ -53,9 +55,14 @@ int main(int argc, char** argv) {
         const std::string a = argv[i];
         const bool has_value = i + 1 < argc;
         if (a == "--attach") {
-            std::fprintf(stderr,
-                         "shunt-echo: --attach: not yet (this build runs in-process only)\n");
-            return 2;
+            // --attach [SOCKET]: a running shuntd serves this app (no NIC of its own).
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                cfg.attach = argv[++i];
+            } else {
+                std::string why;
+                cfg.attach = shunt::default_app_socket(why);
+                if (cfg.attach.empty()) return usage(why.c_str());
+            }
         } else if (a == "--help" || a == "-h") {
             return usage("a TCP and UDP echo server on shunt");
         } else if (a == "--own-epoll") {
@@ -78,7 +85,9 @@ int main(int argc, char** argv) {
             return usage(("unknown argument " + a).c_str());
         }
     }
-    if (cfg.nic.empty() || cfg.ip.empty()) return usage("--nic and --ip are required");
+    if (cfg.attach.empty() && (cfg.nic.empty() || cfg.ip.empty())) {
+        return usage("--nic and --ip (or --attach) are required");
+    }
     if (port < 1 || port > 65535 || udp_port < 1 || udp_port > 65535) return usage("bad port");
 
     std::string error;
@@ -87,7 +96,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "shunt-echo: %s\n", error.c_str());
         return 1;
     }
-    const int listener = rt->listen(static_cast<uint16_t>(port), 128);
+    // A backlog for bursts of connections (hundreds at once in netns.attach_apps): a full
+    // accept queue drops handshakes, which the peers must then retry.
+    const int listener = rt->listen(static_cast<uint16_t>(port), 1024);
     const int udp = rt->udp_bind(static_cast<uint16_t>(udp_port));
     if (listener < 0 || udp < 0) {
         std::fprintf(stderr, "shunt-echo: port %d: %s\n", port,
@@ -96,8 +107,8 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::printf("shunt-echo: listening on %s port %d (tcp) and %d (udp)\n", cfg.ip.c_str(), port,
-                udp_port);
+    std::printf("shunt-echo: listening on %s port %d (tcp) and %d (udp)\n",
+                cfg.attach.empty() ? cfg.ip.c_str() : cfg.attach.c_str(), port, udp_port);
     std::fflush(stdout);
 
     int epfd = -1;
@@ -123,6 +134,10 @@ int main(int argc, char** argv) {
             n = rt->wait(events, 0);
         } else {
             n = rt->wait(events, 100);  // 100 ms: the stop flag is seen promptly
+        }
+        if (n < 0) {  // attached: the daemon went away (-EPIPE)
+            std::fprintf(stderr, "shunt-echo: %s\n", std::strerror(-n));
+            return 1;
         }
         for (int i = 0; i < n; ++i) {
             const int s = events[i].sock;

@@ -1,8 +1,10 @@
 // shunt-httpd: static files from a directory over HTTP/1.1 with keep-alive, on libshunt
-// in-process. GET and HEAD of regular files under the root; "/" is index.html. A response is
-// a header and the file, sent as the connection takes it (back-pressure, not buffering).
+// in-process or attached to a running shuntd (--attach [SOCKET]). GET and HEAD of regular files
+// under the root; "/" is index.html. A response is a header and the file, sent as the connection
+// takes it (back-pressure, not buffering).
 //
 //   shunt-httpd --nic tap:shunt0 --ip 10.77.0.2/24 --root DIR [--port 80]
+//   shunt-httpd --attach [SOCKET] --root DIR [--port 80]
 //
 // It prints one line when it is listening and runs until SIGINT/SIGTERM.
 #include <shunt/shunt.hpp>
@@ -125,9 +127,14 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--attach") {
-            std::fprintf(stderr,
-                         "shunt-httpd: --attach: not yet (this build runs in-process only)\n");
-            return 2;
+            // --attach [SOCKET]: a running shuntd serves this app (no NIC of its own).
+            if (i + 1 < argc && argv[i + 1][0] != '-') {
+                cfg.attach = argv[++i];
+            } else {
+                std::string why;
+                cfg.attach = shunt::default_app_socket(why);
+                if (cfg.attach.empty()) return usage(why.c_str());
+            }
         } else if (a == "--help" || a == "-h") {
             return usage("static files over HTTP/1.1 on shunt");
         } else if (i + 1 >= argc) {
@@ -148,8 +155,8 @@ int main(int argc, char** argv) {
             return usage(("unknown argument " + a).c_str());
         }
     }
-    if (cfg.nic.empty() || cfg.ip.empty() || root.empty()) {
-        return usage("--nic, --ip and --root are required");
+    if (root.empty() || (cfg.attach.empty() && (cfg.nic.empty() || cfg.ip.empty()))) {
+        return usage("--root and --nic/--ip (or --attach) are required");
     }
     if (port < 1 || port > 65535) return usage("bad port");
     std::string error;
@@ -165,8 +172,8 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::printf("shunt-httpd: listening on %s port %d, serving %s\n", cfg.ip.c_str(), port,
-                root.c_str());
+    std::printf("shunt-httpd: listening on %s port %d, serving %s\n",
+                cfg.attach.empty() ? cfg.ip.c_str() : cfg.attach.c_str(), port, root.c_str());
     std::fflush(stdout);
 
     std::unordered_map<int, Conn> conns;
@@ -174,6 +181,10 @@ int main(int argc, char** argv) {
     shunt::Event events[64];
     while (g_stop == 0) {
         const int n = rt->wait(events, 100);
+        if (n < 0) {  // attached: the daemon went away (-EPIPE)
+            std::fprintf(stderr, "shunt-httpd: %s\n", std::strerror(-n));
+            return 1;
+        }
         for (int i = 0; i < n; ++i) {
             const int s = events[i].sock;
             if (s == listener) {

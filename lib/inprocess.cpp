@@ -69,7 +69,16 @@ int errno_of(tcp::TcpError e) noexcept {
 InProcessRuntime::InProcessRuntime(std::unique_ptr<Nic> nic, const InProcessConfig& config)
     : config_(config),
       nic_(std::move(nic)),
-      stack_(std::make_unique<Stack>(*nic_, 0, config.iface, config.tcp)),
+      owned_stack_(std::make_unique<Stack>(*nic_, 0, config.iface, config.tcp)),
+      stack_(owned_stack_.get()),
+      defaults_(config.tcp.defaults),
+      socks_(config.max_sockets),
+      held_rx_(config.max_held),
+      held_tx_(config.max_held) {}
+
+InProcessRuntime::InProcessRuntime(Stack& stack, const InProcessConfig& config)
+    : config_(config),
+      stack_(&stack),
       defaults_(config.tcp.defaults),
       socks_(config.max_sockets),
       held_rx_(config.max_held),
@@ -85,6 +94,15 @@ Result<std::unique_ptr<InProcessRuntime>> InProcessRuntime::create(std::unique_p
     std::unique_ptr<InProcessRuntime> rt(new InProcessRuntime(std::move(nic), config));
     if (auto ok = rt->init_fds(); !ok) return ok.error();
     return rt;
+}
+
+Result<std::unique_ptr<InProcessRuntime>> InProcessRuntime::borrow(Stack& stack,
+                                                                   const InProcessConfig& config) {
+    if (config.max_sockets == 0 || config.max_sockets > HandleTable<Sock>::kMaxSlots) {
+        return make_error("max_sockets {} is outside 1..{}", config.max_sockets,
+                          HandleTable<Sock>::kMaxSlots);
+    }
+    return std::unique_ptr<InProcessRuntime>(new InProcessRuntime(stack, config));
 }
 
 Status InProcessRuntime::init_fds() {
@@ -115,9 +133,64 @@ InProcessRuntime::~InProcessRuntime() {
     });
     held_rx_ = HandleTable<PacketChain>(0);
     held_tx_ = HandleTable<Packet>(0);
+    if (owned_stack_ == nullptr) return;  // borrowed: the owner polls the RSTs out
     shutdown_stack();
-    stack_.reset();
+    owned_stack_.reset();
     nic_->stop();
+}
+
+int64_t InProcessRuntime::send_space_of(int sock) noexcept {
+    int err = 0;
+    Sock* s = tcp_sock(sock, err);
+    if (s == nullptr) return err;
+    return static_cast<int64_t>(std::min<uint64_t>(s->tcp->send_space(), INT64_MAX));
+}
+
+void InProcessRuntime::abort_all() noexcept {
+    socks_.for_each_from(0, [&](int handle, Sock& s, size_t) {
+        if (s.kind == Kind::tcp) s.tcp->abort();
+        close(handle);
+        return true;
+    });
+    held_rx_ = HandleTable<PacketChain>(config_.max_held);
+    held_tx_ = HandleTable<Packet>(config_.max_held);
+}
+
+std::vector<InProcessRuntime::SocketInfo> InProcessRuntime::sockets_info() {
+    std::vector<SocketInfo> out;
+    out.reserve(socks_.live());
+    const uint32_t ip = stack_->iface().config().address.addr.value;
+    socks_.for_each_from(0, [&](int handle, Sock& s, size_t) {
+        SocketInfo i;
+        i.handle = handle;
+        switch (s.kind) {
+            case Kind::tcp:
+                i.kind = "tcp";
+                i.state = tcp::to_string(s.tcp->state());
+                i.local = addr_of(s.tcp->local());
+                i.remote = addr_of(s.tcp->remote());
+                i.recv_queued = s.tcp->readable_bytes() + s.rx_left.byte_length();
+                i.send_queued = s.tcp->send_queued();
+                break;
+            case Kind::listener:
+                i.kind = "listener";
+                i.state = "listen";
+                i.local = Addr{ip, s.listener->port()};
+                i.pending = static_cast<uint32_t>(s.listener->pending());
+                break;
+            case Kind::udp:
+                i.kind = "udp";
+                i.state = "bound";
+                i.local = Addr{ip, s.udp->port()};
+                i.pending = static_cast<uint32_t>(s.udp->pending());
+                break;
+            case Kind::none:
+                return true;
+        }
+        out.push_back(i);
+        return true;
+    });
+    return out;
 }
 
 void InProcessRuntime::shutdown_stack() noexcept {
@@ -140,6 +213,7 @@ void InProcessRuntime::shutdown_stack() noexcept {
 // ---- the loop ----
 
 int InProcessRuntime::poll() noexcept {
+    if (owned_stack_ == nullptr) return 0;
     return static_cast<int>(std::min<size_t>(stack_->poll(Instant::now()), INT32_MAX));
 }
 
@@ -228,6 +302,7 @@ void InProcessRuntime::sleep_until(Instant now, Instant wake) noexcept {
 
 int InProcessRuntime::wait(std::span<Event> out, int timeout_ms) noexcept {
     if (out.empty()) return -EINVAL;
+    if (owned_stack_ == nullptr) return -EOPNOTSUPP;
     const Instant start = Instant::now();
     const std::optional<Instant> deadline =
         timeout_ms < 0 ? std::nullopt

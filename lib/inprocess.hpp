@@ -18,6 +18,8 @@
 #include <shunt/shunt.hpp>
 
 #include <memory>
+#include <string_view>
+#include <vector>
 
 namespace shunt::lib {
 
@@ -36,6 +38,11 @@ class InProcessRuntime final : public Runtime {
   public:
     // Takes the NIC (tests pass an in-memory one).
     static Result<std::unique_ptr<InProcessRuntime>> create(std::unique_ptr<Nic> nic,
+                                                            const InProcessConfig& config);
+    // A handle table over a Stack someone else owns and polls (shuntd serving an attached
+    // app: one per app). Only the socket calls, events_of and collect_events are for it;
+    // poll/wait/event_fd are the owner's business (poll returns 0, wait -EOPNOTSUPP).
+    static Result<std::unique_ptr<InProcessRuntime>> borrow(Stack& stack,
                                                             const InProcessConfig& config);
     ~InProcessRuntime() override;
 
@@ -72,6 +79,25 @@ class InProcessRuntime final : public Runtime {
     size_t open_sockets() const noexcept { return socks_.live(); }
     // The SHUNT_EV_* bits a socket has now (before interest); -EBADF for a bad handle.
     int events_of(int sock) noexcept;
+    // Events of the sockets as wait() reports them (interest applied), without polling.
+    size_t collect_events(std::span<Event> out) noexcept { return collect(out); }
+    // Bytes a TCP socket's send queue takes now (send may still take fewer: buffer slots).
+    int64_t send_space_of(int sock) noexcept;
+    // Resets every open connection (RST) and closes every socket: what an app's crash does.
+    void abort_all() noexcept;
+
+    // What an operator sees of one socket (shuntctl connections).
+    struct SocketInfo {
+        int handle = 0;
+        std::string_view kind;   // "tcp", "listener", "udp"
+        std::string_view state;  // TCP state (RFC 9293 names), or "listen"/"bound"
+        Addr local{};
+        Addr remote{};
+        uint64_t recv_queued = 0;  // bytes received, not yet read by the app
+        uint64_t send_queued = 0;  // bytes sent by the app, not yet acknowledged
+        uint32_t pending = 0;      // a listener's accept queue; a UDP socket's datagrams
+    };
+    std::vector<SocketInfo> sockets_info();
 
   private:
     enum class Kind : uint8_t { none, tcp, listener, udp };
@@ -86,6 +112,7 @@ class InProcessRuntime final : public Runtime {
     };
 
     InProcessRuntime(std::unique_ptr<Nic> nic, const InProcessConfig& config);
+    InProcessRuntime(Stack& stack, const InProcessConfig& config);
     Status init_fds();
     uint32_t events(Sock& s) noexcept;
     Sock* tcp_sock(int sock, int& err) noexcept;
@@ -97,8 +124,9 @@ class InProcessRuntime final : public Runtime {
     void shutdown_stack() noexcept;
 
     InProcessConfig config_;
-    std::unique_ptr<Nic> nic_;      // before stack_: destroyed after it
-    std::unique_ptr<Stack> stack_;  // after nic_
+    std::unique_ptr<Nic> nic_;            // before owned_stack_: destroyed after it; null borrowed
+    std::unique_ptr<Stack> owned_stack_;  // after nic_; null when borrowed
+    Stack* stack_ = nullptr;              // owned_stack_, or the borrowed one
     tcp::SocketOptions defaults_;
     HandleTable<Sock> socks_;
     HandleTable<PacketChain> held_rx_;

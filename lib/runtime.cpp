@@ -1,5 +1,6 @@
 // shunt::Runtime::open (the in-process deployment from a RuntimeConfig) and the C API, which
 // is the C++ API behind opaque pointers.
+#include "lib/attached.hpp"
 #include "lib/inprocess.hpp"
 #include "lib/nic_open.hpp"
 
@@ -7,6 +8,8 @@
 #include <shunt/shunt.hpp>
 
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace shunt {
@@ -47,7 +50,32 @@ Result<lib::InProcessConfig> make_config(const RuntimeConfig& c) {
 
 }  // namespace
 
+std::string default_app_socket(std::string& error) {
+    if (const char* env = std::getenv("SHUNT_APP_SOCKET"); env != nullptr && *env != 0) return env;
+    std::string found;
+    int n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/run/shunt", ec)) {
+        if (e.path().extension() != ".apps" || !e.is_socket(ec)) continue;
+        found = e.path().string();
+        ++n;
+    }
+    if (n == 1) return found;
+    error = n == 0 ? "no app socket: no /run/shunt/*.apps (is shuntd running?) and no "
+                     "$SHUNT_APP_SOCKET"
+                   : "more than one /run/shunt/*.apps: name the socket";
+    return {};
+}
+
 std::unique_ptr<Runtime> Runtime::open(const RuntimeConfig& config, std::string& error) {
+    if (!config.attach.empty()) {
+        auto rt = lib::AttachedRuntime::attach(config.attach);
+        if (!rt) {
+            error = rt.error().message;
+            return nullptr;
+        }
+        return std::move(rt).value();
+    }
     auto cfg = make_config(config);
     if (!cfg) {
         error = cfg.error().message;
@@ -125,6 +153,32 @@ shunt_runtime* shunt_open(const shunt_config* c, const char** error) {
         return nullptr;
     }
     return shunt::lib::wrap_for_c(std::move(rt));
+}
+
+shunt_runtime* shunt_attach(const char* app_socket, const char** error) {
+    shunt::RuntimeConfig cfg;
+    if (app_socket != nullptr) {
+        cfg.attach = app_socket;
+    } else {
+        cfg.attach = shunt::default_app_socket(g_open_error);
+    }
+    std::unique_ptr<shunt::Runtime> rt;
+    if (!cfg.attach.empty()) rt = shunt::Runtime::open(cfg, g_open_error);
+    if (!rt) {
+        if (error != nullptr) *error = g_open_error.c_str();
+        return nullptr;
+    }
+    return shunt::lib::wrap_for_c(std::move(rt));
+}
+
+const char* shunt_default_app_socket(const char** error) {
+    thread_local std::string path;
+    path = shunt::default_app_socket(g_open_error);
+    if (path.empty()) {
+        if (error != nullptr) *error = g_open_error.c_str();
+        return nullptr;
+    }
+    return path.c_str();
 }
 
 void shunt_close_runtime(shunt_runtime* rt) {

@@ -2,6 +2,7 @@
 // (UDP echo on port 7). Only this loop reads the clock; the stack is driven by poll(now).
 #include "base/log.hpp"
 #include "base/time.hpp"
+#include "lib/attach/server.hpp"
 #include "stack/stack.hpp"
 #include "stack/tcp/tcp_json.hpp"
 #include "stack/tcp_services.hpp"
@@ -41,6 +42,8 @@ struct Options {
     double duration_s = 0;
     shunt::tools::PciFlags pci;
     bool promiscuous = false;
+    // Attached apps (docs/libshunt.md): "" is /run/shunt/<instance>.apps, "none" is off.
+    std::string app_socket;
     // Per-peer limits (issue 11, docs/limits-peer.md); defaults are the config structs'.
     struct PeerLimits {
         double header_timeout_s = -1;  // < 0: the default
@@ -133,6 +136,16 @@ struct UdpEcho final : shunt::StackApp {
     }
 };
 
+// The default app socket: /run/shunt/<instance>.apps, the instance being the NIC's name
+// (tap:shunt0 -> shunt0, pci:0000:03:00.0 -> 0000_03_00.0).
+std::string default_app_socket(const std::string& nic) {
+    std::string instance = nic.substr(nic.find(':') + 1);
+    for (char& ch : instance) {
+        if (ch == ':' || ch == '/') ch = '_';
+    }
+    return "/run/shunt/" + instance + ".apps";
+}
+
 int run(const Options& o, const Config& c) {
     auto nic = shunt::tools::open_nic(o.nic, c.nic);
     if (!nic) return fail(1, nic.error().message);
@@ -161,6 +174,23 @@ int run(const Options& o, const Config& c) {
     auto tcp_stats = [&] { return nlohmann::ordered_json{{"tcp", (*services)->stats()}}; };
     auto tcp_drops = [&] { return shunt::tcp::to_json(stack.tcp().drops()); };
 
+    // Applications attached over shared memory (docs/libshunt.md); served inside the poll.
+    std::unique_ptr<shunt::attach::Server> apps;
+    if (o.app_socket != "none") {
+        shunt::attach::ServerConfig ac;
+        ac.socket_path = o.app_socket.empty() ? default_app_socket(o.nic) : o.app_socket;
+        auto started = shunt::attach::Server::start(stack, ac);
+        if (!started) {
+            // The default path is a convenience (a daemon without /run access still serves);
+            // a path the operator named must work.
+            if (!o.app_socket.empty()) return fail(1, started.error().message);
+            shunt::log::warn("no attached apps: {}", started.error().message);
+        } else {
+            apps = std::move(started).value();
+            shunt::log::info("apps attach on {}", ac.socket_path);
+        }
+    }
+
     shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();
     if (auto w = stats.write(iface, start, tcp_stats(), tcp_drops()); !w)
@@ -179,6 +209,11 @@ int run(const Options& o, const Config& c) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
+    }
+    if (apps != nullptr && ep.valid()) {  // an app connecting, leaving or ringing its doorbell
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, apps->wait_fd(), &ev);
     }
     const auto interval = std::chrono::milliseconds(o.stats_interval_ms);
     auto next_stats = start + interval;
@@ -199,6 +234,7 @@ int run(const Options& o, const Config& c) {
         }
         if (has_stop && now >= stop_at) break;
         if (work > 0 || !can_sleep) continue;
+        if (apps != nullptr && !apps->prepare_sleep()) continue;  // a command came meanwhile
         // Idle: sleep on the NIC's fd until a frame comes or a timer is due (at most 100 ms).
         auto wake = now + std::chrono::milliseconds(100);
         if (auto d = stack.next_deadline(); d && *d < wake) wake = *d;
@@ -208,6 +244,8 @@ int run(const Options& o, const Config& c) {
         epoll_event ev{};
         if (ep.valid()) ::epoll_pwait2(ep.get(), &ev, 1, &timeout, nullptr);
     }
+    // Attached apps are detached first (their connections reset with the rest below).
+    apps.reset();
     // Peers of open connections learn now (RST), not by their own timeouts; the last stats
     // count those RSTs. Not through a device that is gone.
     if (watch.health() != shunt::NicHealth::gone && !shunt::tools::shutdown_stack(stack)) {
@@ -252,6 +290,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 65535));
     shunt::tools::add_pci_flags(app, o.pci);
     app.add_flag("--promiscuous", o.promiscuous, "pci: receive every frame on the wire");
+    app.add_option("--app-socket", o.app_socket,
+                   "Unix socket applications attach to (libshunt --attach; mode 0660, peers "
+                   "identified by SO_PEERCRED); default /run/shunt/<instance>.apps, 'none': off");
     app.add_option("--duration", o.duration_s, "exit after this many seconds")
         ->check(CLI::NonNegativeNumber);
     // Per-peer limits (docs/limits-peer.md); 0 turns a limit off.

@@ -81,8 +81,15 @@ typedef struct shunt_buf {
 /* Opens the NIC and builds the stack. NULL on failure; then *error (if not NULL) points to
  * one sentence saying why, valid until the next shunt_open on this thread. */
 shunt_runtime* shunt_open(const shunt_config* config, const char** error);
+/* The attached deployment: attaches to a running shuntd through its app socket (NULL: the
+ * default, shunt_default_app_socket). The daemon owns the NIC and runs the stack; the calls
+ * are the same. NULL on failure, with *error as for shunt_open. docs/libshunt.md. */
+shunt_runtime* shunt_attach(const char* app_socket, const char** error);
+/* The app socket --attach without a path means: $SHUNT_APP_SOCKET, else the one *.apps
+ * socket in /run/shunt/. NULL (with *error) when there is none or more than one. */
+const char* shunt_default_app_socket(const char** error);
 /* Closes every socket (open connections are reset), puts the resets on the wire (bounded)
- * and releases the NIC. */
+ * and releases the NIC (attached: detaches; the daemon resets what is still open). */
 void shunt_close_runtime(shunt_runtime* rt);
 
 /* One step of the stack: receive, timers, transmit. Returns the work done (0: idle). */

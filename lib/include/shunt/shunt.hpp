@@ -5,8 +5,8 @@
 // conventions, the event bits and the options, which this header shares). The application
 // talks to the abstract Runtime only: Runtime::open() builds the in-process deployment (the
 // app owns the NIC and runs the stack on its own thread, run-to-completion); an attached
-// deployment (a running shuntd serving the app through shared memory) will be another
-// implementation of the same class. docs/libshunt.md describes both.
+// deployment (RuntimeConfig::attach: a running shuntd serving the app through shared memory)
+// is another implementation of the same class. docs/libshunt.md describes both.
 //
 // This header includes nothing of shunt's internals, so it is stable across their changes.
 #pragma once
@@ -36,6 +36,9 @@ struct RuntimeConfig {
     // at most goes to send queues, so that received frames (the ACKs that free them) always
     // find buffers.
     uint32_t pool_buffers = 8192;
+    // Non-empty: the attached deployment. The path of a running shuntd's app socket
+    // (--app-socket); open() attaches to it and every field above is the daemon's business.
+    std::string attach;
 };
 
 using Addr = shunt_addr;
@@ -49,8 +52,8 @@ class Runtime {
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
 
-    // The in-process deployment: opens the NIC and builds the stack. Null on failure, with
-    // one sentence in `error`.
+    // The in-process deployment: opens the NIC and builds the stack; or, with config.attach,
+    // the attached one. Null on failure, with one sentence in `error`.
     static std::unique_ptr<Runtime> open(const RuntimeConfig& config, std::string& error);
 
     // ---- the loop ----
@@ -88,6 +91,10 @@ class Runtime {
   protected:
     Runtime() = default;
 };
+
+// The app socket an attach without a path uses: $SHUNT_APP_SOCKET, else the one *.apps socket
+// in /run/shunt/. Empty (with `error`) when there is none or more than one.
+std::string default_app_socket(std::string& error);
 
 // "A.B.C.D" to a host-order address; -EINVAL when it is not one.
 int parse_ipv4(const char* text, uint32_t& ip) noexcept;
