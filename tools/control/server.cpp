@@ -271,7 +271,7 @@ bool ControlServer::poll() {
     const bool had_backlog = backlog_;
     backlog_ = false;
     std::vector<uint64_t> readable;
-    for (int i = 0; i < n; ++i) {
+    for (size_t i = 0; i < static_cast<size_t>(std::max(n, 0)); ++i) {
         if (events[i].data.u64 == kListenTag) {
             accept_some();
         } else {
