@@ -6,6 +6,10 @@
 
 #include <array>
 
+#ifndef SHUNT_VERSION
+#define SHUNT_VERSION "unknown"
+#endif
+
 namespace shunt::control {
 
 namespace {
@@ -36,6 +40,7 @@ std::string ControlCommands::handle(const Request& r, uint64_t client) {
         Json commands = Json::array();
         for (const char* c : kCommands) commands.push_back(c);
         return reply_ok(r.id, Json{{"daemon", hooks_.daemon},
+                                   {"version", SHUNT_VERSION},
                                    {"protocol", kProtocolVersion},
                                    {"pid", ::getpid()},
                                    {"nic", hooks_.nic},
