@@ -29,6 +29,8 @@ Examples:
   shuntctl rss eth1 --equal 4
   shuntctl steer eth1 add flow-type udp4 dst-port 4789 action 2 loc 0
   shuntctl hugepages --reserve 512
+  shuntctl stats --watch                   a running shuntd's rates, redrawn every second
+  shuntctl capture --count 10 --filter icmp -w ping.pcap
 
 State (undo logs): --state-dir, else $SHUNT_STATE_DIR, else /run/shunt.
 See docs/host-control.md for what each command changes and how it is undone.)";
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
     add_channels(app, ctx);
     add_rss(app, ctx);
     add_steer(app, ctx);
+    add_stats(app, ctx);
+    add_capture(app, ctx);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

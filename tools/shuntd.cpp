@@ -7,6 +7,8 @@
 #include "stack/tcp/tcp_json.hpp"
 #include "stack/tcp_services.hpp"
 #include "tools/config_file.hpp"
+#include "tools/control/commands.hpp"
+#include "tools/control/server.hpp"
 #include "tools/journal_stream.hpp"
 #include "tools/nic_spec.hpp"
 #include "tools/stack_loop.hpp"
@@ -34,6 +36,9 @@ struct Options {
     uint16_t mtu = 1500;
     std::string log_level = "info";
     std::string stats_file;
+    std::string control;  // empty: control::default_socket_path(nic)
+    std::string control_group;
+    bool no_control = false;
     uint32_t stats_interval_ms = 1000;
     bool no_udp_echo = false;
     uint16_t http_port = 0;  // 0: no HTTP service
@@ -58,6 +63,10 @@ struct Options {
         bool accept_martians = false;
     } peer;
 };
+
+constexpr uint32_t kNicEvent = 1;
+constexpr uint32_t kControlEvent = 2;
+constexpr shunt::Duration kControlPeriod = std::chrono::milliseconds(10);
 
 int fail(int code, const std::string& message) {
     return shunt::tools::fail("shuntd", code, message);
@@ -193,6 +202,38 @@ int run(const Options& o, const Config& c) {
 
     shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();
+    // The control socket (docs/control.md): the stats file's object plus one section per
+    // shard (one shard here: queue 0), served from this loop.
+    shunt::control::DaemonHooks hooks;
+    hooks.nic = o.nic;
+    hooks.stats = [&] {
+        const auto now = shunt::Instant::now();
+        auto j =
+            shunt::tools::stats_json(iface, (now - start).count() / 1000, tcp_stats(), tcp_drops());
+        j["shards"] = nlohmann::ordered_json::array(
+            {shunt::tools::shard_json(0, iface, tcp_stats(), tcp_drops())});
+        return j;
+    };
+    hooks.set_tap = [&](shunt::FrameTap* tap) { iface.set_tap(tap); };
+    shunt::control::ControlCommands commands(std::move(hooks));
+    std::unique_ptr<shunt::control::ControlServer> control;
+    if (!o.no_control) {
+        shunt::control::ServerOptions so;
+        so.path = o.control.empty() ? shunt::control::default_socket_path(o.nic) : o.control;
+        so.group = o.control_group;
+        auto server = shunt::control::ControlServer::open(so, commands);
+        if (server) {
+            control = std::move(server.value());
+            commands.set_server(control.get());
+            shunt::log::info("control socket {}", so.path);
+        } else if (!o.control.empty() || !o.control_group.empty()) {
+            return fail(1, server.error().message);
+        } else {
+            // The default place may be unwritable (not root): run without, say so.
+            shunt::log::warn("{}; running without a control socket (--control PATH)",
+                             server.error().message);
+        }
+    }
     if (auto w = stats.write(iface, start, tcp_stats(), tcp_drops()); !w)
         return fail(1, w.error().message);
     shunt::log::info("serving {} on {} (mac {}, mtu {}){}{}{}{}", iface_cfg.address.to_string(),
@@ -208,6 +249,7 @@ int run(const Options& o, const Config& c) {
     if (const int fd = (*nic)->wait_fd(0); fd >= 0 && ep.valid()) {
         epoll_event ev{};
         ev.events = EPOLLIN;
+        ev.data.u32 = kNicEvent;
         ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev);
     }
     if (apps != nullptr && ep.valid()) {  // an app connecting, leaving or ringing its doorbell
@@ -215,6 +257,16 @@ int run(const Options& o, const Config& c) {
         ev.events = EPOLLIN;
         ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, apps->wait_fd(), &ev);
     }
+    if (control && ep.valid()) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = kControlEvent;
+        ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, control->wait_fd(), &ev);
+    }
+    // Control work is served between polls: when its fd woke the idle wait, and otherwise at
+    // most every kControlPeriod (a busy loop never sleeps, so nothing else would look).
+    bool control_due = false;
+    auto next_control = start;
     const auto interval = std::chrono::milliseconds(o.stats_interval_ms);
     auto next_stats = start + interval;
     const bool has_stop = o.duration_s > 0;
@@ -226,6 +278,10 @@ int run(const Options& o, const Config& c) {
         auto now = shunt::Instant::now();
         if (!watch.ok(now)) break;
         const size_t work = stack.poll(now);
+        if (control && (control_due || now >= next_control)) {
+            control_due = control->poll();
+            next_control = now + kControlPeriod;
+        }
         if (now >= next_stats) {
             if (auto w = stats.write(iface, now, tcp_stats(), tcp_drops()); !w) {
                 shunt::log::warn("{}", w.error().message);
@@ -233,7 +289,7 @@ int run(const Options& o, const Config& c) {
             next_stats = now + interval;
         }
         if (has_stop && now >= stop_at) break;
-        if (work > 0 || !can_sleep) continue;
+        if (work > 0 || !can_sleep || control_due) continue;
         if (apps != nullptr && !apps->prepare_sleep()) continue;  // a command came meanwhile
         // Idle: sleep on the NIC's fd until a frame comes or a timer is due (at most 100 ms).
         auto wake = now + std::chrono::milliseconds(100);
@@ -241,11 +297,15 @@ int run(const Options& o, const Config& c) {
         if (next_stats < wake) wake = next_stats;
         // Microseconds, not epoll_wait's milliseconds: a TX retry is due in tens of them.
         const timespec timeout = shunt::tools::timespec_until(now, wake);
-        epoll_event ev{};
-        if (ep.valid()) ::epoll_pwait2(ep.get(), &ev, 1, &timeout, nullptr);
+        std::array<epoll_event, 2> evs{};
+        const int n = ep.valid() ? ::epoll_pwait2(ep.get(), evs.data(), 2, &timeout, nullptr) : 0;
+        for (int i = 0; i < n; ++i) {
+            if (evs[static_cast<size_t>(i)].data.u32 == kControlEvent) control_due = true;
+        }
     }
     // Attached apps are detached first (their connections reset with the rest below).
     apps.reset();
+    control.reset();  // its clients are dropped, its capture stopped, the socket file removed
     // Peers of open connections learn now (RST), not by their own timeouts; the last stats
     // count those RSTs. Not through a device that is gone.
     if (watch.health() != shunt::NicHealth::gone && !shunt::tools::shutdown_stack(stack)) {
@@ -280,6 +340,12 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", o.log_level, "debug|info|warn|error")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
     app.add_option("--stats-file", o.stats_file, "write JSON counters here (atomically)");
+    app.add_option("--control", o.control,
+                   "control socket (docs/control.md; default /run/shunt/NIC.sock, e.g. "
+                   "/run/shunt/tap-shunt0.sock)");
+    app.add_option("--control-group", o.control_group,
+                   "group of the control socket (mode 0660; default: 'shunt' if it exists)");
+    app.add_flag("--no-control", o.no_control, "no control socket");
     app.add_option("--stats-interval-ms", o.stats_interval_ms, "stats file period")
         ->check(CLI::Range(10u, 3'600'000u));
     app.add_flag("--no-udp-echo", o.no_udp_echo, "do not serve UDP echo on port 7");

@@ -6,17 +6,11 @@
 
 namespace shunt::tools {
 
-nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
-                                  const nlohmann::ordered_json& sections,
-                                  const nlohmann::ordered_json& more_drops) {
-    const NicCounters n = iface.nic().counters();
-    nlohmann::ordered_json j;
-    j["nic"] = {{"name", iface.nic().name()},      {"rx_packets", n.rx_packets},
-                {"rx_bytes", n.rx_bytes},          {"tx_packets", n.tx_packets},
-                {"tx_bytes", n.tx_bytes},          {"rx_dropped", n.rx_dropped},
-                {"tx_dropped", n.tx_dropped},      {"rx_errors", n.rx_errors},
-                {"tx_errors", n.tx_errors},        {"rx_copy_bytes", n.rx_copy_bytes},
-                {"tx_copy_bytes", n.tx_copy_bytes}};
+namespace {
+
+// The drops, stack and pool parts both objects share (one owner for their names).
+void add_shard_parts(nlohmann::ordered_json& j, Interface& iface,
+                     const nlohmann::ordered_json& more_drops) {
     j["drops"] = to_json(iface.drops());
     if (more_drops.is_object()) j["drops"].update(more_drops);
     j["stack"] = to_json(iface);
@@ -29,9 +23,40 @@ nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
                  {"bad_links", Mempool::bad_links()},
                  {"double_frees", Mempool::double_frees()},
                  {"saturated_refs", Mempool::saturated_refs()}};
+}
+
+void add_sections(nlohmann::ordered_json& j, const nlohmann::ordered_json& sections) {
     if (sections.is_object()) {
         for (const auto& [key, value] : sections.items()) j[key] = value;
     }
+}
+
+}  // namespace
+
+nlohmann::ordered_json shard_json(size_t shard, Interface& iface,
+                                  const nlohmann::ordered_json& sections,
+                                  const nlohmann::ordered_json& more_drops) {
+    nlohmann::ordered_json j;
+    j["shard"] = shard;
+    j["queue"] = iface.queue();
+    add_shard_parts(j, iface, more_drops);
+    add_sections(j, sections);
+    return j;
+}
+
+nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
+                                  const nlohmann::ordered_json& sections,
+                                  const nlohmann::ordered_json& more_drops) {
+    const NicCounters n = iface.nic().counters();
+    nlohmann::ordered_json j;
+    j["nic"] = {{"name", iface.nic().name()},      {"rx_packets", n.rx_packets},
+                {"rx_bytes", n.rx_bytes},          {"tx_packets", n.tx_packets},
+                {"tx_bytes", n.tx_bytes},          {"rx_dropped", n.rx_dropped},
+                {"tx_dropped", n.tx_dropped},      {"rx_errors", n.rx_errors},
+                {"tx_errors", n.tx_errors},        {"rx_copy_bytes", n.rx_copy_bytes},
+                {"tx_copy_bytes", n.tx_copy_bytes}};
+    add_shard_parts(j, iface, more_drops);
+    add_sections(j, sections);
     j["uptime_ms"] = uptime_ms;
     return j;
 }

@@ -19,6 +19,13 @@ nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
                                   const nlohmann::ordered_json& sections = {},
                                   const nlohmann::ordered_json& more_drops = {});
 
+// One shard's part (its Interface on one NIC queue, its TCP): "shard", "queue", "drops",
+// "stack", "pool", then each of `sections`. The control socket's stats reply lists one per
+// shard under "shards"; the stats file's top level is the same data for the first shard.
+nlohmann::ordered_json shard_json(size_t shard, Interface& iface,
+                                  const nlohmann::ordered_json& sections = {},
+                                  const nlohmann::ordered_json& more_drops = {});
+
 class StatsWriter {
   public:
     explicit StatsWriter(std::string path) : path_(std::move(path)) {}

@@ -48,6 +48,8 @@ size_t Interface::poll_ingress(Instant now) noexcept {
     const size_t want = std::min(config_.rx_batch, rx.size());
     const size_t n = nic_.rx_batch(queue_, std::span(rx.data(), want));
     probe::rx_batch(queue_, n);
+    if (tap_ != nullptr) [[unlikely]]
+        tap_->on_frames(TapDirection::rx, std::span(rx.data(), n), now_);
     for (size_t i = 0; i < n; ++i) receive_frame(Packet(rx[i]));
     return n;
 }
@@ -266,6 +268,15 @@ void Interface::queue_frame(Packet frame, MacAddr dst, uint16_t ethertype) noexc
 
 size_t Interface::flush_tx() noexcept {
     if (tx_count_ == 0) return 0;
+    // Refused frames stay at the front and are offered again: the tap sees each frame once.
+    if (tap_ != nullptr) [[unlikely]] {
+        if (tx_tapped_ < tx_count_) {
+            tap_->on_frames(TapDirection::tx,
+                            std::span(tx_frames_.data() + tx_tapped_, tx_count_ - tx_tapped_),
+                            now_);
+        }
+        tx_tapped_ = tx_count_;
+    }
     const size_t sent = nic_.tx_batch(queue_, std::span(tx_frames_.data(), tx_count_));
     probe::tx_batch(queue_, tx_count_, sent);
     if (sent < tx_count_) {
@@ -274,6 +285,7 @@ size_t Interface::flush_tx() noexcept {
                   tx_frames_.begin() + static_cast<ptrdiff_t>(tx_count_), tx_frames_.begin());
     }
     tx_count_ -= sent;
+    tx_tapped_ -= std::min(tx_tapped_, sent);
     tx_handed_ += sent;
     return sent;
 }

@@ -9,6 +9,7 @@
 #include "driver/nic.hpp"
 #include "packet/packet_chain.hpp"
 #include "stack/iface/drop_reason.hpp"
+#include "stack/iface/frame_tap.hpp"
 #include "stack/iface/ip_protocol.hpp"
 #include "stack/iface/neighbor_cache.hpp"
 #include "stack/iface/reassembly.hpp"
@@ -127,6 +128,9 @@ class Interface final : public Ipv4Output {
     const RouteTable& routes() const { return routes_; }
     Nic& nic() { return nic_; }
     Instant now() const { return now_; }
+    // A tap that sees each RX and TX batch (null: none, the default). It must outlive its
+    // installation (set_tap(nullptr) before it goes).
+    void set_tap(FrameTap* tap) noexcept { tap_ = tap; }
 
   private:
     friend class UdpSocket;
@@ -184,6 +188,8 @@ class Interface final : public Ipv4Output {
     // TX work held back by the last egress retries at tx_retry_at_ (InterfaceConfig).
     Duration tx_backoff_{0};  // 0: nothing held back
     Instant tx_retry_at_{};
+    FrameTap* tap_ = nullptr;
+    size_t tx_tapped_ = 0;  // frames at the front of tx_frames_ the tap has already seen
 };
 
 }  // namespace shunt

@@ -22,6 +22,7 @@ SHUNT_NS=""
 SHUNT_TMP=""
 SHUNTD_PID=""
 SHUNT_STATS=""
+SHUNT_CONTROL="" # shuntd_start's --control socket (docs/control.md), in the test's directory
 SHUNT_LOG=""
 SHUNT_WATCHDOG_PID=""
 SHUNT_BG_PIDS=()
@@ -148,6 +149,7 @@ netns_init() {
     SHUNT_NS="shunt-${name}-$$"
     SHUNT_TMP="$(mktemp -d "/tmp/shunt-${name}.XXXXXX")"
     SHUNT_STATS="$SHUNT_TMP/stats.json"
+    SHUNT_CONTROL="$SHUNT_TMP/control.sock"
     SHUNT_LOG="$SHUNT_TMP/shuntd.log"
     trap netns_cleanup EXIT
     trap 'exit 130' INT
@@ -188,7 +190,8 @@ shuntd_start() {
         trap - INT QUIT
         exec ip netns exec "$SHUNT_NS" "$shuntd" --nic "tap:$SHUNT_TAP" \
             --ip "$SHUNT_IP/$SHUNT_PREFIX" --mac "$SHUNT_MAC" \
-            --stats-file "$SHUNT_STATS" --stats-interval-ms "$SHUNT_STATS_INTERVAL_MS" "$@"
+            --stats-file "$SHUNT_STATS" --stats-interval-ms "$SHUNT_STATS_INTERVAL_MS" \
+            --control "$SHUNT_CONTROL" "$@"
     ) </dev/null >>"$SHUNT_LOG" 2>&1 &
     SHUNTD_PID=$!
     for ((i = 0; i < 150; i++)); do

@@ -20,7 +20,7 @@ _shuntctl() {
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
     fi
-    local commands="status show doctor hugepages kernel-stack bind unbind sriov channels rss steer"
+    local commands="status show doctor hugepages kernel-stack bind unbind sriov channels rss steer stats capture"
 
     # The subcommand (and kernel-stack's own) and the positionals after it.
     local cmd="" sub="" i nargs=0
@@ -40,6 +40,10 @@ _shuntctl() {
         esac
     done
 
+    if [[ "$prev" == --control ]]; then
+        mapfile -t COMPREPLY < <(compgen -f -- "${cur:-/run/shunt/}")
+        return
+    fi
     if [[ "$prev" == --state-dir ]]; then
         mapfile -t COMPREPLY < <(compgen -d -- "$cur")
         return
@@ -52,6 +56,11 @@ _shuntctl() {
     local opts="--help" args=""
     case "$cmd" in
         status | doctor) opts+=" --json" ;;
+        stats) opts+=" --watch --iterations --json --control" ;;
+        capture)
+            opts+=" -w --write --count --duration --filter --snaplen --ring-frames --control"
+            [[ "$prev" == -w || "$prev" == --write ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur") && return
+            ;;
         show) opts+=" --json"; ((nargs == 0)) && args="$(_shuntctl_ifaces)" ;;
         hugepages)
             opts+=" --json --reserve --size"

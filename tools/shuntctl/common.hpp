@@ -44,5 +44,8 @@ void add_hugepages(CLI::App& app, Context& ctx);
 void add_doctor(CLI::App& app, Context& ctx);
 void add_profile(CLI::App& app, Context& ctx);
 void add_sriov(CLI::App& app, Context& ctx);
+// Over a running shuntd's control socket (docs/control.md).
+void add_stats(CLI::App& app, Context& ctx);
+void add_capture(CLI::App& app, Context& ctx);
 
 }  // namespace shunt::cli

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# netns.control: shuntd's control socket (docs/control.md) with the Linux kernel as the peer.
+#  1. the socket is mode 0660; bad requests (malformed JSON, a 70,000-byte line) get one error
+#     reply and the connection is closed, counted, while the daemon keeps serving;
+#  2. `shuntctl stats --watch --json` while the kernel pings and frame_inject sends malformed
+#     frames: rates are non-zero, and each injected kind's drop reason grows by at least what
+#     was sent, read over the socket;
+#  3. `shuntctl capture --filter icmp --count 10 -w FILE` during 5 pings: tshark reads the file
+#     back and finds exactly the 5 echo requests (kernel -> shuntd) and 5 replies.
+# Usage: control.sh SHUNTD SHUNTCTL FRAME_INJECT
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+shuntd="${1:?usage: control.sh SHUNTD SHUNTCTL FRAME_INJECT}"
+shuntctl="${2:?usage: control.sh SHUNTD SHUNTCTL FRAME_INJECT}"
+inject="${3:?usage: control.sh SHUNTD SHUNTCTL FRAME_INJECT}"
+probe="$(dirname "${BASH_SOURCE[0]}")/control_probe.py"
+netns_init control 180
+require_cmds ping tshark
+sock="$SHUNT_CONTROL"
+shuntd_start "$shuntd"
+peer_up
+ctl() { in_ns "$shuntctl" "$@" --control "$sock"; }
+
+out="$(in_ns ping -n -c 2 -W 2 "$SHUNT_IP" 2>&1)" || true
+[[ "$(ping_received "$out")" == 2 ]] || fail "shuntd does not answer ping: $out"
+
+# 1. Permissions and bad requests.
+mode="$(stat -c %a "$sock")"
+[[ "$mode" == 660 ]] || fail "expected the control socket mode 660, it is $mode"
+for what in hello malformed oversize unknown hello; do
+    in_ns python3 "$probe" "$sock" "$what" || fail "control_probe $what failed (above)"
+done
+ctl stats --json >"$SHUNT_TMP/after_bad.json" || fail "shuntctl stats failed after the bad requests"
+python3 - "$SHUNT_TMP/after_bad.json" <<'PY' || fail "the bad requests were not counted"
+import json, sys
+c = json.load(open(sys.argv[1]))["control"]
+print(f"control counters: {c}")
+assert c["bad_lines"] == 1 and c["oversize_lines"] == 1, c
+PY
+grep -q "control: client .* connected (pid [0-9]* uid 0 gid 0)" "$SHUNT_LOG" ||
+    fail "shuntd did not log its clients' SO_PEERCRED identity"
+
+# 2. Stats while traffic flows, drops by reason matching the injected garbage.
+ctl stats --json >"$SHUNT_TMP/before.json"
+in_ns ping -n -i 0.05 -c 60 -W 2 "$SHUNT_IP" >"$SHUNT_TMP/ping.out" 2>&1 &
+ping_pid=$!
+SHUNT_BG_PIDS+=("$ping_pid")
+ctl stats --watch 0.5 --json --iterations 6 >"$SHUNT_TMP/watch.jsonl" &
+watch_pid=$!
+SHUNT_BG_PIDS+=("$watch_pid")
+sleep 0.3
+in_ns "$inject" --ifname "$SHUNT_TAP" --dst-mac "$SHUNT_MAC" --src-ip "$SHUNT_PEER_IP" \
+    --dst-ip "$SHUNT_IP" --kinds malformed --count 20 --seed "$$" --interval-us 2000 \
+    >"$SHUNT_TMP/inject.out" || fail "frame_inject failed: $(cat "$SHUNT_TMP/inject.out")"
+wait_pid "$watch_pid" 20
+((WAIT_RC == 0)) || fail "shuntctl stats --watch exited with $WAIT_RC"
+wait_pid "$ping_pid" 20
+ctl stats --json >"$SHUNT_TMP/after.json"
+python3 - "$SHUNT_TMP/watch.jsonl" "$SHUNT_TMP/before.json" "$SHUNT_TMP/after.json" \
+    "$SHUNT_TMP/inject.out" <<'PY' || fail "stats over the control socket are wrong (above)"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 6, f"expected 6 intervals from --iterations 6, got {len(lines)}"
+rx = max(l["rates"]["nic"]["rx_pps"] for l in lines)
+tx = max(l["rates"]["nic"]["tx_pps"] for l in lines)
+mbps = max(l["rates"]["nic"]["rx_mbps"] for l in lines)
+shard = max(l["rates"]["shards"][0]["ipv4_rx_pps"] for l in lines)
+dps = max(l["rates"]["nic"]["drops_per_s"] for l in lines)
+print(f"peak rates: rx {rx:.0f} pkt/s ({mbps:.3f} Mbit/s), tx {tx:.0f} pkt/s, "
+      f"shard 0 ipv4 rx {shard:.0f}/s, drops {dps:.0f}/s")
+problems = []
+if rx <= 0 or tx <= 0 or mbps <= 0 or shard <= 0:
+    problems.append("a rate stayed zero while the kernel pinged")
+if dps <= 0:
+    problems.append("drops/s stayed zero while garbage was injected")
+before, after = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+for line in open(sys.argv[4]):
+    _, kind, reason, sent, refused = line.split()
+    if reason == "-":
+        continue
+    delta = after["drops"][reason] - before["drops"][reason]
+    print(f"  {kind}: {sent} sent -> drops.{reason} +{delta}")
+    if delta < int(sent):
+        problems.append(f"drops.{reason}: +{delta}, expected at least {sent}")
+    shard_delta = after["shards"][0]["drops"][reason] - before["shards"][0]["drops"][reason]
+    if shard_delta != delta:
+        problems.append(f"shard 0's drops.{reason} +{shard_delta} differs from the total +{delta}")
+for p in problems:
+    print("PROBLEM:", p)
+sys.exit(1 if problems else 0)
+PY
+# The table (no --json) fits 80 columns.
+ctl stats >"$SHUNT_TMP/table.txt" || fail "shuntctl stats (table) failed"
+cat "$SHUNT_TMP/table.txt"
+width="$(awk '{ if (length($0) > w) w = length($0) } END { print w }' "$SHUNT_TMP/table.txt")"
+((width <= 80)) || fail "the stats table is $width columns wide, more than 80"
+
+# 3. A capture read back by tshark.
+pcap="$SHUNT_TMP/ping.pcap"
+ctl capture --count 10 --filter icmp --duration 30 -w "$pcap" 2>"$SHUNT_TMP/capture.err" &
+cap_pid=$!
+SHUNT_BG_PIDS+=("$cap_pid")
+for ((i = 0; i < 100; i++)); do
+    grep -qs "^capturing" "$SHUNT_TMP/capture.err" && break
+    pid_alive "$cap_pid" || fail "shuntctl capture exited early: $(cat "$SHUNT_TMP/capture.err")"
+    sleep 0.1
+done
+grep -qs "^capturing" "$SHUNT_TMP/capture.err" || fail "shuntctl capture did not start in 10 s"
+out="$(in_ns ping -n -c 5 -i 0.2 -W 2 "$SHUNT_IP" 2>&1)" || true
+[[ "$(ping_received "$out")" == 5 ]] || fail "expected 5 ping replies during the capture: $out"
+wait_pid "$cap_pid" 20
+((WAIT_RC == 0)) || fail "shuntctl capture exited with $WAIT_RC: $(cat "$SHUNT_TMP/capture.err")"
+cat "$SHUNT_TMP/capture.err"
+grep -q "10 frames written" "$SHUNT_TMP/capture.err" || fail "expected 10 frames written"
+grep -q " 0 dropped" "$SHUNT_TMP/capture.err" || fail "the capture dropped frames"
+fields="$(tshark -r "$pcap" -T fields -e frame.protocols -e ip.src -e icmp.type 2>"$SHUNT_TMP/tshark.err")" ||
+    fail "tshark could not read the capture: $(cat "$SHUNT_TMP/tshark.err")"
+printf '%s\n' "$fields"
+requests="$(grep -c "eth:ethertype:ip:icmp:data	$SHUNT_PEER_IP	8$" <<<"$fields" || true)"
+replies="$(grep -c "eth:ethertype:ip:icmp:data	$SHUNT_IP	0$" <<<"$fields" || true)"
+total="$(wc -l <<<"$fields")"
+[[ "$requests" == 5 && "$replies" == 5 && "$total" == 10 ]] ||
+    fail "expected 5 echo requests from $SHUNT_PEER_IP and 5 replies from $SHUNT_IP, got $requests and $replies of $total frames"
+ctl stats --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["capture"]; sys.exit(0 if not c["running"] else 1)' ||
+    fail "the capture still runs after shuntctl capture ended"
+pid_alive "$SHUNTD_PID" || fail "shuntd is not running at the end"
+echo "PASS: netns.control"
