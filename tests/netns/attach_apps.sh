@@ -70,21 +70,23 @@ log "two attached apps at once: A $(head -n 1 "$SHUNT_TMP/a.out"); B $(head -n 1
 # 2. SIGKILL mid-transfer.
 root="$SHUNT_TMP/www"
 mkdir -p "$root"
-head -c $((16 * 1024 * 1024)) /dev/urandom >"$root/big.bin"
+# Bigger than what the kernel may buffer for a slow curl (tcp_rmem up to 6 MiB) plus the
+# stack's send queue, so the kill always lands with most of the file unsent.
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$root/big.bin"
 start_app httpd "$httpd_bin" --port 8080 --root "$root"
 httpd=$APP_PID
-in_ns timeout 60 curl -sS --limit-rate 2M -o "$SHUNT_TMP/cut.out" "http://$SHUNT_IP:8080/big.bin" \
+in_ns timeout 60 curl -sS --limit-rate 1M -o "$SHUNT_TMP/cut.out" "http://$SHUNT_IP:8080/big.bin" \
     >"$SHUNT_TMP/cut.err" 2>&1 &
 cut=$!
 echo_check 7001 4 $((2 * 1024 * 1024)) >"$SHUNT_TMP/survivor.out" 2>&1 &
 survivor=$!
 sleep 1.5
 cut_bytes="$(stat -c %s "$SHUNT_TMP/cut.out" 2>/dev/null || echo 0)"
-((cut_bytes > 0 && cut_bytes < 16 * 1024 * 1024)) ||
+((cut_bytes > 0 && cut_bytes < 64 * 1024 * 1024)) ||
     fail "the download was not under way when the app was to be killed ($cut_bytes bytes)"
 kill -KILL "$httpd"
 wait_pid "$httpd" 5
-log "shunt-httpd SIGKILLed after $cut_bytes bytes of 16 MiB had reached curl"
+log "shunt-httpd SIGKILLed after $cut_bytes bytes of 64 MiB had reached curl"
 if wait "$cut"; then fail "curl's download completed although its server was killed"; fi
 grep -qi "reset\|closed\|transfer" "$SHUNT_TMP/cut.err" ||
     fail "curl did not see its connection end: $(cat "$SHUNT_TMP/cut.err")"
@@ -97,7 +99,7 @@ httpd=$APP_PID
 in_ns timeout 60 curl -sS --fail -o "$SHUNT_TMP/big.out" "http://$SHUNT_IP:8080/big.bin" ||
     fail "download from the new shunt-httpd failed"
 cmp "$root/big.bin" "$SHUNT_TMP/big.out" || fail "the new shunt-httpd's download is not byte-exact"
-log "port 8080 bound again at once by a new app; 16 MiB byte-exact"
+log "port 8080 bound again at once by a new app; 64 MiB byte-exact"
 stop_pid "$httpd"
 
 # 3. 1,000 connections over three apps.
