@@ -330,6 +330,11 @@ EXPORT int ioctl(int fd, unsigned long req, ...) {
     return ret(Layer::current()->ioctl(fd, req, arg));
 }
 
+// glibc declares poll's and ppoll's array write-only (__fortified_attr_access), so GCC (with
+// the sanitizers' instrumentation) believes the caller's pollfds uninitialized when we read
+// them; they are the caller's input, as poll(2) says.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 EXPORT int poll(pollfd* fds, nfds_t n, int timeout_ms) {
     if (!any_shunt(fds, n)) return real().poll(fds, n, timeout_ms);
     timespec t{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};
@@ -351,6 +356,7 @@ EXPORT int __ppoll_chk(pollfd* fds, nfds_t n, const timespec* t, const sigset_t*
     if (fdslen / sizeof(pollfd) < n) __builtin_trap();
     return ppoll(fds, n, t, mask);
 }
+#pragma GCC diagnostic pop
 
 EXPORT int select(int nfds, fd_set* r, fd_set* w, fd_set* e, timeval* tv) {
     if (!any_shunt(nfds, r, w, e)) return real().select(nfds, r, w, e, tv);

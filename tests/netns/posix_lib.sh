@@ -11,6 +11,7 @@
 SHUNT_RUN_BIN=""
 SHUNT_RUN_LOG_FILE=""
 RUN_PID=""
+SHUNT_RUN_ENV=()
 
 # posix_init NAME LIMIT SHUNT_RUN: the TAP exists before the program opens it (the layer
 # attaches to it), so the kernel side has its address before the first SYN.
@@ -20,6 +21,15 @@ posix_init() {
     [[ -x "$SHUNT_RUN_BIN" ]] || fail "shunt-run '$SHUNT_RUN_BIN' is missing or not executable"
     netns_init "$name" "$limit"
     SHUNT_RUN_LOG_FILE="$SHUNT_TMP/shunt-run.log"
+    # The sanitizer tree's layer needs the ASan runtime first in every program it is preloaded
+    # into (Debian's programs are not built with it); shunt-run keeps an existing LD_PRELOAD
+    # first. Leaks are the programs' own business there, not the layer's: not reported.
+    local asan_rt
+    asan_rt="$(ldd "$SHUNT_RUN_BIN" 2>/dev/null | awk '/libasan/ {print $3; exit}')"
+    if [[ -n "$asan_rt" ]]; then
+        SHUNT_RUN_ENV=(env "LD_PRELOAD=$asan_rt" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
+        log "sanitizer build: preloading $asan_rt before the layer"
+    fi
     in_ns ip tuntap add dev "$SHUNT_TAP" mode tap || fail "could not create TAP $SHUNT_TAP"
     in_ns ip link set "$SHUNT_TAP" up
     in_ns ip addr add "$SHUNT_PEER_IP/$SHUNT_PREFIX" dev "$SHUNT_TAP"
@@ -29,7 +39,7 @@ posix_init() {
 
 # shunt_run_cmd CMD...: CMD under shunt-run in the namespace (foreground).
 shunt_run_cmd() {
-    in_ns "$SHUNT_RUN_BIN" --nic "tap:$SHUNT_TAP" --ip "$SHUNT_IP/$SHUNT_PREFIX" \
+    in_ns "${SHUNT_RUN_ENV[@]}" "$SHUNT_RUN_BIN" --nic "tap:$SHUNT_TAP" --ip "$SHUNT_IP/$SHUNT_PREFIX" \
         --mac "$SHUNT_MAC" --log "$SHUNT_RUN_LOG_FILE" "$@"
 }
 
@@ -38,7 +48,7 @@ shunt_run_bg() {
     shift
     (
         trap - INT QUIT
-        exec ip netns exec "$SHUNT_NS" "$SHUNT_RUN_BIN" --nic "tap:$SHUNT_TAP" \
+        exec ip netns exec "$SHUNT_NS" "${SHUNT_RUN_ENV[@]}" "$SHUNT_RUN_BIN" --nic "tap:$SHUNT_TAP" \
             --ip "$SHUNT_IP/$SHUNT_PREFIX" --mac "$SHUNT_MAC" --log "$SHUNT_RUN_LOG_FILE" "$@"
     ) </dev/null >"$SHUNT_TMP/$name.out" 2>&1 &
     RUN_PID=$!
