@@ -1,5 +1,7 @@
 #include "lib/attached.hpp"
 
+#include "base/event_fd.hpp"
+
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -29,16 +31,6 @@ void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
-}
-
-void ring(int fd) noexcept {
-    const uint64_t one = 1;
-    (void)!::write(fd, &one, sizeof one);
-}
-
-void drain(int fd) noexcept {
-    uint64_t v = 0;
-    (void)!::read(fd, &v, sizeof v);
 }
 
 int64_t now_ms() noexcept {
@@ -170,7 +162,7 @@ bool AttachedRuntime::post(Command& c) noexcept {
     RingStatus st = cmds_.push(c);
     // Full can only be a daemon that stopped reading: give it the call's time to catch up.
     for (int64_t until = now_ms() + kCallTimeoutMs; st == RingStatus::full && now_ms() < until;) {
-        ring(doorbell_.get());
+        event_fd_signal(doorbell_.get());
         sleep_on_wake(1);
         st = cmds_.push(c);
     }
@@ -178,7 +170,7 @@ bool AttachedRuntime::post(Command& c) noexcept {
         dead_ = true;
         return false;
     }
-    if (cmds_.consumer_sleeping()) ring(doorbell_.get());
+    if (cmds_.consumer_sleeping()) event_fd_signal(doorbell_.get());
     return true;
 }
 
@@ -199,7 +191,7 @@ bool AttachedRuntime::sleep_on_wake(int timeout_ms) noexcept {
     const int n = ::poll(p, 2, timeout_ms);
     cpls_.woke();
     if (n > 0 && (p[0].revents & POLLIN) != 0) {
-        drain(wake_.get());
+        event_fd_drain(wake_.get());
         drained_ = true;
     }
     // The control socket carries nothing after the handshake: readable is EOF, the daemon gone.
@@ -247,7 +239,7 @@ int64_t AttachedRuntime::call(Command& c, Completion* out) noexcept {
     }
     // The wake fd is also event_fd(): if this call's sleeps drained it while it had to stay
     // readable (events pending, or an armed wait that fired), it is made readable again.
-    if (readable_ && drained_) ring(wake_.get());
+    if (readable_ && drained_) event_fd_signal(wake_.get());
     drained_ = false;
     if (out != nullptr) *out = got;
     return got.result;
@@ -273,7 +265,7 @@ int AttachedRuntime::events_call(std::span<Event> out) noexcept {
 
 int AttachedRuntime::wait(std::span<Event> out, int timeout_ms) noexcept {
     if (out.empty()) return -EINVAL;
-    drain(wake_.get());  // the app is looking now
+    event_fd_drain(wake_.get());  // the app is looking now
     arm_fired_ = false;
     readable_ = false;
     drained_ = false;
@@ -285,7 +277,7 @@ int AttachedRuntime::wait(std::span<Event> out, int timeout_ms) noexcept {
             // readable until a wait finds nothing.
             if (n > 0) {
                 readable_ = true;
-                ring(wake_.get());
+                event_fd_signal(wake_.get());
             }
             return n;
         }

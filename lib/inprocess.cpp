@@ -1,5 +1,7 @@
 #include "lib/inprocess.hpp"
 
+#include "base/event_fd.hpp"
+
 #include "stack/iface/udp_socket.hpp"
 
 #include <poll.h>
@@ -266,8 +268,7 @@ void InProcessRuntime::refresh_event_fd(bool pending) noexcept {
         const uint64_t one = 1;
         pending_set_ = ::write(pending_.get(), &one, sizeof one) == sizeof one;
     } else if (!pending && pending_set_) {
-        uint64_t v = 0;
-        (void)!::read(pending_.get(), &v, sizeof v);
+        event_fd_drain(pending_.get());
         pending_set_ = false;
     }
     // The timer says when the stack next has work without a frame arriving (a retransmission,

@@ -188,6 +188,7 @@ int run(const Options& o, const Config& c) {
     if (o.app_socket != "none") {
         shunt::attach::ServerConfig ac;
         ac.socket_path = o.app_socket.empty() ? default_app_socket(o.nic) : o.app_socket;
+        ac.socket_group = o.control_group;
         auto started = shunt::attach::Server::start(stack, ac);
         if (!started) {
             // The default path is a convenience (a daemon without /run access still serves);
@@ -343,8 +344,9 @@ int main(int argc, char** argv) {
     app.add_option("--control", o.control,
                    "control socket (docs/control.md; default /run/shunt/NIC.sock, e.g. "
                    "/run/shunt/tap-shunt0.sock)");
-    app.add_option("--control-group", o.control_group,
-                   "group of the control socket (mode 0660; default: 'shunt' if it exists)");
+    app.add_option(
+        "--control-group", o.control_group,
+        "group of the control and app sockets (mode 0660; default: 'shunt' if it exists)");
     app.add_flag("--no-control", o.no_control, "no control socket");
     app.add_option("--stats-interval-ms", o.stats_interval_ms, "stats file period")
         ->check(CLI::Range(10u, 3'600'000u));

@@ -1,6 +1,8 @@
 #include "lib/attach/server.hpp"
 
+#include "base/event_fd.hpp"
 #include "base/log.hpp"
+#include "base/unix_listener.hpp"
 #include "lib/attach/region.hpp"
 #include "lib/attach/ring.hpp"
 #include "lib/inprocess.hpp"
@@ -50,16 +52,6 @@ uint64_t key(uint64_t id, bool doorbell) {
     return id << 1 | (doorbell ? kDoorbellBit : 0);
 }
 
-void ring(int fd) noexcept {
-    const uint64_t one = 1;
-    (void)!::write(fd, &one, sizeof one);
-}
-
-void drain(int fd) noexcept {
-    uint64_t v = 0;
-    (void)!::read(fd, &v, sizeof v);
-}
-
 }  // namespace
 
 Server::Server(Stack& stack, const ServerConfig& config) : stack_(stack), config_(config) {}
@@ -76,48 +68,23 @@ Result<std::unique_ptr<Server>> Server::start(Stack& stack, const ServerConfig& 
 }
 
 Status Server::bind_socket() {
-    const std::string& path = config_.socket_path;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) {
-        return make_error("app socket '{}': path longer than {} bytes", path,
-                          sizeof addr.sun_path - 1);
-    }
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    const auto parent = std::filesystem::path(path).parent_path();
-    std::error_code ec;
-    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
-        std::filesystem::create_directories(parent, ec);
-        if (ec) return make_error("app socket: creating {}: {}", parent.string(), ec.message());
-    }
-    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) return make_error("app socket: {}", std::strerror(errno));
-    // A socket file left by a daemon that died is replaced; one a live daemon answers is not.
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
-        if (!S_ISSOCK(st.st_mode))
-            return make_error("app socket '{}': exists and is not a socket", path);
-        UniqueFd probe(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-        if (probe.valid() &&
-            ::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-            return make_error("app socket '{}': another daemon is serving it", path);
-        }
-        ::unlink(path.c_str());
-    }
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-        return make_error("app socket '{}': bind: {}", path, std::strerror(errno));
-    }
-    // Owner and group may attach (the group is the directory's, set by the service unit).
-    if (::chmod(path.c_str(), 0660) < 0 || ::listen(fd.get(), 64) < 0) {
-        return make_error("app socket '{}': {}", path, std::strerror(errno));
-    }
+    UnixListenOptions lo;
+    lo.path = config_.socket_path;
+    lo.what = "app socket";
+    lo.type = SOCK_SEQPACKET;
+    lo.group = config_.socket_group;
+    lo.backlog = 64;
+    auto fd = listen_unix(lo);
+    if (!fd) return fd.error();
+    UniqueFd listening = std::move(fd).value();
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = 0;
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &ev) < 0) {
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listening.get(), &ev) < 0) {
+        ::unlink(config_.socket_path.c_str());
         return make_error("app socket: epoll_ctl: {}", std::strerror(errno));
     }
-    listen_ = std::move(fd);
+    listen_ = std::move(listening);
     return {};
 }
 
@@ -172,7 +139,7 @@ void Server::control(Instant) noexcept {
         if (it == sessions_.end()) continue;
         Session& s = *it->second;
         if ((k & kDoorbellBit) != 0) {
-            drain(s.doorbell.get());
+            event_fd_drain(s.doorbell.get());
             continue;
         }
         if (!s.ready) {
@@ -304,7 +271,7 @@ void Server::count_bad(Session& s, BadCommand why) noexcept {
 }
 
 void Server::signal(Session& s, bool always) noexcept {
-    if (always || s.cpls.consumer_sleeping()) ring(s.wake.get());
+    if (always || s.cpls.consumer_sleeping()) event_fd_signal(s.wake.get());
 }
 
 size_t Server::serve(Session& s) noexcept {

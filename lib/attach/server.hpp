@@ -33,10 +33,11 @@ class InProcessRuntime;
 namespace shunt::attach {
 
 struct ServerConfig {
-    std::string socket_path;                  // created (a stale one replaced), mode 0660
-    uint32_t commands_per_poll = 64;          // per app per poll: fairness between apps
-    uint32_t max_apps = 64;                   // past it, an app's hello gets -EMFILE
-    uint32_t max_sockets_per_app = 4096;      // each app's handle table
+    std::string socket_path;              // created (a stale one replaced), mode 0660
+    std::string socket_group;             // empty: `shunt` if it exists (base/unix_listener.hpp)
+    uint32_t commands_per_poll = 64;      // per app per poll: fairness between apps
+    uint32_t max_apps = 64;               // past it, an app's hello gets -EMFILE
+    uint32_t max_sockets_per_app = 4096;  // each app's handle table
     Duration control_period = Duration(500);  // how often the control socket is looked at
 };
 

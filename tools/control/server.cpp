@@ -1,6 +1,7 @@
 #include "tools/control/server.hpp"
 
 #include "base/log.hpp"
+#include "base/unix_listener.hpp"
 
 #include <grp.h>
 #include <sys/epoll.h>
@@ -26,63 +27,6 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
-Result<sockaddr_un> unix_address(const std::string& path) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof(a.sun_path)) {
-        return make_error("control socket path '{}': expected 1-{} bytes", path,
-                          sizeof(a.sun_path) - 1);
-    }
-    std::memcpy(a.sun_path, path.data(), path.size());
-    return a;
-}
-
-// A socket file left by a daemon that died is removed; one a live daemon answers on is not.
-Status clear_stale(const std::string& path, const sockaddr_un& addr) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) return {};
-        return make_error("control socket {}: {}", path, errno_text());
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        return make_error("control socket {}: exists and is not a socket (not removed)", path);
-    }
-    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!probe.valid()) return make_error("socket: {}", errno_text());
-    if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0) {
-        return make_error("control socket {}: another daemon is serving it", path);
-    }
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        return make_error("control socket {}: removing the stale socket: {}", path, errno_text());
-    }
-    return {};
-}
-
-Status make_parent_dir(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos || slash == 0) return {};
-    const std::string dir = path.substr(0, slash);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        return make_error("control socket directory {}: {}", dir, errno_text());
-    }
-    return {};
-}
-
-// The group that may talk to the daemon: the named one (an error if it does not exist), or
-// "shunt" when the system has it, else none (the socket keeps the daemon's group).
-Result<std::optional<gid_t>> socket_group(const std::string& name) {
-    const std::string want = name.empty() ? "shunt" : name;
-    std::array<char, 4096> buf{};
-    group g{};
-    group* found = nullptr;
-    const int rc = ::getgrnam_r(want.c_str(), &g, buf.data(), buf.size(), &found);
-    if (rc != 0 || found == nullptr) {
-        if (name.empty()) return std::optional<gid_t>{};
-        return make_error("control socket group '{}' does not exist", name);
-    }
-    return std::optional<gid_t>{found->gr_gid};
-}
-
 }  // namespace
 
 std::string default_socket_path(const std::string& nic_spec) {
@@ -103,37 +47,14 @@ ControlServer::~ControlServer() {
 
 Result<std::unique_ptr<ControlServer>> ControlServer::open(const ServerOptions& options,
                                                            ControlHandler& handler) {
-    auto addr = unix_address(options.path);
-    if (!addr) return addr.error();
-    auto gid = socket_group(options.group);
-    if (!gid) return gid.error();
-    if (auto s = make_parent_dir(options.path); !s) return s.error();
-    if (auto s = clear_stale(options.path, addr.value()); !s) return s.error();
+    UnixListenOptions lo;
+    lo.path = options.path;
+    lo.what = "control socket";
+    lo.group = options.group;
+    auto fd = listen_unix(lo);
+    if (!fd) return fd.error();
     std::unique_ptr<ControlServer> server(new ControlServer(options, handler));
-    server->listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!server->listen_.valid()) return make_error("socket: {}", errno_text());
-    // Created 0660 from the start (umask), not widened then narrowed: nobody outside the
-    // group ever gets a window to connect. Single-threaded at this point.
-    const mode_t old = ::umask(0117);
-    const int rc = ::bind(server->listen_.get(), reinterpret_cast<const sockaddr*>(&addr.value()),
-                          sizeof(sockaddr_un));
-    const int bind_errno = errno;
-    ::umask(old);
-    if (rc != 0) {
-        errno = bind_errno;
-        server->listen_.reset();  // nothing to unlink
-        return make_error("control socket {}: bind: {}", options.path, errno_text());
-    }
-    if (gid.value() && ::chown(options.path.c_str(), static_cast<uid_t>(-1), *gid.value()) != 0) {
-        return make_error("control socket {}: chown to group {}: {}", options.path, *gid.value(),
-                          errno_text());
-    }
-    if (::chmod(options.path.c_str(), 0660) != 0) {
-        return make_error("control socket {}: chmod: {}", options.path, errno_text());
-    }
-    if (::listen(server->listen_.get(), 16) != 0) {
-        return make_error("control socket {}: listen: {}", options.path, errno_text());
-    }
+    server->listen_ = std::move(fd).value();
     server->epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
     if (!server->epoll_.valid()) return make_error("epoll_create1: {}", errno_text());
     epoll_event ev{};
