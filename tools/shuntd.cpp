@@ -298,8 +298,10 @@ int run(const Options& o, const Config& c) {
         if (next_stats < wake) wake = next_stats;
         // Microseconds, not epoll_wait's milliseconds: a TX retry is due in tens of them.
         const timespec timeout = shunt::tools::timespec_until(now, wake);
-        std::array<epoll_event, 2> evs{};
-        const int n = ep.valid() ? ::epoll_pwait2(ep.get(), evs.data(), 2, &timeout, nullptr) : 0;
+        std::array<epoll_event, 4> evs{};  // NIC, control socket, app socket
+        const int n = ep.valid() ? ::epoll_pwait2(ep.get(), evs.data(),
+                                                  static_cast<int>(evs.size()), &timeout, nullptr)
+                                 : 0;
         for (int i = 0; i < n; ++i) {
             if (evs[static_cast<size_t>(i)].data.u32 == kControlEvent) control_due = true;
         }

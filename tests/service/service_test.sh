@@ -23,13 +23,18 @@ bindir="$(sed -n 's|^ExecStart=\(.*\)/shuntd .*|\1|p' "$unit")"
 [[ -n "$bindir" ]] || fail "no ExecStart=.../shuntd in $unit"
 sed "s|$bindir/shuntd|$shuntd|g" "$unit" >"$tmp/units/shuntd@.service"
 cp "$tmp/units/shuntd@.service" "$tmp/units/shuntd@web.service"
-if ! out="$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$tmp/units/shuntd@web.service" 2>&1)"; then
-    fail "systemd-analyze verify: $out"
-fi
-# verify reports some problems as warnings with exit 0: none is accepted.
-if [[ -n "$(grep -v 'Failed to .*user\|bus\|Unknown username\|shunt' <<<"$out" || true)" ]]; then
-    fail "systemd-analyze verify warned: $out"
-fi
+# verify exits 0 on many problems (an unknown key is a warning, "ignoring"): any output fails,
+# except that no system bus may be reachable where the tests run.
+verify() {
+    SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$1" 2>&1 | grep -v 'Failed to connect to bus' || true
+}
+out="$(verify "$tmp/units/shuntd@web.service")"
+[[ -z "$out" ]] || fail "systemd-analyze verify: $out"
+# The check itself must be able to fail: a misspelt key in a copy is reported.
+mkdir -p "$tmp/typo"
+sed 's/^LimitMEMLOCK=/LimitMEMLOK=/' "$tmp/units/shuntd@web.service" >"$tmp/typo/shuntd@web.service"
+[[ "$(verify "$tmp/typo/shuntd@web.service")" == *"Unknown key 'LimitMEMLOK'"* ]] ||
+    fail "systemd-analyze verify did not report a misspelt key: the check above proves nothing"
 echo "systemd-analyze verify: clean"
 grep -q '^ExecStartPre=.*--check-config' "$unit" || fail "the unit does not check its config first"
 
