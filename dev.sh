@@ -29,7 +29,8 @@ Build directories: build/release (RelWithDebInfo, -DSHUNT_WERROR=ON) and build/a
 EOF
 }
 
-say() { printf '\n==> %s\n' "$*"; }
+# Each step says how long the run has taken so far, so a slow CI stage shows in the log.
+say() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() {
     printf 'dev.sh: %s\n' "$*" >&2
     exit 1
@@ -151,7 +152,7 @@ cmd_test() {
     fi
     local passed failed skipped
     read -r passed failed skipped < <(count_results "${junits[@]}")
-    echo
+    say "all stages done"
     echo "release (unit, netns, vm) + asan (unit, netns)$fuzz_note (JUnit results in build/test-results/)"
     if ((${#build_failures[@]} > 0)); then
         echo "failed to build: ${build_failures[*]} (each counted as one failure)"
