@@ -36,13 +36,26 @@ void TcpSocket::process_ack(const Segment& seg) noexcept {
         on_duplicate_ack(seg);
     }
     update_send_window(seg);
+    if (old_wnd == 0 && snd_wnd_ != 0) on_window_reopened();
     update_persist();
 }
 
+// The peer's window opened without acknowledging our zero-window probe: the byte was outside
+// the window it then offered, so it was dropped. Send it again as part of the first segment
+// rather than leave a one-byte hole for loss recovery to find (BSD pulls SND.NXT back the
+// same way when the window is zero).
+void TcpSocket::on_window_reopened() noexcept {
+    if (in_recovery_ || snd_nxt_ == snd_una_ || flight_size() > 1) return;
+    snd_nxt_ = snd_una_;
+    touched();
+}
+
 // RFC 5681 §2 DUPLICATE ACKNOWLEDGMENT: outstanding data, no data or SYN/FIN carried, the
-// same acknowledgment number and the same window as before.
+// same acknowledgment number and the same window as before. Not at a zero window: the peer
+// then answers each window probe with exactly such an ACK, which says nothing about loss (seen
+// as a spurious fast retransmit of the probe byte after three probes).
 bool TcpSocket::is_duplicate_ack(const Segment& seg, uint32_t old_wnd) const noexcept {
-    return flight_size() > 0 && seg.payload_len == 0 &&
+    return old_wnd != 0 && flight_size() > 0 && seg.payload_len == 0 &&
            !seg.has(wire::tcp_flag::syn | wire::tcp_flag::fin) && seg.ack == snd_una_ &&
            (uint32_t{seg.repr.window} << snd_wscale_) == old_wnd;
 }

@@ -91,7 +91,6 @@ bool TcpSocket::send_new_data() noexcept {
         snd_nxt_ += n;
         snd_max_ = max(snd_max_, snd_nxt_);
         any = true;
-        if (!rto_at_) restart_rto();  // RFC 6298 (5.1)
     }
     return any;
 }
@@ -117,7 +116,7 @@ bool TcpSocket::send_owed_acks() noexcept {
             i = owed_count_;  // the peer's retransmission or our delayed ACK makes up for it
             break;
         }
-        wire::TcpRepr r = make_header(snd_max_, ack);
+        wire::TcpRepr r = make_header(ack_seq(), ack);
         r.ack = owed_acks_[i].raw();
         emit_and_send(Packet(b), r);
     }
@@ -149,7 +148,13 @@ uint32_t TcpSocket::transmit(SeqNum seq, uint32_t max_len) noexcept {
     }
     const bool ok = (off == 0 && e.buf->refcount() == 1) ? transmit_from_entry(e, len, flags)
                                                          : copy_segment_out(e, off, len, flags);
-    return ok ? len : 0;
+    if (!ok) return 0;
+    // RFC 6298 (5.1): every segment with data, new or retransmitted, starts the timer when it
+    // is not running. Here, not in each caller: data sent during SACK recovery once went out
+    // with no timer, and a lost retransmission then stalled the flow for good. (A window
+    // probe's caller stops it again: the persist timer stands in, update_persist.)
+    if (!rto_at_) restart_rto();
+    return len;
 }
 
 bool TcpSocket::transmit_from_entry(TxEntry& e, uint32_t len, uint8_t extra_flags) noexcept {
@@ -288,9 +293,19 @@ void TcpSocket::send_syn() noexcept {
     emit_and_send(Packet(b), r);
 }
 
-// A pure ACK carries SND.MAX, not SND.NXT: after an RTO rewound SND.NXT (go-back-N), the
-// peer may have received up to SND.MAX, and an ACK below its RCV.NXT would be unacceptable
-// to it (RFC 9293 §3.10.7.4 first check) and dropped, ACK-ing back and forth forever.
+// The sequence number of a segment without data. SND.MAX, not SND.NXT: after an RTO rewound
+// SND.NXT (go-back-N) the peer may have received up to SND.MAX, and an ACK below its RCV.NXT
+// would be unacceptable to it (RFC 9293 §3.10.7.4 first check) and dropped, ACK-ing back and
+// forth forever. But never past the right edge of the window the peer offered: after a
+// zero-window probe byte that the peer dropped, SND.MAX is one past its window, and at a
+// zero window only SEG.SEQ = RCV.NXT is acceptable, so the peer discarded every later ACK and
+// the acknowledgment in it (seen against Linux: our ACKs ignored for seconds while both
+// directions stalled). Linux's tcp_acceptable_seq picks the same number.
+SeqNum TcpSocket::ack_seq() const noexcept {
+    const SeqNum right_edge = snd_una_ + snd_wnd_;
+    return snd_max_ <= right_edge ? snd_max_ : right_edge;
+}
+
 void TcpSocket::send_ack() noexcept {
     if (!can_emit()) return;  // ack_now_ stays set
     PacketBuf* b = cx_.out.tx_pool().alloc();
@@ -298,7 +313,7 @@ void TcpSocket::send_ack() noexcept {
         touched();  // ack_now_ stays set: TcpStack::flush tries again
         return cx_.count_drop(shunt::DropReason::no_buffer);
     }
-    wire::TcpRepr r = make_header(snd_max_, ack);
+    wire::TcpRepr r = make_header(ack_seq(), ack);
     emit_and_send(Packet(b), r);
 }
 
@@ -326,7 +341,7 @@ void TcpSocket::queue_reply(wire::TcpRepr& r) noexcept {
 
 // The ACK of the peer's FIN as the connection enters TIME-WAIT (RFC 9293 §3.10.7.4 eighth).
 void TcpSocket::queue_final_ack() noexcept {
-    wire::TcpRepr r = make_header(snd_max_, ack);
+    wire::TcpRepr r = make_header(ack_seq(), ack);
     queue_reply(r);
 }
 

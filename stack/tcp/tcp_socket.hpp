@@ -221,6 +221,8 @@ class TcpSocket {
     wire::TcpRepr make_header(SeqNum seq, uint8_t flags) noexcept;
     uint16_t window_to_advertise() noexcept;
     void maybe_send_window_update() noexcept;
+    void on_window_reopened() noexcept;
+    SeqNum ack_seq() const noexcept;
 
     // ---- timers (tcp_timers.cpp) ----
     std::optional<Instant> next_deadline() const noexcept;

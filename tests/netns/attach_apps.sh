@@ -7,7 +7,7 @@
 #     completes byte-exact; the kernel's download is reset (not left hanging); a new
 #     shunt-httpd binds the same port at once and serves the file byte-exact;
 #  3. 1,000 connections spread over three attached apps (333 + 333 + 334), each echoed;
-#  4. a slow reader stalls only its own flow (attach_slow_reader.py).
+#  4. a slow reader stalls only its own flow (slow_reader.py).
 # Usage: attach_apps.sh SHUNTD SHUNT_ECHO SHUNT_HTTPD CONNS KIB
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -118,7 +118,7 @@ done
 log "1,000 connections over three apps, each echoed byte-exact: $(head -qn 1 "$SHUNT_TMP"/k700?.out | tr '\n' ' ')"
 
 # 4. A slow reader stalls only its own flow.
-in_ns timeout 150 python3 "$here/attach_slow_reader.py" "$SHUNT_IP" 7002 $((8 * 1024 * 1024)) \
+in_ns timeout 150 python3 "$here/slow_reader.py" "$SHUNT_IP" 7002 $((8 * 1024 * 1024)) \
     >"$SHUNT_TMP/slow.out" 2>&1 || fail "slow reader: $(tail -n 3 "$SHUNT_TMP/slow.out")"
 log "$(tr '\n' ';' <"$SHUNT_TMP/slow.out")"
 

@@ -2,8 +2,10 @@
 # netns.lib_echo: examples/shunt-echo, an application on libshunt running shunt in-process on
 # a TAP, with the Linux kernel as its client: CONNS TCP connections at once each echo their
 # own random bytes (about KIB KiB each) byte for byte, with a half-close; then 50 UDP
-# datagrams are echoed. The app must then exit cleanly on SIGTERM. Twice: with shunt's wait()
-# as the loop, and with the app's own epoll loop on shunt's event_fd().
+# datagrams are echoed; a reader that stalls both directions at a zero window gets all its
+# 8 MiB echoed once it reads again (slow_reader.py). The app must then exit cleanly on
+# SIGTERM. Twice: with shunt's wait() as the loop, and with the app's own epoll loop on
+# shunt's event_fd() (the slow reader in the first run only).
 # Usage: lib_echo.sh SHUNTD SHUNT_ECHO CONNS KIB
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -36,6 +38,13 @@ run_mode() {
     in_ns timeout 100 python3 "$(dirname "${BASH_SOURCE[0]}")/lib_echo_check.py" \
         "$SHUNT_IP" 7 7 "$conns" $((kib * 1024)) ||
         fail "echo check failed with shunt-echo $* (its log: $(tail -n 5 "$app_log"))"
+    if [[ -z "$*" ]]; then
+        # A flow stalled at a zero window both ways recovers at full speed, in-process too.
+        in_ns timeout 90 python3 "$(dirname "${BASH_SOURCE[0]}")/slow_reader.py" "$SHUNT_IP" 7 \
+            $((8 * 1024 * 1024)) >"$SHUNT_TMP/slow.out" 2>&1 ||
+            fail "slow reader against shunt-echo: $(tail -n 3 "$SHUNT_TMP/slow.out")"
+        log "$(tr '\n' ';' <"$SHUNT_TMP/slow.out")"
+    fi
     stop_pid "$app"
     ((WAIT_RC == 0)) || fail "shunt-echo $* exited with status $WAIT_RC on SIGTERM (log: $(tail -n 5 "$app_log"))"
     log "shunt-echo $* exited cleanly"

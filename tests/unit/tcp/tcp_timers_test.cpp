@@ -30,6 +30,54 @@ TEST_F(TcpTimers, ZeroWindowIsProbedWithOneByteAndBacksOff) {
     EXPECT_EQ(s->state(), TcpState::established);
 }
 
+// The window opens with an ACK that does not cover the probe byte (it was outside the zero
+// window, so the peer dropped it): the byte goes again at the front of the first segment
+// instead of leaving a one-byte hole (seen against Linux: the flow then waited on loss
+// recovery for that byte).
+TEST_F(TcpTimers, WindowOpeningWithoutTakingTheProbeResendsItsByte) {
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_, 0));
+    s->send(payload("abc"));
+    expect_nothing();  // the poll that arms the persist timer
+    advance(s->rto().rto());
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a")});
+    send(peer(0, remote_seq_, local_seq_, 1000));
+    expect_sent({ours(psh, local_seq_, remote_seq_).data("abc")});
+    EXPECT_EQ(stack_->counters().retransmits, 1u);
+    send(peer(0, remote_seq_, local_seq_ + 3, 1000));
+    EXPECT_EQ(s->bytes_in_flight(), 0u);
+}
+
+// Each probe draws an ACK with the same number and the same zero window: by RFC 5681's letter
+// a duplicate, but it says nothing about loss. Three of them must not start fast retransmit.
+TEST_F(TcpTimers, AcksToWindowProbesAreNotDuplicates) {
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_, 0));
+    s->send(payload("abc"));
+    expect_nothing();  // the poll that arms the persist timer
+    advance(s->rto().rto());
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a")});
+    for (int i = 0; i < 4; ++i) send(peer(0, remote_seq_, local_seq_, 0));
+    expect_nothing();
+    EXPECT_EQ(stack_->counters().fast_retransmits, 0u);
+    EXPECT_FALSE(s->in_recovery());
+}
+
+// Our ACKs while a probe byte is outstanding at a zero window carry SEG.SEQ = SND.UNA, the
+// right edge of the peer's window: SND.MAX (one past it) is unacceptable at a zero window
+// (RFC 9293 §3.10.7.4), and the peer would drop the ACK and what it acknowledges.
+TEST_F(TcpTimers, AcksStayInsideThePeersZeroWindow) {
+    TcpSocket* s = connect_established();
+    send(peer(0, remote_seq_, local_seq_, 0));
+    s->send(payload("abc"));
+    expect_nothing();
+    advance(s->rto().rto());
+    expect_sent({ours(0, local_seq_, remote_seq_).data("a")});
+    send(peer(psh, remote_seq_, local_seq_, 0).data("xy"));
+    advance(config_.delayed_ack);
+    expect_sent({ours(0, local_seq_, remote_seq_ + 2).win(65533)});
+}
+
 TEST_F(TcpTimers, ZeroWindowNeverTimesOutWhileAcked) {
     TcpConfig cfg = config_;
     cfg.max_retries = 2;
