@@ -25,7 +25,7 @@ struct FakeNicState {
     static constexpr size_t kBarBytes = 128 * 1024;
     alignas(4096) std::array<uint32_t, kBarBytes / 4> regs{};
     std::array<uint16_t, 64> eeprom{};
-    bool eerd_82574 = false;  // EERD layout to answer in
+    std::atomic<bool> eerd_82574{false};  // EERD layout to answer in (read by the model thread)
     std::atomic<bool> model_resets{true};
     std::atomic<int> unmasks{0};
     std::atomic<int> irq_enables{0};
