@@ -73,6 +73,19 @@ struct NicCounters {
     uint64_t tx_status_reports = 0;
 };
 
+// One queue pair's share of NicCounters: what it received and sent, and what it dropped.
+// rx_dropped is the queue's own (no buffer, the device's per-queue drop counter where it has
+// one); drops the device counts only per port (missed packets on a multi-queue NIC) are in
+// NicCounters alone, so the queues' rx_dropped may sum to less than NicCounters::rx_dropped.
+struct QueueCounters {
+    uint64_t rx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t rx_dropped = 0;
+    uint64_t tx_packets = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t tx_dropped = 0;
+};
+
 class Nic {
   public:
     virtual ~Nic() = default;
@@ -85,6 +98,13 @@ class Nic {
     virtual uint16_t queue_count() const = 0;
     virtual NicCaps caps() const = 0;
     virtual NicCounters counters() = 0;
+    // Queue pair `queue`'s counters (zeros for a queue the NIC does not have). The default is
+    // for single-queue backends: queue 0 is the whole NIC.
+    virtual QueueCounters queue_counters(uint16_t queue) {
+        if (queue != 0 || queue_count() != 1) return {};
+        const NicCounters c = counters();
+        return {c.rx_packets, c.rx_bytes, c.rx_dropped, c.tx_packets, c.tx_bytes, c.tx_dropped};
+    }
 
     // Receive up to bufs.size() frames on queue; returns how many were stored in bufs.
     virtual size_t rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept = 0;

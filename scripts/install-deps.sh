@@ -11,6 +11,8 @@ packages=(
     libfmt-dev libcli11-dev libnl-3-dev libnl-route-3-dev libssl-dev nlohmann-json3-dev
     # capture filters (pcap_compile) and pcap files: shuntd and shuntctl capture (docs/control.md)
     libpcap-dev
+    # shuntd under systemd's Type=notify: sd_notify, sd_watchdog_enabled (docs/service.md)
+    libsystemd-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev clang-format
     # the fuzz tier: clang with libFuzzer (its runtime is in libclang-rt-14-dev)

@@ -11,6 +11,8 @@
 #include "tools/control/server.hpp"
 #include "tools/journal_stream.hpp"
 #include "tools/nic_spec.hpp"
+#include "tools/service_notify.hpp"
+#include "tools/shuntd_options.hpp"
 #include "tools/stack_loop.hpp"
 #include "tools/stats_file.hpp"
 #include "tools/tool_main.hpp"
@@ -28,41 +30,7 @@
 
 namespace {
 
-struct Options {
-    std::string nic;
-    std::string ip;
-    std::string gateway;
-    std::string mac;
-    uint16_t mtu = 1500;
-    std::string log_level = "info";
-    std::string stats_file;
-    std::string control;  // empty: control::default_socket_path(nic)
-    std::string control_group;
-    bool no_control = false;
-    uint32_t stats_interval_ms = 1000;
-    bool no_udp_echo = false;
-    uint16_t http_port = 0;  // 0: no HTTP service
-    bool no_tcp_echo = false;
-    bool no_tcp_discard = false;
-    double duration_s = 0;
-    shunt::tools::PciFlags pci;
-    bool promiscuous = false;
-    // Attached apps (docs/libshunt.md): "" is /run/shunt/<instance>.apps, "none" is off.
-    std::string app_socket;
-    // Per-peer limits (issue 11, docs/limits-peer.md); defaults are the config structs'.
-    struct PeerLimits {
-        double header_timeout_s = -1;  // < 0: the default
-        double idle_timeout_s = -1;
-        double stream_idle_timeout_s = -1;
-        double close_grace_s = -1;
-        std::optional<uint32_t> max_per_source;
-        std::optional<uint32_t> challenge_ack_limit;
-        std::optional<uint32_t> invalid_ack_interval_ms;
-        std::optional<uint32_t> rst_limit;
-        std::optional<uint32_t> rst_burst;
-        bool accept_martians = false;
-    } peer;
-};
+using Options = shunt::tools::ShuntdOptions;
 
 constexpr uint32_t kNicEvent = 1;
 constexpr uint32_t kControlEvent = 2;
@@ -156,6 +124,9 @@ std::string default_app_socket(const std::string& nic) {
 }
 
 int run(const Options& o, const Config& c) {
+    // systemd's Type=notify (docs/service.md); does nothing outside systemd.
+    shunt::tools::ServiceNotifier notifier;
+    notifier.status(fmt::format("starting on {}", o.nic));
     auto nic = shunt::tools::open_nic(o.nic, c.nic);
     if (!nic) return fail(1, nic.error().message);
     shunt::InterfaceConfig iface_cfg = c.iface;
@@ -242,6 +213,13 @@ int run(const Options& o, const Config& c) {
                      echo.socket != nullptr ? ", udp echo on 7" : "",
                      ports.echo ? ", tcp echo on 7" : "", ports.discard ? ", tcp discard on 9" : "",
                      ports.http ? fmt::format(", http on {}", *ports.http) : "");
+    // Ready: the NIC is up, the stack and its services run, the control socket listens (it is
+    // served from the loop below, its backlog holds a client until then).
+    const std::string serving =
+        fmt::format("serving {} on {}", iface_cfg.address.to_string(), (*nic)->name());
+    notifier.ready(serving);
+    constexpr shunt::Duration kStatusPeriod = std::chrono::seconds(10);
+    auto next_status = start + kStatusPeriod;
 
     const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
     shunt::UniqueFd ep(epfd);
@@ -283,6 +261,14 @@ int run(const Options& o, const Config& c) {
             control_due = control->poll();
             next_control = now + kControlPeriod;
         }
+        notifier.tick(now);  // WATCHDOG=1 when the unit sets WatchdogSec=
+        if (notifier.under_systemd() && now >= next_status) {
+            const shunt::NicCounters n = (*nic)->counters();
+            notifier.status(fmt::format("{}: {} TCP connections, rx {} tx {} frames", serving,
+                                        stack.tcp().connection_count(), n.rx_packets,
+                                        n.tx_packets));
+            next_status = now + kStatusPeriod;
+        }
         if (now >= next_stats) {
             if (auto w = stats.write(iface, now, tcp_stats(), tcp_drops()); !w) {
                 shunt::log::warn("{}", w.error().message);
@@ -306,6 +292,7 @@ int run(const Options& o, const Config& c) {
             if (evs[static_cast<size_t>(i)].data.u32 == kControlEvent) control_due = true;
         }
     }
+    notifier.stopping("stopping: resetting connections");
     // Attached apps are detached first (their connections reset with the rest below).
     apps.reset();
     control.reset();  // its clients are dropped, its capture stopped, the socket file removed
@@ -330,83 +317,13 @@ int run(const Options& o, const Config& c) {
 
 int main(int argc, char** argv) {
     Options o;
-    CLI::App app{
-        "shuntd: the shunt stack daemon (ARP, IPv4, ICMP echo, UDP echo on 7, TCP echo on 7, "
-        "discard on 9, HTTP with --http)"};
-    app.add_option("--nic", o.nic,
-                   "NIC to run on: tap:NAME (created if missing) or pci:DDDD:BB:DD.F (bound to "
-                   "vfio-pci; e1000/e1000e/igb/ixgbe)");
-    app.add_option("--ip", o.ip, "our address and prefix, A.B.C.D/LEN");
-    app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");
-    app.add_option("--mac", o.mac, "our MAC for tap: (default: derived from the name)");
-    app.add_option("--mtu", o.mtu, "MTU (576-1500)");
-    app.add_option("--log-level", o.log_level, "debug|info|warn|error")
-        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-    app.add_option("--stats-file", o.stats_file, "write JSON counters here (atomically)");
-    app.add_option("--control", o.control,
-                   "control socket (docs/control.md; default /run/shunt/NIC.sock, e.g. "
-                   "/run/shunt/tap-shunt0.sock)");
-    app.add_option(
-        "--control-group", o.control_group,
-        "group of the control and app sockets (mode 0660; default: 'shunt' if it exists)");
-    app.add_flag("--no-control", o.no_control, "no control socket");
-    app.add_option("--stats-interval-ms", o.stats_interval_ms, "stats file period")
-        ->check(CLI::Range(10u, 3'600'000u));
-    app.add_flag("--no-udp-echo", o.no_udp_echo, "do not serve UDP echo on port 7");
-    app.add_flag("--no-tcp-echo", o.no_tcp_echo, "do not serve TCP echo on port 7");
-    app.add_flag("--no-tcp-discard", o.no_tcp_discard, "do not serve TCP discard on port 9");
-    app.add_option("--http", o.http_port,
-                   "serve HTTP/1.1 on this TCP port: GET /bytes/N, POST /sink (see README)")
-        ->check(CLI::Range(1, 65535));
-    shunt::tools::add_pci_flags(app, o.pci);
-    app.add_flag("--promiscuous", o.promiscuous, "pci: receive every frame on the wire");
-    app.add_option("--app-socket", o.app_socket,
-                   "Unix socket applications attach to (libshunt --attach; mode 0660, peers "
-                   "identified by SO_PEERCRED); default /run/shunt/<instance>.apps, 'none': off");
-    app.add_option("--duration", o.duration_s, "exit after this many seconds")
-        ->check(CLI::NonNegativeNumber);
-    // Per-peer limits (docs/limits-peer.md); 0 turns a limit off.
-    Options::PeerLimits& pl = o.peer;
-    app.add_option("--header-timeout", pl.header_timeout_s,
-                   "HTTP: seconds to complete a request header (default 10)")
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--idle-timeout", pl.idle_timeout_s,
-                   "HTTP: seconds a keep-alive connection may wait for a request (default 60)")
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--stream-idle-timeout", pl.stream_idle_timeout_s,
-                   "echo/discard: seconds without a byte either way (default 60)")
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--close-grace", pl.close_grace_s,
-                   "seconds after a timeout's FIN before the connection is reset (default 5)")
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--max-per-source", pl.max_per_source,
-                   "TCP connections from one IPv4 address (default 1024)");
-    app.add_option("--challenge-ack-limit", pl.challenge_ack_limit,
-                   "RFC 5961 challenge ACKs per second, all connections (default 1000)");
-    app.add_option("--invalid-ack-interval-ms", pl.invalid_ack_interval_ms,
-                   "per connection: one ACK to invalid segments per interval (default 500)");
-    app.add_option("--rst-limit", pl.rst_limit,
-                   "RSTs per second for segments to no connection (default 1000)");
-    app.add_option("--rst-burst", pl.rst_burst, "burst of --rst-limit (default 100)");
-    app.add_flag("--accept-martians", pl.accept_martians,
-                 "do not drop 0/8, 127/8, own-address and 240/4 sources");
-    // The config file (docs/service.md): its keys are the options above; these two are not keys.
-    std::string config_path;
-    bool check_config = false;
-    app.add_option("--config", config_path,
-                   "read options from this file (KEY = VALUE, keys are the long options without "
-                   "--; the command line wins)");
-    app.add_flag("--check-config", check_config,
-                 "check the options and --config, print 'ok' and exit (2 on bad input)");
-    app.footer(
-        "--nic and --ip are required, on the command line or in --config.\n"
-        "Example:\n  shuntd --nic tap:shunt0 --ip 10.77.0.2/24 --stats-file /run/shuntd.json\n"
-        "  shuntd --config /etc/shunt/NAME.conf        (the shuntd@NAME systemd unit)");
+    CLI::App app{shunt::tools::kShuntdDescription};
+    shunt::tools::add_shuntd_options(app, o);
     if (auto rc = shunt::tools::parse_command_line(app, argc, argv, "shuntd")) return *rc;
     shunt::tools::log_to_journal_if_there();
     shunt::tools::ConfigFile config_file;
-    if (!config_path.empty()) {
-        if (auto err = config_file.load(app, config_path, {"config", "check-config"})) {
+    if (!o.config_path.empty()) {
+        if (auto err = config_file.load(app, o.config_path, shunt::tools::kShuntdNotConfigKeys)) {
             return fail(2, err->message());
         }
     }
@@ -417,8 +334,8 @@ int main(int argc, char** argv) {
     shunt::log::threshold() = *shunt::log::parse_level(o.log_level);
     Config c;
     if (auto err = build_config(o, c)) return fail(2, config_file.locate(*err));
-    if (check_config) {
-        fmt::print("{}: ok\n", config_path.empty() ? "command line" : config_path);
+    if (o.check_config) {
+        fmt::print("{}: ok\n", o.config_path.empty() ? "command line" : o.config_path);
         return 0;
     }
 

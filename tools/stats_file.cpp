@@ -17,7 +17,9 @@ void add_shard_parts(nlohmann::ordered_json& j, Interface& iface,
     // The buffer pool this shard draws from, and the process-wide buffer faults (links that
     // name no buffer, releases of free buffers, saturated counts): all zero in a healthy run.
     const Mempool& pool = iface.tx_pool();
-    j["pool"] = {{"capacity", pool.capacity()},
+    j["pool"] = {{"size", pool.capacity()},
+                 {"in_use", pool.capacity() - pool.available()},
+                 {"capacity", pool.capacity()},
                  {"available", pool.available()},
                  {"alloc_failures", pool.alloc_failures()},
                  {"bad_links", Mempool::bad_links()},
@@ -55,6 +57,19 @@ nlohmann::ordered_json stats_json(Interface& iface, int64_t uptime_ms,
                 {"tx_dropped", n.tx_dropped},      {"rx_errors", n.rx_errors},
                 {"tx_errors", n.tx_errors},        {"rx_copy_bytes", n.rx_copy_bytes},
                 {"tx_copy_bytes", n.tx_copy_bytes}};
+    // Per queue pair (Nic::queue_counters): every queue the NIC has, not only the shards'.
+    nlohmann::ordered_json queues = nlohmann::ordered_json::array();
+    for (uint16_t q = 0; q < iface.nic().queue_count(); ++q) {
+        const QueueCounters c = iface.nic().queue_counters(q);
+        queues.push_back({{"queue", q},
+                          {"rx_packets", c.rx_packets},
+                          {"rx_bytes", c.rx_bytes},
+                          {"rx_dropped", c.rx_dropped},
+                          {"tx_packets", c.tx_packets},
+                          {"tx_bytes", c.tx_bytes},
+                          {"tx_dropped", c.tx_dropped}});
+    }
+    j["nic"]["queues"] = std::move(queues);
     add_shard_parts(j, iface, more_drops);
     add_sections(j, sections);
     j["uptime_ms"] = uptime_ms;

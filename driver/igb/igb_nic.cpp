@@ -633,4 +633,12 @@ NicCounters IgbNic::counters() {
     return c;
 }
 
+QueueCounters IgbNic::queue_counters(uint16_t queue) {
+    if (queue >= queues_) return {};
+    refresh_hw_stats();
+    const RxQueueStats& r = rxq_[queue].stats();
+    const TxQueueStats& t = txq_[queue].stats();
+    return {r.packets, r.bytes, r.no_buffer + rq_drops_[queue], t.packets, t.bytes, t.dropped};
+}
+
 }  // namespace shunt::igb

@@ -72,6 +72,8 @@ class IgbNic final : public Nic {
     uint16_t queue_count() const override { return queues_; }
     NicCaps caps() const override;
     NicCounters counters() override;
+    // Per queue pair: the software counts, and the queue's hardware drop counter.
+    QueueCounters queue_counters(uint16_t queue) override;
 
     size_t rx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;
     size_t tx_batch(uint16_t queue, std::span<PacketBuf*> bufs) noexcept override;

@@ -578,4 +578,13 @@ NicCounters IxgbeNic::counters() {
     return c;
 }
 
+QueueCounters IxgbeNic::queue_counters(uint16_t queue) {
+    if (queue >= queues_) return {};
+    refresh_hw_stats();
+    const RxQueueStats& r = rxq_[queue].stats();
+    const TxQueueStats& t = txq_[queue].stats();
+    return {r.packets, r.bytes, r.no_buffer + qhw_[queue].rx_dropped,
+            t.packets, t.bytes, t.dropped};
+}
+
 }  // namespace shunt::ixgbe

@@ -60,6 +60,7 @@ struct TcpContext {
     const TcpConfig& config;
     ReplyLimits limits;  // RFC 5961 §7 challenge ACK / invalid ACK / RST rate limits
     TcpCounters counters;
+    TcpStateCounts states;  // sockets per state (TcpSocket's StateCell keeps it)
     DropCounters drops;
     Instant now{};  // one clock per poll
     // Connections with a timer running. Mutable: next_deadline() re-keys stale entries at

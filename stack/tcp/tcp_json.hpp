@@ -42,10 +42,22 @@ inline nlohmann::ordered_json to_json(const DropCounters& d) {
     return j;
 }
 
-// The stack's gauges first, then its counters.
+// Connections per state under RFC 9293's names ("ESTABLISHED", "TIME-WAIT", ...), CLOSED left
+// out: the "states" object of the stats.
+inline nlohmann::ordered_json to_json(const TcpStateCounts& c) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < kTcpStateCount; ++i) {
+        const auto st = static_cast<TcpState>(i);
+        if (st != TcpState::closed) j[std::string(to_string(st))] = c[st];
+    }
+    return j;
+}
+
+// The stack's gauges first (connections per state under "states"), then its counters.
 inline nlohmann::ordered_json to_json(const TcpStack& s) {
     nlohmann::ordered_json j = {{"connections", s.connection_count()},
-                                {"time_wait", s.time_wait_count()}};
+                                {"time_wait", s.time_wait_count()},
+                                {"states", to_json(s.state_counts())}};
     j.update(to_json(s.counters()));
     return j;
 }

@@ -29,6 +29,34 @@
 
 namespace shunt::tcp {
 
+// A socket's state: every assignment fires sdt_shunt:tcp_state (probe::ProbedState) and moves
+// the socket from its old state's count to the new one's in TcpStateCounts. Construction
+// counts the socket in its first state, destruction takes it out: the counts are exact at
+// every moment without a walk of the connections.
+class StateCell {
+  public:
+    StateCell(TcpStateCounts& counts, TcpState s) noexcept : counts_(counts), state_(s) {
+        counts_.by_state[index(s)]++;
+    }
+    StateCell(const StateCell&) = delete;
+    StateCell& operator=(const StateCell&) = delete;
+    ~StateCell() { counts_.by_state[index(state_)]--; }
+
+    StateCell& operator=(TcpState next) noexcept {
+        counts_.by_state[index(state_)]--;
+        counts_.by_state[index(next)]++;
+        state_ = next;
+        return *this;
+    }
+    operator TcpState() const noexcept { return state_; }  // NOLINT: implicit by design
+    uintptr_t id() const noexcept { return state_.id(); }
+
+  private:
+    static size_t index(TcpState s) noexcept { return static_cast<size_t>(s); }
+    TcpStateCounts& counts_;
+    probe::ProbedState<TcpState> state_;
+};
+
 class TcpStack;
 class TcpListener;
 class TcpSocket;
@@ -258,7 +286,7 @@ class TcpSocket {
     Endpoint local_;
     Endpoint remote_;
     SocketOptions options_;
-    probe::ProbedState<TcpState> state_ = TcpState::closed;  // fires sdt_shunt:tcp_state
+    StateCell state_{cx_.states, TcpState::closed};  // fires sdt_shunt:tcp_state, counts
     TcpError error_ = TcpError::none;
 
     // Ownership: the application holds the handle until close(); a passive socket belongs to

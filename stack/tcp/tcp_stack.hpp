@@ -93,6 +93,17 @@ class TcpStack final : public Ipv4Handler {
         return table_.count_from(remote);
     }
     size_t time_wait_count() const noexcept { return time_wait_.size(); }
+    // Connections per RFC 9293 state, read in O(1): the sockets' counts (kept at each state
+    // change, TcpStateCounts), except LISTEN (the listeners) and TIME-WAIT (the TIME-WAIT
+    // table, where a connection lives on once its socket is done; a socket still held in
+    // TIME-WAIT is that same connection, not counted twice). CLOSED is always 0.
+    TcpStateCounts state_counts() const noexcept {
+        TcpStateCounts c = cx_.states;
+        c.by_state[static_cast<size_t>(TcpState::closed)] = 0;
+        c.by_state[static_cast<size_t>(TcpState::listen)] = listeners_.size();
+        c.by_state[static_cast<size_t>(TcpState::time_wait)] = time_wait_.size();
+        return c;
+    }
     // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).
     size_t send_buffers_held() const noexcept { return cx_.send_buffers; }
     Instant now() const noexcept { return cx_.now; }

@@ -29,7 +29,17 @@ enum class TcpState : uint8_t {
     time_wait,
 };
 
+inline constexpr size_t kTcpStateCount = static_cast<size_t>(TcpState::time_wait) + 1;
+
 std::string_view to_string(TcpState s) noexcept;
+
+// Connections per state, kept by TcpSocket's state variable (StateCell in tcp_socket.hpp): the
+// one assignment that changes a socket's state moves it from one count to the other, so a
+// stats call reads the array instead of walking the connections.
+struct TcpStateCounts {
+    std::array<uint64_t, kTcpStateCount> by_state{};
+    uint64_t operator[](TcpState s) const noexcept { return by_state[static_cast<size_t>(s)]; }
+};
 
 // Why a connection ended abnormally (readable through TcpSocket::error()).
 enum class TcpError : uint8_t {

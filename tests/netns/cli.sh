@@ -95,8 +95,8 @@ want = {
     "drops": reasons,
     "stack": ["ipv4_rx", "ipv4_tx", "arp_rx", "arp_tx", "icmp_echo_replies", "udp_rx", "udp_tx",
               "frag_reassembled", "frag_tx"],
-    "pool": ["capacity", "available", "alloc_failures", "bad_links", "double_frees",
-             "saturated_refs"],
+    "pool": ["size", "in_use", "capacity", "available", "alloc_failures", "bad_links",
+             "double_frees", "saturated_refs"],
 }
 problems = []
 for section, keys in want.items():

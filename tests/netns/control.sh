@@ -5,6 +5,9 @@
 #  2. `shuntctl stats --watch --json` while the kernel pings and frame_inject sends malformed
 #     frames: rates are non-zero, and each injected kind's drop reason grows by at least what
 #     was sent, read over the socket;
+#  2b. per queue and per TCP state: nic.queues[0]'s rx packets rise with the pings, a TCP
+#     connection held open shows in tcp.states.ESTABLISHED (and LISTEN counts the services),
+#     the table shows the states and buffer use; once it closes, ESTABLISHED is 0 again;
 #  3. `shuntctl capture --filter icmp --count 10 -w FILE` during 5 pings: tshark reads the file
 #     back and finds exactly the 5 echo requests (kernel -> shuntd) and 5 replies.
 # Usage: control.sh SHUNTD SHUNTCTL FRAME_INJECT
@@ -91,6 +94,65 @@ for p in problems:
     print("PROBLEM:", p)
 sys.exit(1 if problems else 0)
 PY
+# 2b. Per-queue counters, TCP states, pool use; a connection held open to the echo service.
+python3 - "$SHUNT_TMP/before.json" "$SHUNT_TMP/after.json" <<'PY' || fail "nic.queues or pool are wrong (above)"
+import json, sys
+before, after = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+q0b, q0a = before["nic"]["queues"][0], after["nic"]["queues"][0]
+print(f"nic.queues[0]: rx {q0b['rx_packets']} -> {q0a['rx_packets']}, "
+      f"tx {q0b['tx_packets']} -> {q0a['tx_packets']}; pool {after['pool']}")
+assert len(after["nic"]["queues"]) == 1 and q0a["queue"] == 0, after["nic"]["queues"]
+assert q0a["rx_packets"] >= q0b["rx_packets"] + 60, "queue 0 rx did not grow by the 60 pings"
+assert q0a["tx_packets"] >= q0b["tx_packets"] + 60, "queue 0 tx did not grow by the 60 replies"
+assert q0a["rx_packets"] == after["nic"]["rx_packets"], "one queue: queue 0 is the whole NIC"
+p = after["pool"]
+assert p["size"] > 0 and 0 <= p["in_use"] <= p["size"] and p["size"] == p["capacity"], p
+PY
+in_ns python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 7), timeout=5)
+s.sendall(b"held open\n")
+assert s.recv(100) == b"held open\n"
+open(sys.argv[2], "w").write("connected\n")
+time.sleep(30)
+' "$SHUNT_IP" "$SHUNT_TMP/held" 2>"$SHUNT_TMP/held.err" &
+held_pid=$!
+SHUNT_BG_PIDS+=("$held_pid")
+for ((i = 0; i < 50; i++)); do
+    [[ -s "$SHUNT_TMP/held" ]] && break
+    pid_alive "$held_pid" || fail "the held TCP connection failed: $(cat "$SHUNT_TMP/held.err")"
+    sleep 0.1
+done
+[[ -s "$SHUNT_TMP/held" ]] || fail "the held TCP connection did not open in 5 s"
+ctl stats --json >"$SHUNT_TMP/held.json"
+ctl stats >"$SHUNT_TMP/held_table.txt" || fail "shuntctl stats (table) failed"
+kill -TERM "$held_pid" 2>/dev/null || true
+wait_pid "$held_pid" 5
+python3 - "$SHUNT_TMP/held.json" <<'PY' || fail "tcp.states is wrong with a connection open (above)"
+import json, sys
+j = json.load(open(sys.argv[1]))
+st = j["tcp"]["states"]
+print(f"tcp.states with one connection open: {st}")
+names = ["LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+         "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT"]
+assert list(st) == names, f"expected the states {names}"
+assert st["ESTABLISHED"] >= 1, "ESTABLISHED is 0 while a connection is open"
+assert st["LISTEN"] >= 2, "LISTEN does not count the echo and discard listeners"
+assert j["shards"][0]["tcp"]["states"] == st, "shard 0's states differ from the total"
+PY
+grep -Eq "^tcp states: .*ESTABLISHED [1-9]" "$SHUNT_TMP/held_table.txt" ||
+    fail "the table does not show ESTABLISHED: $(cat "$SHUNT_TMP/held_table.txt")"
+grep -Eq "^ queue 0 " "$SHUNT_TMP/held_table.txt" || fail "the table has no queue 0 row"
+grep -Eq "^buffers: [0-9]+ of [1-9][0-9]* in use" "$SHUNT_TMP/held_table.txt" ||
+    fail "the table has no buffer use"
+# Closed (the kernel's FIN, shuntd's echo service closes too): ESTABLISHED drops back to 0.
+for ((i = 0; i < 50; i++)); do
+    est="$(ctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tcp"]["states"]["ESTABLISHED"])')"
+    [[ "$est" == 0 ]] && break
+    sleep 0.1
+done
+[[ "$est" == 0 ]] || fail "tcp.states.ESTABLISHED is $est after the connection closed"
+
 # The table (no --json) fits 80 columns.
 ctl stats >"$SHUNT_TMP/table.txt" || fail "shuntctl stats (table) failed"
 cat "$SHUNT_TMP/table.txt"

@@ -2,7 +2,8 @@
 # netns.tcp_echo: the kernel's TCP against shuntd's echo (7) and discard (9) services: socat
 # sends a random file to echo and must get it back byte for byte, with a half-close at the end
 # (shuntd finishes echoing, then closes); nc sends a file to discard and sees the connection
-# close cleanly; N connections at once to echo each get their own bytes back.
+# close cleanly; N connections at once to echo each get their own bytes back, and afterwards
+# tcp.states counts no connection in any state but LISTEN (the two listeners).
 # Usage: tcp_echo.sh SHUNTD CONCURRENT
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -39,4 +40,22 @@ for ((i = 0; i < concurrent; i++)); do
 done
 ((failed == 0)) || fail "$failed of $concurrent concurrent echo connections failed or differed"
 log "$concurrent concurrent echo connections, each byte-exact"
+# Every connection closed: no state count is left behind (tcp.states, kept at each transition
+# of the sockets, docs/control.md), only the echo and discard listeners remain.
+states_clean() {
+    python3 - "$SHUNT_STATS" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["tcp"]
+st = t["states"]
+busy = {k: v for k, v in st.items() if k not in ("LISTEN", "TIME-WAIT") and v != 0}
+print(f"tcp.states {st}, connections {t['connections']}")
+sys.exit(0 if not busy and st["LISTEN"] == 2 and t["connections"] == 0 else 1)
+PY
+}
+for ((i = 0; i < 50; i++)); do
+    states_clean >"$SHUNT_TMP/states.out" && break
+    sleep 0.2
+done
+cat "$SHUNT_TMP/states.out"
+states_clean >/dev/null || fail "connection states left after every connection closed: $(cat "$SHUNT_TMP/states.out")"
 echo "PASS: netns.tcp_echo"

@@ -37,6 +37,8 @@ sed 's/^LimitMEMLOCK=/LimitMEMLOK=/' "$tmp/units/shuntd@web.service" >"$tmp/typo
     fail "systemd-analyze verify did not report a misspelt key: the check above proves nothing"
 echo "systemd-analyze verify: clean"
 grep -q '^ExecStartPre=.*--check-config' "$unit" || fail "the unit does not check its config first"
+grep -q '^Type=notify$' "$unit" || fail "the unit is not Type=notify (shuntd sends READY=1)"
+grep -q '^WatchdogSec=[1-9]' "$unit" || fail "the unit sets no WatchdogSec="
 
 out="$("$shuntd" --config "$src/packaging/etc/example.conf" --check-config 2>&1)" ||
     fail "example.conf: $out"

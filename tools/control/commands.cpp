@@ -42,6 +42,7 @@ std::string ControlCommands::handle(const Request& r, uint64_t client) {
         return reply_ok(r.id, Json{{"daemon", hooks_.daemon},
                                    {"version", SHUNT_VERSION},
                                    {"protocol", kProtocolVersion},
+                                   {"protocol_minor", kProtocolMinor},
                                    {"pid", ::getpid()},
                                    {"nic", hooks_.nic},
                                    {"commands", std::move(commands)}});

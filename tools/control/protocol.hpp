@@ -23,6 +23,10 @@ namespace shunt::control {
 using Json = nlohmann::ordered_json;
 
 inline constexpr int kProtocolVersion = 1;
+// Additions that old clients can ignore (new fields in a result) bump the minor version, sent
+// in hello's "protocol_minor"; requests still carry "v": kProtocolVersion. 1: stats has
+// tcp.states, nic.queues[], pool.size and pool.in_use (docs/control.md).
+inline constexpr int kProtocolMinor = 1;
 // A request line's bound (the newline excluded). Requests are small; a longer line is an
 // error, replied to once before the client is dropped.
 inline constexpr size_t kMaxRequestLine = 64 * 1024;

@@ -314,6 +314,36 @@ TEST_F(IgbNicTest, StatisticsAndPerQueueDropsAccumulate) {
     EXPECT_EQ(nic.rx_queue_drops(0), 0u);
 }
 
+// Nic::queue_counters (stats' nic.queues[]): each queue pair's own packets, bytes and drops
+// (its software counts plus its RQDPC); port-wide drops (MPC) stay in counters() alone.
+TEST_F(IgbNicTest, QueueCountersAreEachQueuesOwn) {
+    IgbNic& nic = open(small_options(2));
+    receive(1, 0, frame(60, 0xA1), 0);
+    receive(1, 1, frame(100, 0xB1), 0);
+    std::array<PacketBuf*, 4> got{};
+    ASSERT_EQ(nic.rx_batch(1, got), 2u);
+    got[0]->unref();
+    got[1]->unref();
+    PacketBuf* b = nic.tx_pool(1).alloc();
+    auto f = frame(70, 0x33);
+    std::memcpy(b->append(f.size()), f.data(), f.size());
+    std::array<PacketBuf*, 1> bufs{b};
+    ASSERT_EQ(nic.tx_batch(1, bufs), 1u);
+    st_->write(regs::MPC, 3);
+    st_->write(regs::RQDPC(1), 4);
+    const QueueCounters q1 = nic.queue_counters(1);
+    EXPECT_EQ(q1.rx_packets, 2u);
+    EXPECT_EQ(q1.rx_bytes, 160u);
+    EXPECT_EQ(q1.rx_dropped, 4u);
+    EXPECT_EQ(q1.tx_packets, 1u);
+    EXPECT_EQ(q1.tx_bytes, 70u);
+    EXPECT_EQ(q1.tx_dropped, 0u);
+    const QueueCounters q0 = nic.queue_counters(0);
+    EXPECT_EQ(q0.rx_packets + q0.tx_packets + q0.rx_dropped, 0u);
+    EXPECT_EQ(nic.counters().rx_dropped, 7u);  // MPC is the port's, not a queue's
+    EXPECT_EQ(nic.queue_counters(2).rx_packets, 0u) << "a queue past the count";
+}
+
 TEST_F(IgbNicTest, PromiscuousOnRequestAndAtStart) {
     IgbNic& nic = open();
     nic.set_promiscuous(true);

@@ -375,6 +375,12 @@ TEST_F(IxgbeNicTest, TheRingWrapsAndAFullRingDropsInTheDevice) {
     EXPECT_EQ(nic.counters().rx_dropped, 1u);
     EXPECT_EQ(nic.rx_batch(0, got), 7u);
     for (size_t i = 0; i < 7; ++i) got[i]->unref();
+    // Nic::queue_counters (stats' nic.queues[]): the queue's own packets and its QPRDC drop.
+    const QueueCounters q0 = nic.queue_counters(0);
+    EXPECT_EQ(q0.rx_packets, 32u);
+    EXPECT_EQ(q0.rx_bytes, 32u * f.size());
+    EXPECT_EQ(q0.rx_dropped, 1u);
+    EXPECT_EQ(nic.queue_counters(1).rx_packets, 0u);
 }
 
 TEST_F(IxgbeNicTest, DeviceWrittenErrorsAndLengthsAreNotTrusted) {

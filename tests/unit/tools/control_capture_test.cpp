@@ -152,6 +152,7 @@ TEST_F(Commands, HelloNamesTheProtocolAndCommands) {
     Json r = reply_of(commands.handle(req("hello"), 1));
     ASSERT_TRUE(r["ok"]);
     EXPECT_EQ(r["result"]["protocol"], 1);
+    EXPECT_EQ(r["result"]["protocol_minor"], 1);
     EXPECT_TRUE(r["result"]["version"].is_string());
     EXPECT_NE(r["result"]["version"], "unknown");
     EXPECT_EQ(r["result"]["nic"], "tap:x");
