@@ -334,7 +334,9 @@ EXPORT int ioctl(int fd, unsigned long req, ...) {
 // the sanitizers' instrumentation) believes the caller's pollfds uninitialized when we read
 // them; they are the caller's input, as poll(2) says.
 #pragma GCC diagnostic push
+#if !defined(__clang__)  // clang has no such warning (and rejects the unknown name)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 EXPORT int poll(pollfd* fds, nfds_t n, int timeout_ms) {
     if (!any_shunt(fds, n)) return real().poll(fds, n, timeout_ms);
     timespec t{timeout_ms / 1000, (timeout_ms % 1000) * 1'000'000L};

@@ -20,8 +20,11 @@ namespace {
 
 constexpr Duration kResetTimeout = Duration(500'000);
 constexpr Duration kAutoReadTimeout = Duration(10'000);
-constexpr Duration kMdicTimeout = Duration(10'000);
-constexpr Duration kEerdTimeout = Duration(10'000);
+// The MDIC and EERD bounds are Linux's (e1000_read_phy_reg_mdic: E1000_GEN_POLL_TIMEOUT * 3
+// polls 50 us apart, ~96 ms; e1000_poll_eerd_eewr_done: 100000 polls 5 us apart, 500 ms). The
+// chip answers in microseconds; 10 ms failed the unit tests' fake device on a loaded host.
+constexpr Duration kMdicTimeout = Duration(100'000);
+constexpr Duration kEerdTimeout = Duration(500'000);
 constexpr Duration kQueueEnableTimeout = Duration(10'000);
 constexpr Duration kMasterTimeout = Duration(80'000);
 

@@ -25,7 +25,7 @@ posix_init() {
     # into (Debian's programs are not built with it); shunt-run keeps an existing LD_PRELOAD
     # first. Leaks are the programs' own business there, not the layer's: not reported.
     local asan_rt
-    asan_rt="$(ldd "$SHUNT_RUN_BIN" 2>/dev/null | awk '/libasan/ {print $3; exit}')"
+    asan_rt="$(ldd "$SHUNT_RUN_BIN" 2>/dev/null | awk '/libasan|libclang_rt[.]asan/ {print $3; exit}')"
     if [[ -n "$asan_rt" ]]; then
         SHUNT_RUN_ENV=(env "LD_PRELOAD=$asan_rt" "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0")
         log "sanitizer build: preloading $asan_rt before the layer"

@@ -257,7 +257,7 @@ TEST_F(ReassemblyTest, InterleavedDatagramsWithDuplicates) {
     cfg.max_buffers = 4096;
     auto& r = make(cfg);
     std::mt19937 rng(777);
-    for (int round = 0; round < 20; ++round) {
+    for (size_t round = 0; round < 20; ++round) {
         struct Sent {
             size_t dgram;
             Piece piece;
