@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -61,6 +62,12 @@ struct Options {
         std::optional<uint32_t> rst_limit;
         std::optional<uint32_t> rst_burst;
         bool accept_martians = false;
+        // Buffer budget (issue 11, docs/limits-peer.md): percentages of the packet pool.
+        std::optional<uint32_t> reserve_percent, pressure_percent, tcp_socket_rx_share,
+            tcp_ooo_share, tcp_socket_tx_share, tcp_tx_share, reassembly_share, neighbor_share,
+            udp_socket_share;
+        double zero_window_timeout_s = -1;
+        bool no_buffer_budget = false;
     } peer;
 };
 
@@ -98,6 +105,20 @@ void apply_peer_limits(const Options::PeerLimits& p, Config& c) {
     if (p.rst_limit) c.tcp.rst_limit = *p.rst_limit;
     if (p.rst_burst) c.tcp.rst_burst = *p.rst_burst;
     c.iface.drop_martian_sources = !p.accept_martians;
+    shunt::BudgetConfig& b = c.iface.budget;
+    b.enabled = !p.no_buffer_budget;
+    for (auto [from, to] : {std::pair{&p.reserve_percent, &b.reserve_percent},
+                            {&p.pressure_percent, &b.pressure_percent},
+                            {&p.tcp_socket_rx_share, &b.tcp_socket_rx_percent},
+                            {&p.tcp_ooo_share, &b.tcp_ooo_percent},
+                            {&p.tcp_socket_tx_share, &b.tcp_socket_tx_percent},
+                            {&p.tcp_tx_share, &b.tcp_tx_percent},
+                            {&p.reassembly_share, &b.reassembly_percent},
+                            {&p.neighbor_share, &b.neighbor_percent},
+                            {&p.udp_socket_share, &b.udp_socket_percent}}) {
+        if (*from) *to = **from;
+    }
+    set_seconds(p.zero_window_timeout_s, c.tcp.zero_window_timeout);
 }
 
 std::optional<std::string> build_config(const Options& o, Config& c) {
@@ -390,6 +411,42 @@ int main(int argc, char** argv) {
     app.add_option("--rst-burst", pl.rst_burst, "burst of --rst-limit (default 100)");
     app.add_flag("--accept-martians", pl.accept_martians,
                  "do not drop 0/8, 127/8, own-address and 240/4 sources");
+    // Buffer budget (docs/limits-peer.md "Limits and budgets"): percentages of the pool; a
+    // share of 0 turns that bound off.
+    auto percent = CLI::Range(0u, 100u);
+    app.add_option("--reserve-percent", pl.reserve_percent,
+                   "pool kept free for RX refill, ACKs, ARP, ICMP (default 10)")
+        ->check(percent);
+    app.add_option("--pressure-percent", pl.pressure_percent,
+                   "free pool below this is pressure (default 25)")
+        ->check(percent);
+    app.add_option("--tcp-socket-rx-share", pl.tcp_socket_rx_share,
+                   "% of the pool one TCP receive queue may hold (default 10)")
+        ->check(percent);
+    app.add_option("--tcp-ooo-share", pl.tcp_ooo_share,
+                   "% of the pool all out-of-order queues may hold (default 20)")
+        ->check(percent);
+    app.add_option("--tcp-socket-tx-share", pl.tcp_socket_tx_share,
+                   "% of the pool one TCP send queue may hold (default 10)")
+        ->check(percent);
+    app.add_option("--tcp-tx-share", pl.tcp_tx_share,
+                   "% of the pool all TCP send queues may hold (default 50)")
+        ->check(percent);
+    app.add_option("--reassembly-share", pl.reassembly_share,
+                   "% of the pool IPv4 reassembly may hold (default 10)")
+        ->check(percent);
+    app.add_option("--neighbor-share", pl.neighbor_share,
+                   "% of the pool frames waiting for ARP may hold (default 5)")
+        ->check(percent);
+    app.add_option("--udp-socket-share", pl.udp_socket_share,
+                   "% of the pool one UDP socket's queue may hold (default 10)")
+        ->check(percent);
+    app.add_option("--zero-window-timeout", pl.zero_window_timeout_s,
+                   "under buffer pressure, abort connections stuck this many seconds at a zero "
+                   "window (default 60, 0: never)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--no-buffer-budget", pl.no_buffer_budget,
+                 "no reserve, shares or pressure level (only to show what the budget prevents)");
     // The config file (docs/service.md): its keys are the options above; these two are not keys.
     std::string config_path;
     bool check_config = false;
