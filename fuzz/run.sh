@@ -13,7 +13,7 @@ set -euo pipefail
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(ethernet arp ipv4 icmpv4 udp tcp http tcp_stack control)
+[[ ${#targets[@]} -gt 0 ]] || targets=(ethernet arp ipv4 icmpv4 udp tcp http tcp_stack control stack_budget)
 [[ $secs =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -66,6 +67,20 @@ void apply_peer_limits(const Options::PeerLimits& p, Config& c) {
     if (p.rst_limit) c.tcp.rst_limit = *p.rst_limit;
     if (p.rst_burst) c.tcp.rst_burst = *p.rst_burst;
     c.iface.drop_martian_sources = !p.accept_martians;
+    shunt::BudgetConfig& b = c.iface.budget;
+    b.enabled = !p.no_buffer_budget;
+    for (auto [from, to] : {std::pair{&p.reserve_percent, &b.reserve_percent},
+                            {&p.pressure_percent, &b.pressure_percent},
+                            {&p.tcp_socket_rx_share, &b.tcp_socket_rx_percent},
+                            {&p.tcp_ooo_share, &b.tcp_ooo_percent},
+                            {&p.tcp_socket_tx_share, &b.tcp_socket_tx_percent},
+                            {&p.tcp_tx_share, &b.tcp_tx_percent},
+                            {&p.reassembly_share, &b.reassembly_percent},
+                            {&p.neighbor_share, &b.neighbor_percent},
+                            {&p.udp_socket_share, &b.udp_socket_percent}}) {
+        if (*from) *to = **from;
+    }
+    set_seconds(p.zero_window_timeout_s, c.tcp.zero_window_timeout);
 }
 
 std::optional<std::string> build_config(const Options& o, Config& c) {

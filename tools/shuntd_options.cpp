@@ -62,6 +62,42 @@ void add_shuntd_options(CLI::App& app, ShuntdOptions& o) {
     app.add_option("--rst-burst", pl.rst_burst, "burst of --rst-limit (default 100)");
     app.add_flag("--accept-martians", pl.accept_martians,
                  "do not drop 0/8, 127/8, own-address and 240/4 sources");
+    // Buffer budget (docs/limits-peer.md "Limits and budgets"): percentages of the pool; a
+    // share of 0 turns that bound off.
+    auto percent = CLI::Range(0u, 100u);
+    app.add_option("--reserve-percent", pl.reserve_percent,
+                   "pool kept free for RX refill, ACKs, ARP, ICMP (default 10)")
+        ->check(percent);
+    app.add_option("--pressure-percent", pl.pressure_percent,
+                   "free pool below this is pressure (default 25)")
+        ->check(percent);
+    app.add_option("--tcp-socket-rx-share", pl.tcp_socket_rx_share,
+                   "% of the pool one TCP receive queue may hold (default 10)")
+        ->check(percent);
+    app.add_option("--tcp-ooo-share", pl.tcp_ooo_share,
+                   "% of the pool all out-of-order queues may hold (default 20)")
+        ->check(percent);
+    app.add_option("--tcp-socket-tx-share", pl.tcp_socket_tx_share,
+                   "% of the pool one TCP send queue may hold (default 10)")
+        ->check(percent);
+    app.add_option("--tcp-tx-share", pl.tcp_tx_share,
+                   "% of the pool all TCP send queues may hold (default 50)")
+        ->check(percent);
+    app.add_option("--reassembly-share", pl.reassembly_share,
+                   "% of the pool IPv4 reassembly may hold (default 10)")
+        ->check(percent);
+    app.add_option("--neighbor-share", pl.neighbor_share,
+                   "% of the pool frames waiting for ARP may hold (default 5)")
+        ->check(percent);
+    app.add_option("--udp-socket-share", pl.udp_socket_share,
+                   "% of the pool one UDP socket's queue may hold (default 10)")
+        ->check(percent);
+    app.add_option("--zero-window-timeout", pl.zero_window_timeout_s,
+                   "under buffer pressure, abort connections stuck this many seconds at a zero "
+                   "window (default 60, 0: never)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--no-buffer-budget", pl.no_buffer_budget,
+                 "no reserve, shares or pressure level (only to show what the budget prevents)");
     // The config file (docs/service.md): its keys are the options above; these two are not keys.
     app.add_option("--config", o.config_path,
                    "read options from this file (KEY = VALUE, keys are the long options without "

@@ -53,6 +53,12 @@ struct ShuntdOptions {
         std::optional<uint32_t> rst_limit;
         std::optional<uint32_t> rst_burst;
         bool accept_martians = false;
+        // Buffer budget (issue 11, docs/limits-peer.md): percentages of the packet pool.
+        std::optional<uint32_t> reserve_percent, pressure_percent, tcp_socket_rx_share,
+            tcp_ooo_share, tcp_socket_tx_share, tcp_tx_share, reassembly_share, neighbor_share,
+            udp_socket_share;
+        double zero_window_timeout_s = -1;
+        bool no_buffer_budget = false;
     } peer;
     // Not config keys (kShuntdNotConfigKeys): the file itself, and checking it.
     std::string config_path;

@@ -48,6 +48,9 @@ namespace shunt {
     /* martian sources, IPv4 and ARP sender: 0/8, 127/8, our own address, 240/4 */             \
     X(ipv4_martian_source)                                                                     \
     X(arp_martian_source)                                                                      \
+    X(udp_budget)       /* holding the datagram would eat into the pool's reserve */           \
+    X(ipv4_frag_budget) /* fragment not held: the pool's reserve would be eaten into */        \
+    X(neigh_budget)     /* frames waiting for ARP, all neighbours together, at their share */  \
     /* end */
 
 enum class DropReason : uint8_t {

@@ -30,10 +30,23 @@ inline nlohmann::ordered_json to_json(const StackCounters& s) {
             {"tx_copy_bytes", s.tx_copy_bytes}};
 }
 
-// The "stack" section: the interface's counters and its neighbor count.
+// The pool's budget: gauges (buffers now) and episode counters.
+inline nlohmann::ordered_json to_json(const Interface& iface, const BufferBudget& b) {
+    return {{"capacity", b.capacity()},
+            {"free", b.free()},
+            {"reserve", b.reserve()},
+            {"pressure_level", b.pressure_level()},
+            {"reassembly_buffers", iface.reassembler().buffers_held()},
+            {"neighbor_buffers", iface.neighbors().pending_total()},
+            {"exhaustion_episodes", b.counters().exhaustion_episodes},
+            {"pressure_episodes", b.counters().pressure_episodes}};
+}
+
+// The "stack" section: the interface's counters, its neighbor count and the pool's budget.
 inline nlohmann::ordered_json to_json(const Interface& iface) {
     nlohmann::ordered_json j = to_json(iface.counters());
     j["neighbors"] = iface.neighbors().size();
+    j["budget"] = to_json(iface, iface.buffer_budget());
     return j;
 }
 

@@ -1,5 +1,6 @@
 // Interface: receive path (Ethernet, ARP, IPv4 input and reassembly), timers, TX batching.
 #include "stack/iface/interface.hpp"
+#include "base/log.hpp"
 #include "base/probes.hpp"
 #include "stack/iface/martian.hpp"
 
@@ -12,12 +13,31 @@ namespace shunt {
 
 using wire::Ipv4Addr;
 
+namespace {
+
+// A bound lowered to a share of the pool (0 keeps "no bound" only where the holder has one).
+size_t bounded(size_t configured, size_t share) {
+    return configured == 0 ? share : std::min(configured, share);
+}
+NeighborConfig neighbor_share(NeighborConfig c, const BufferBudget& b) {
+    c.max_pending_total = bounded(c.max_pending_total, b.share(b.config().neighbor_percent));
+    return c;
+}
+ReassemblyConfig reassembly_share(ReassemblyConfig c, const BufferBudget& b) {
+    c.max_buffers =
+        std::max<size_t>(1, bounded(c.max_buffers, b.share(b.config().reassembly_percent)));
+    return c;
+}
+
+}  // namespace
+
 Interface::Interface(Nic& nic, uint16_t queue, InterfaceConfig config)
     : nic_(nic),
       queue_(queue),
       config_(config),
-      neighbors_(config.neighbor, drops_),
-      reassembler_(config.reassembly, drops_),
+      budget_(nic.tx_pool(queue), config.budget),
+      neighbors_(neighbor_share(config.neighbor, budget_), drops_),
+      reassembler_(reassembly_share(config.reassembly, budget_), drops_),
       icmp_errors_(config.icmp_errors_per_sec, config.icmp_error_burst) {
     routes_.add_connected(config_.address);
     if (config_.gateway) routes_.add_default(*config_.gateway);
@@ -43,6 +63,16 @@ size_t Interface::poll_ingress(Instant now) noexcept {
         // address update their caches, and a conflicting host would speak up.
         announced_ = true;
         send_arp(1, MacAddr{}, config_.address.addr, MacAddr::broadcast());
+    }
+    if (budget_.observe()) {
+        // Once per episode: the pool ran dry. Holders are bounded by their shares and the
+        // reserve, so this is the driver's refill or a burst of replies; it recovers as
+        // buffers come back (the episode ends when free buffers pass the pressure level).
+        log::warn(
+            "packet pool {} exhausted: {} of {} buffers in use ({} reassembly, {} "
+            "waiting for ARP); frames are dropped until buffers come back",
+            nic_.tx_pool(queue_).id(), budget_.in_use(), budget_.capacity(),
+            reassembler_.buffers_held(), neighbors_.pending_total());
     }
     std::array<PacketBuf*, 64> rx;  // filled by rx_batch up to n (no zeroing per poll)
     const size_t want = std::min(config_.rx_batch, rx.size());
@@ -205,6 +235,9 @@ void Interface::receive_ipv4(Packet frame) noexcept {
 
     Ipv4Meta meta{r.src, r.dst, r.protocol, broadcast};
     if (!r.is_fragment()) return dispatch_ipv4(meta, PacketChain(std::move(frame)));
+    // A fragment is held until its datagram completes; a flood of incomplete ones must not
+    // eat into the reserve (the reassembler's own bound is its share of the pool).
+    if (!budget_.reserve_intact()) return drops_.count(DropReason::ipv4_frag_budget);
     FragmentInfo info{r.src, r.dst, r.ident, r.protocol, r.frag_offset, r.more_frags};
     PacketChain whole = reassembler_.add(info, std::move(frame), now_);
     if (whole.empty()) return;

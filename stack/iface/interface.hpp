@@ -8,6 +8,7 @@
 #include "base/time.hpp"
 #include "driver/nic.hpp"
 #include "packet/packet_chain.hpp"
+#include "stack/iface/buffer_budget.hpp"
 #include "stack/iface/drop_reason.hpp"
 #include "stack/iface/frame_tap.hpp"
 #include "stack/iface/ip_protocol.hpp"
@@ -50,6 +51,10 @@ struct InterfaceConfig {
     // no wire can carry: 0/8, 127/8, our own address, 240/4 (stack/iface/martian.hpp). On by
     // default, as RFC 1122 §3.2.1.3 requires; off only for odd test rigs.
     bool drop_martian_sources = true;
+    // Who may hold how many of the pool's buffers, and the reserve (issue 11; see
+    // stack/iface/buffer_budget.hpp and docs/limits-peer.md). The neighbour and reassembly
+    // bounds above are lowered to their shares of the pool.
+    BudgetConfig budget{};
 };
 
 // What the stack did, beyond drops.
@@ -119,12 +124,17 @@ class Interface final : public Ipv4Output {
     }
     bool tx_l4_checksum_offload() const noexcept override { return tx_l4_csum_; }
     bool tx_ready() const noexcept override { return !tx_stalled_; }
+    const BufferBudget* budget() const noexcept override {
+        return budget_.enabled() ? &budget_ : nullptr;
+    }
     std::optional<Instant> tx_retry_at() const noexcept override { return tx_retry_at_; }
 
     const InterfaceConfig& config() const { return config_; }
     const DropCounters& drops() const { return drops_; }
     const StackCounters& counters() const { return counters_; }
     const NeighborCache& neighbors() const { return neighbors_; }
+    const Reassembler& reassembler() const { return reassembler_; }
+    const BufferBudget& buffer_budget() const { return budget_; }
     const RouteTable& routes() const { return routes_; }
     Nic& nic() { return nic_; }
     Instant now() const { return now_; }
@@ -165,6 +175,7 @@ class Interface final : public Ipv4Output {
     InterfaceConfig config_;
     DropCounters drops_;
     StackCounters counters_;
+    BufferBudget budget_;  // before the holders below: their bounds are its shares
     NeighborCache neighbors_;
     Reassembler reassembler_;
     RouteTable routes_;

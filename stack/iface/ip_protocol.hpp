@@ -7,6 +7,7 @@
 #include "base/time.hpp"
 #include "packet/mempool.hpp"
 #include "packet/packet_chain.hpp"
+#include "stack/iface/buffer_budget.hpp"
 #include "stack/iface/drop_reason.hpp"
 #include "stack/iface/endpoint.hpp"
 #include "stack/wire/ipv4_addr.hpp"
@@ -69,6 +70,9 @@ class Ipv4Output {
     // A ring frees as the NIC completes descriptors, which no fd reports, so a loop that can
     // sleep wakes at this bounded back-off instead of spinning on next_deadline() == now.
     virtual std::optional<Instant> tx_retry_at() const noexcept { return std::nullopt; }
+    // The pool's budget (the reserve, pressure, shares), or null: no bounds beyond the
+    // transport's own (the tests' fakes).
+    virtual const BufferBudget* budget() const noexcept { return nullptr; }
 };
 
 }  // namespace shunt

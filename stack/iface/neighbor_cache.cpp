@@ -79,9 +79,15 @@ void NeighborCache::enqueue(Entry& e, Packet& pkt) noexcept {
     // RFC 1122 §2.3.2.2 asks to keep "the latest" packet: on overflow the oldest goes.
     if (e.pending.count() >= cfg_.max_pending_per_entry) {
         e.pending.pop_front();
+        --pending_total_;
         drops_.count(DropReason::neigh_queue_full);
+    } else if (cfg_.max_pending_total != 0 && pending_total_ >= cfg_.max_pending_total) {
+        // The stack-wide share is spent: the newcomer goes (each queue keeps its latest).
+        pkt.reset();
+        return drops_.count(DropReason::neigh_budget);
     }
     e.pending.push_back(std::move(pkt));
+    ++pending_total_;
 }
 
 // A request may go out when its deadline has come and probes remain; sending one moves the
@@ -123,6 +129,7 @@ PacketChain NeighborCache::learn(wire::Ipv4Addr ip, MacAddr mac, Instant now,
     e.state = NeighborState::reachable;
     e.probes = 0;
     e.confirmed = now;
+    pending_total_ -= e.pending.count();
     return std::move(e.pending);
 }
 
@@ -215,6 +222,7 @@ void NeighborCache::remove_entry(uint32_t idx) noexcept {
     index_erase(idx);
     list_unlink(lru_, &Entry::lru, idx);
     if (has_timer(e)) list_unlink(timers_, &Entry::timer, idx);
+    pending_total_ -= e.pending.count();
     e.pending.clear();
     e.state = NeighborState::incomplete;
     free_.push_back(idx);

@@ -41,6 +41,11 @@ struct NeighborConfig {
     // RFC 1122 §2.3.2.2: keep at least one (the latest) packet per unresolved address; we keep
     // a bounded queue and drop the OLDEST on overflow (at least 1).
     size_t max_pending_per_entry = 16;
+    // Frames queued for every neighbour together (0: no bound). Each pins a pool buffer, so
+    // the Interface sets it to its share of the pool (BudgetConfig::neighbor_percent): 512
+    // entries times 16 would otherwise be twice a 4096-buffer pool. Beyond it the newcomer is
+    // dropped (neigh_budget).
+    size_t max_pending_total = 0;
     // After this an entry is stale: still used, but refreshed when next used.
     Duration reachable_time = std::chrono::seconds(60);
     // RFC 1122 §2.3.2.1: at most one request per destination per this interval (at least 1 us).
@@ -126,6 +131,8 @@ class NeighborCache {
     bool remove(wire::Ipv4Addr ip) noexcept;
 
     size_t size() const noexcept { return entries_.size() - free_.size(); }
+    // Frames queued for resolution, over all entries (each holds a pool buffer).
+    size_t pending_total() const noexcept { return pending_total_; }
     size_t capacity() const noexcept { return entries_.size(); }
     const NeighborConfig& config() const noexcept { return cfg_; }
 
@@ -194,7 +201,8 @@ class NeighborCache {
     std::vector<uint32_t> slots_;  // index: entry index or kNil; size is a power of two
     unsigned slot_bits_ = 0;
     List lru_;
-    List timers_;  // incomplete and probe entries, sorted by next_request
+    List timers_;               // incomplete and probe entries, sorted by next_request
+    size_t pending_total_ = 0;  // frames queued over all entries (max_pending_total)
 };
 
 }  // namespace shunt

@@ -43,6 +43,9 @@ void Interface::receive_udp(const Ipv4Meta& meta, PacketChain payload) noexcept 
     }
     first->trim_front(kUdpHeader);
     if (first->length() == 0 && payload.count() > 1) payload.pop_front();
+    // A datagram waits in the socket's queue until the application reads it; holding it
+    // must not eat into the pool's reserve (ACKs, ARP, RX refill: stack/iface/buffer_budget.hpp).
+    if (!budget_.reserve_intact()) return drops_.count(DropReason::udp_budget);
     if (!it->second->deliver(UdpDatagram{from, meta.dst, std::move(payload)})) {
         drops_.count(DropReason::udp_socket_queue_full);
     }
@@ -59,7 +62,11 @@ UdpSocket* Interface::udp_bind(uint16_t port) {
         if (port == 0) return nullptr;
     }
     if (udp_sockets_.contains(port)) return nullptr;
-    auto socket = std::make_unique<UdpSocket>(*this, port, config_.udp_queue_limit);
+    // Datagrams queued per socket: the configured limit, and at most the socket's share of
+    // the pool (each datagram holds at least one buffer).
+    const size_t limit =
+        std::min(config_.udp_queue_limit, budget_.share(config_.budget.udp_socket_percent));
+    auto socket = std::make_unique<UdpSocket>(*this, port, limit);
     UdpSocket* raw = socket.get();
     udp_sockets_.emplace(port, std::move(socket));
     return raw;

@@ -6,8 +6,29 @@
 
 namespace shunt::tcp {
 
+// A small segment whose bytes fit the tailroom of the buffer before it, which nobody else
+// references (a buffer shared with a capture or a retransmission must not change).
+bool RecvQueue::fits_tail(const PacketBuf* tail, const PacketChain& data) noexcept {
+    if (tail == nullptr || data.count() != 1 || tail->refcount() != 1) return false;
+    const size_t len = data.front()->length();
+    return len > 0 && len < kCoalesceMax && len <= tail->tailroom();
+}
+
+void RecvQueue::copy_to_tail(PacketBuf& tail, const PacketChain& data) noexcept {
+    const PacketBuf* src = data.front();
+    uint8_t* dst = tail.append(src->length());
+    std::memcpy(dst, src->data(), src->length());
+    if (coalesced_ != nullptr) ++*coalesced_;
+}
+
+void RecvQueue::count_ooo(size_t added, size_t removed) noexcept {
+    ooo_buffers_ = ooo_buffers_ + added - removed;
+    if (ooo_total_ != nullptr) *ooo_total_ = *ooo_total_ + added - removed;
+}
+
 void RecvQueue::push_in_order(PacketChain data) noexcept {
     readable_ += data.byte_length();
+    if (fits_tail(in_order_.back(), data)) return copy_to_tail(*in_order_.back(), data);
     in_order_.append(std::move(data));
 }
 
@@ -45,6 +66,7 @@ size_t RecvQueue::copy_out(std::span<uint8_t> out) noexcept {
 
 void RecvQueue::erase_ooo(size_t i) noexcept {
     ooo_bytes_ -= ooo_[i].len;
+    count_ooo(0, ooo_[i].data.count());
     for (size_t j = i; j + 1 < ooo_count_; ++j) ooo_[j] = std::move(ooo_[j + 1]);
     --ooo_count_;
     ooo_[ooo_count_].data.clear();
@@ -80,14 +102,25 @@ bool RecvQueue::trim_against_neighbours(SeqNum& seq, PacketChain& data, uint32_t
 RecvQueue::OooResult RecvQueue::insert_ooo(SeqNum seq, PacketChain data) noexcept {
     auto len = static_cast<uint32_t>(data.byte_length());
     if (len == 0 || !trim_against_neighbours(seq, data, len)) return OooResult::duplicate;
-    if (ooo_count_ == ooo_.size()) return OooResult::limit;
     size_t pos = ooo_count_;
+    while (pos > 0 && ooo_[pos - 1].seq > seq) --pos;
+    // Continues the entry before it: copied into its last buffer when small (no new buffer).
+    if (pos > 0 && ooo_[pos - 1].end() == seq && fits_tail(ooo_[pos - 1].data.back(), data)) {
+        copy_to_tail(*ooo_[pos - 1].data.back(), data);
+        ooo_[pos - 1].len += len;
+        ooo_bytes_ += len;
+        note_recent(seq);
+        return OooResult::stored;
+    }
+    if (ooo_count_ == ooo_.size()) return OooResult::limit;
+    pos = ooo_count_;
     while (pos > 0 && ooo_[pos - 1].seq > seq) {
         ooo_[pos] = std::move(ooo_[pos - 1]);
         --pos;
     }
     ooo_[pos].seq = seq;
     ooo_[pos].len = len;
+    count_ooo(data.count(), 0);
     ooo_[pos].data = std::move(data);
     ++ooo_count_;
     ooo_bytes_ += len;
@@ -99,6 +132,8 @@ SeqNum RecvQueue::drain_ooo(SeqNum rcv_nxt) noexcept {
     while (ooo_count_ > 0 && ooo_[0].seq <= rcv_nxt) {
         OooEntry& e = ooo_[0];
         if (e.end() > rcv_nxt) {
+            // Counted out of order as it was held; erase_ooo then finds the chain moved.
+            count_ooo(0, e.data.count());
             chain_trim_front(e.data, static_cast<size_t>(rcv_nxt - e.seq));
             rcv_nxt = e.end();
             push_in_order(std::move(e.data));
@@ -106,6 +141,23 @@ SeqNum RecvQueue::drain_ooo(SeqNum rcv_nxt) noexcept {
         erase_ooo(0);
     }
     return rcv_nxt;
+}
+
+bool RecvQueue::would_coalesce_ooo(SeqNum seq, const PacketChain& data) const noexcept {
+    for (size_t i = ooo_count_; i > 0; --i) {
+        if (ooo_[i - 1].end() == seq) return fits_tail(ooo_[i - 1].data.back(), data);
+        if (ooo_[i - 1].seq < seq) break;
+    }
+    return false;
+}
+
+size_t RecvQueue::prune_ooo(size_t want, SeqNum keep_below) noexcept {
+    size_t freed = 0;
+    while (freed < want && ooo_count_ > 0 && ooo_[ooo_count_ - 1].seq > keep_below) {
+        freed += ooo_[ooo_count_ - 1].data.count();
+        erase_ooo(ooo_count_ - 1);
+    }
+    return freed;
 }
 
 SeqNum RecvQueue::ooo_end(SeqNum rcv_nxt) const noexcept {

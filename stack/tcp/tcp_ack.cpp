@@ -68,6 +68,7 @@ void TcpSocket::update_send_window(const Segment& seg) noexcept {
         snd_wl1_ = seg.seq;
         snd_wl2_ = seg.ack;
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+        note_send_window();
     }
 }
 

@@ -16,9 +16,20 @@ void TcpSocket::set_nodelay(bool on) noexcept {
     touched();  // Nagle may have held a segment that may go now
 }
 
+// The send queue's ring, every send queue's share of the pool (TcpConfig::max_send_buffers
+// or BudgetConfig::tcp_tx_percent), this socket's share (tcp_socket_tx_percent, so that a
+// few readers that never read cannot take every send buffer), and the reserve. The socket's
+// share binds only under pool or send pressure, as Linux moderates sndbuf only under
+// tcp_memory_pressure: alone, a socket may fill the SO_SNDBUF it was given (packetdrill's
+// cubic-bulk-166k.pkt writes 400,000 bytes at once in 1000-byte segments, 400 buffers, and
+// its blocking write stalled at the 368 of the share).
 bool TcpSocket::send_buffer_available() const noexcept {
-    const size_t cap = cx_.config.max_send_buffers;
-    return !tx_.full() && (cap == 0 || cx_.send_buffers < cap);
+    if (tx_.full() || cx_.send_buffers >= cx_.tx_share()) return false;
+    if (tx_.size() >= cx_.socket_tx_share() && (cx_.under_pressure() || cx_.send_pressure())) {
+        return false;
+    }
+    const BufferBudget* b = cx_.budget();
+    return b == nullptr || b->can_take(1);
 }
 
 void TcpSocket::queue_send_buffer(Packet buf) noexcept {

@@ -67,6 +67,44 @@ struct TcpContext {
     // the top, which changes no observable state.
     mutable TimerHeap timers;
     size_t send_buffers = 0;  // buffers held by all send queues (max_send_buffers)
+    size_t ooo_buffers = 0;   // buffers held by all out-of-order queues (RecvQueue adds)
+
+    // The pool's budget (stack/iface/buffer_budget.hpp), or null when the output has none.
+    const BufferBudget* budget() const noexcept { return out.budget(); }
+    // Shares in buffers (SIZE_MAX: no bound).
+    size_t socket_rx_share() const noexcept {
+        const BufferBudget* b = budget();
+        return b == nullptr ? SIZE_MAX : b->share(b->config().tcp_socket_rx_percent);
+    }
+    size_t ooo_share() const noexcept {
+        const BufferBudget* b = budget();
+        return b == nullptr ? SIZE_MAX : b->share(b->config().tcp_ooo_percent);
+    }
+    size_t socket_tx_share() const noexcept {
+        const BufferBudget* b = budget();
+        return b == nullptr ? SIZE_MAX : b->share(b->config().tcp_socket_tx_percent);
+    }
+    // Every send queue together: TcpConfig::max_send_buffers, else the budget's share.
+    size_t tx_share() const noexcept {
+        if (config.max_send_buffers != 0) return config.max_send_buffers;
+        const BufferBudget* b = budget();
+        return b == nullptr ? SIZE_MAX : b->share(b->config().tcp_tx_percent);
+    }
+    bool under_pressure() const noexcept {
+        const BufferBudget* b = budget();
+        return b != nullptr && b->under_pressure();
+    }
+    // The send queues together hold so much that a new sender could not get its own share.
+    bool send_pressure() const noexcept {
+        const size_t total = tx_share();
+        if (total == SIZE_MAX) return false;
+        const size_t one = std::min(socket_tx_share(), total / 2);
+        return send_buffers + one > total;
+    }
+    bool reserve_intact() const noexcept {
+        const BufferBudget* b = budget();
+        return b == nullptr || b->reserve_intact();
+    }
     bool reclaim_pending = false;
     // What waits for egress is only what the last egress could not send (TX ring full, no
     // buffer): no mark or reply came since. It retries at the output's tx_retry_at().

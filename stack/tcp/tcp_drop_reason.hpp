@@ -34,6 +34,10 @@ namespace shunt::tcp {
     X(oow_ack_limited)   /* ACK for an unacceptable segment held back: one per 500 ms */       \
     X(rst_limited)       /* RST for a segment to no connection held back: rate limit */        \
     X(source_limit)      /* SYN from a remote already at max_per_source: dropped */            \
+    X(rx_budget)         /* in-order data refused: past its share, pool in pressure */         \
+    X(ooo_budget)        /* out-of-order segment not held: socket or stack share */            \
+    X(ooo_pruned)        /* out-of-order segment released (lower data or pressure) */          \
+    X(zero_window_abort) /* aborted: stuck at a zero window under buffer pressure */           \
     /* end */
 
 enum class DropReason : uint8_t {

@@ -111,8 +111,11 @@ bool TcpSocket::check_sequence(Segment& seg) noexcept {
     const uint32_t wnd = rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
     // RFC 9293: with a zero window "special allowance should be made to accept valid ACKs,
     // URGs, and RSTs": a segment at RCV.NXT is processed with its text trimmed away.
+    // A segment without data exactly at the right edge is acceptable too (Linux's
+    // tcp_sequence does the same): a window probe or ACK sent while the window we advertised
+    // was being filled must not be dropped once it is (RFC 9293's test would refuse it).
     if (segment_acceptable(seg.seq, seg.seg_len(), rcv_nxt_, wnd) ||
-        (wnd == 0 && seg.seq == rcv_nxt_)) {
+        (wnd == 0 && seg.seq == rcv_nxt_) || (seg.seg_len() == 0 && seg.seq == rcv_nxt_ + wnd)) {
         trim_to_window(seg);
         return true;
     }
@@ -307,6 +310,11 @@ void TcpSocket::process_text(Segment& seg) noexcept {
     if (seg.payload_len == 0 || !can_receive_data()) return;
     rcv_mss_ = std::max(rcv_mss_, seg.payload_len);
     if (seg.seq == rcv_nxt_) {
+        if (!admit_in_order(seg)) {
+            cx_.count_drop(DropReason::rx_budget);
+            ack_now_ = true;  // the peer learns where we are; it retransmits from there
+            return;
+        }
         const bool had_ooo = rx_.ooo_count() > 0;
         rcv_nxt_ += seg.payload_len;
         rx_.push_in_order(std::move(seg.payload));
@@ -315,6 +323,11 @@ void TcpSocket::process_text(Segment& seg) noexcept {
         if (had_ooo) ack_now_ = true;
         on_data_queued();
         if (ooo_fin_ && *ooo_fin_ == rcv_nxt_) accept_fin();
+        return;
+    }
+    if (!admit_ooo(seg)) {
+        cx_.count_drop(DropReason::ooo_budget);
+        ack_now_ = true;  // RFC 5681 §4.2: a duplicate ACK all the same
         return;
     }
     switch (rx_.insert_ooo(seg.seq, std::move(seg.payload))) {

@@ -30,7 +30,10 @@ inline nlohmann::ordered_json to_json(const TcpCounters& t) {
             {"time_wait_evictions", t.time_wait_evictions},
             {"timeouts", t.timeouts},
             {"window_probes", t.window_probes},
-            {"keepalive_probes", t.keepalive_probes}};
+            {"keepalive_probes", t.keepalive_probes},
+            {"rx_coalesced", t.rx_coalesced},
+            {"ooo_pruned", t.ooo_pruned},
+            {"zero_window_aborts", t.zero_window_aborts}};
 }
 
 // TCP's drop reasons under their stats-file names ("tcp_..."), for the "drops" object.
@@ -57,6 +60,8 @@ inline nlohmann::ordered_json to_json(const TcpStateCounts& c) {
 inline nlohmann::ordered_json to_json(const TcpStack& s) {
     nlohmann::ordered_json j = {{"connections", s.connection_count()},
                                 {"time_wait", s.time_wait_count()},
+                                {"send_buffers", s.send_buffers_held()},
+                                {"ooo_buffers", s.ooo_buffers_held()},
                                 {"states", to_json(s.state_counts())}};
     j.update(to_json(s.counters()));
     return j;

@@ -227,8 +227,10 @@ bool TcpSocket::emit_and_send(Packet buf, wire::TcpRepr& r) noexcept {
 // by min(RCV.BUFF / 2, MSS); it never moves left (§3.8.6: no shrinking).
 uint16_t TcpSocket::window_to_advertise() noexcept {
     const uint64_t held = rx_.readable_bytes() + rx_.ooo_bytes();
-    const uint32_t free =
-        held >= options_.recv_buffer ? 0 : static_cast<uint32_t>(options_.recv_buffer - held);
+    // Bytes the socket buffer still takes, and buffers the budget still lets it hold.
+    const uint32_t free = std::min(
+        held >= options_.recv_buffer ? 0 : static_cast<uint32_t>(options_.recv_buffer - held),
+        budget_window());
     const SeqNum candidate = rcv_nxt_ + free;
     const uint32_t step = std::min<uint32_t>(options_.recv_buffer / 2, mss_to_advertise());
     if (candidate > rcv_adv_ && static_cast<uint32_t>(candidate - rcv_adv_) >= step) {

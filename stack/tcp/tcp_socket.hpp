@@ -152,6 +152,10 @@ class TcpSocket {
     uint8_t snd_wscale() const noexcept { return snd_wscale_; }
     uint8_t rcv_wscale() const noexcept { return rcv_wscale_; }
     uint32_t bytes_in_flight() const noexcept { return static_cast<uint32_t>(snd_nxt_ - snd_una_); }
+    // Buffers held: receive (in order + out of order), out of order alone, send queue.
+    size_t rx_buffers() const noexcept { return rx_.buffers(); }
+    size_t ooo_buffers() const noexcept { return rx_.ooo_buffers(); }
+    size_t tx_buffers() const noexcept { return tx_.size(); }
 
   private:
     friend class TcpStack;
@@ -251,6 +255,17 @@ class TcpSocket {
     void maybe_send_window_update() noexcept;
     void on_window_reopened() noexcept;
     SeqNum ack_seq() const noexcept;
+
+    // ---- buffer budget (tcp_budget.cpp; stack/iface/buffer_budget.hpp) ----
+    bool admit_in_order(const Segment& seg) noexcept;
+    bool admit_ooo(const Segment& seg) noexcept;
+    size_t prune_ooo(size_t want, SeqNum keep_below) noexcept;
+    // The most the budget lets the receive window offer now (bytes).
+    uint32_t budget_window() const noexcept;
+    // Holding send buffers at a zero peer window for at least `bound` (a resource manager's
+    // candidate, RFC 6429).
+    bool stuck_at_zero_window(Instant now, Duration bound) const noexcept;
+    void note_send_window() noexcept;
 
     // ---- timers (tcp_timers.cpp) ----
     std::optional<Instant> next_deadline() const noexcept;
@@ -379,8 +394,9 @@ class TcpSocket {
     uint32_t persist_backoff_ = 0;
     uint32_t keepalive_sent_ = 0;
     Instant last_rx_{};
-    std::optional<Instant> last_invalid_ack_;  // ReplyLimits::invalid_ack_allowed
-    bool advertised_zero_ = false;             // the last segment we sent advertised a zero window
+    std::optional<Instant> last_invalid_ack_;   // ReplyLimits::invalid_ack_allowed
+    bool advertised_zero_ = false;              // the last segment we sent advertised a zero window
+    std::optional<Instant> zero_window_since_;  // the peer's window has been 0 since
 
     TcpCallback callback_ = nullptr;
     void* callback_ctx_ = nullptr;

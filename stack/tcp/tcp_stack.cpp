@@ -26,6 +26,7 @@ TcpStack::TcpStack(Ipv4Output& out, TcpConfig config)
     due_.reserve(config_.max_connections);
     cx_.flush_list.reserve(config_.max_connections);
     flush_work_.reserve(config_.max_connections);
+    candidates_.reserve(config_.max_connections);
 }
 
 TcpStack::~TcpStack() = default;
@@ -110,6 +111,7 @@ TcpSocket* TcpStack::create_socket(const FourTuple& key, const SocketOptions& op
         due_.reserve(sockets_.capacity());
         cx_.flush_list.reserve(sockets_.capacity());
         flush_work_.reserve(sockets_.capacity());
+        candidates_.reserve(sockets_.capacity());
     }
     return raw;
 }
@@ -373,6 +375,7 @@ void TcpStack::on_timers(Instant now) noexcept {
         s->on_timers(cx_.now);
         if (auto d = s->next_deadline()) cx_.timers.arm_by(s->timer_node_, *d);
     }
+    manage_resources();
     if (cx_.reclaim_pending) reclaim();
 }
 

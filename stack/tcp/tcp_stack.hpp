@@ -106,6 +106,8 @@ class TcpStack final : public Ipv4Handler {
     }
     // Buffers held by all send queues (bounded by TcpConfig::max_send_buffers).
     size_t send_buffers_held() const noexcept { return cx_.send_buffers; }
+    // Buffers held by all out-of-order queues (bounded by BudgetConfig::tcp_ooo_percent).
+    size_t ooo_buffers_held() const noexcept { return cx_.ooo_buffers; }
     Instant now() const noexcept { return cx_.now; }
 
   private:
@@ -138,6 +140,9 @@ class TcpStack final : public Ipv4Handler {
     void to_time_wait(TcpSocket& s) noexcept;
     void unlink(TcpSocket& s) noexcept;
     void reclaim() noexcept;
+    // The resource manager (tcp_budget.cpp): under buffer pressure, prunes out-of-order data
+    // and aborts connections stuck at a zero window (TcpConfig::zero_window_timeout).
+    void manage_resources() noexcept;
     void settle_timers() const noexcept;
 
     Ipv4Output& out_;
@@ -151,6 +156,8 @@ class TcpStack final : public Ipv4Handler {
     std::vector<std::unique_ptr<TcpSocket>> sockets_;  // every socket not yet freed
     std::unordered_map<uint16_t, std::unique_ptr<TcpListener>> listeners_;
     TimeWaitTable time_wait_;
+    std::vector<TcpSocket*> candidates_;  // manage_resources' scratch, reserved like timers_
+    Instant next_resource_scan_{};
     uint32_t ephemeral_next_ = 0;
 };
 

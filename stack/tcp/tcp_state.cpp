@@ -50,6 +50,7 @@ TcpSocket::TcpSocket(TcpStack& stack, Endpoint local, Endpoint remote, const Soc
       rx_(options.ooo_max_segments),
       rto_(stack.config().rto) {
     timer_node_.owner = this;
+    rx_.set_shared_counts(&cx_.ooo_buffers, &cx_.counters.rx_coalesced);
 }
 
 TcpSocket::~TcpSocket() {

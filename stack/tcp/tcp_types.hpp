@@ -126,6 +126,15 @@ struct TcpConfig {
     // accepted from one remote IPv4 address; new SYNs beyond it are dropped and counted as
     // tcp_source_limit. 1024 leaves room for the test tiers' 500 connections from one host.
     uint32_t max_per_source = 1024;
+
+    // ---- buffer budget (issue 11; stack/iface/buffer_budget.hpp, docs/limits-peer.md) ----
+    // Under buffer pressure, a connection that has held send buffers at a zero peer window
+    // for this long is aborted (RST), oldest first, then the largest holder: RFC 6429
+    // allows it (a resource manager may end connections stuck in persist), RFC 1122
+    // §4.2.2.17 only forbids closing merely because probes go unanswered. 0: never.
+    Duration zero_window_timeout = std::chrono::seconds(60);
+    // How often the resource manager looks, while under pressure.
+    Duration resource_scan_interval = std::chrono::milliseconds(50);
 };
 
 struct TcpCounters {
@@ -151,6 +160,9 @@ struct TcpCounters {
     uint64_t timeouts = 0;  // connections aborted by a timer
     uint64_t window_probes = 0;
     uint64_t keepalive_probes = 0;
+    uint64_t rx_coalesced = 0;        // small segments copied into the buffer before them
+    uint64_t ooo_pruned = 0;          // out-of-order segments released to free buffers
+    uint64_t zero_window_aborts = 0;  // connections the resource manager ended
 };
 
 // Sizes used by output and the send path.

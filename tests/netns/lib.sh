@@ -268,3 +268,34 @@ neigh_mac() {
     in_ns ip -j neigh show "$1" dev "$SHUNT_TAP" |
         python3 -c 'import json,sys; e=json.load(sys.stdin); print(e[0].get("lladdr","") if e else "")'
 }
+
+# scapy_python: prints an interpreter that imports scapy (Debian's python3-scapy lives in the
+# system interpreter, which need not be the first python3 on PATH); fails without one.
+scapy_python() {
+    local cand
+    for cand in python3 /usr/bin/python3; do
+        if command -v "$cand" >/dev/null && "$cand" -c 'import scapy.all' 2>/dev/null; then
+            echo "$cand"
+            return 0
+        fi
+    done
+    fail "scapy not found (python3-scapy; scripts/install-deps.sh installs it)"
+}
+
+# budget_report: logs the pool counters of the stats file (stack.budget, the budget's drops
+# and TCP's out-of-order gauges) that the resource-budget tests rely on.
+budget_report() {
+    python3 - "$SHUNT_STATS" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["stack"]["budget"]
+t = d.get("tcp", {})
+dr = d.get("drops", {})
+keys = ["tcp_ooo_budget", "tcp_ooo_pruned", "tcp_rx_budget", "tcp_zero_window_abort",
+        "ipv4_frag_budget", "ipv4_frag_limit", "udp_budget", "neigh_budget", "no_buffer"]
+print("[budget] pool", json.dumps(b), "| tcp ooo_buffers", t.get("ooo_buffers"),
+      "send_buffers", t.get("send_buffers"), "rx_coalesced", t.get("rx_coalesced"),
+      "| drops", json.dumps({k: dr.get(k) for k in keys}),
+      "| nic rx_dropped", d.get("nic", {}).get("rx_dropped"))
+PY
+}

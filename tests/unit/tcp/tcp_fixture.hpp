@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -132,6 +133,10 @@ class CaptureOutput final : public Ipv4Output {
         drops_.count(reason, n);
     }
     bool tx_l4_checksum_offload() const noexcept override { return offload_; }
+    // A buffer budget over the pool (none unless a test asks: the other tests' numbers
+    // assume no bounds beyond the socket's own).
+    const BufferBudget* budget() const noexcept override { return budget_ ? &*budget_ : nullptr; }
+    void enable_budget(const BudgetConfig& c) { budget_.emplace(*pool_, c); }
     void set_offload(bool on) { offload_ = on; }
     size_t offloaded() const { return offloaded_; }  // segments the "NIC" had to sum
 
@@ -156,6 +161,7 @@ class CaptureOutput final : public Ipv4Output {
 
   private:
     std::unique_ptr<Mempool> pool_;
+    std::optional<BufferBudget> budget_;
     std::vector<Seg> sent_;
     std::vector<Bytes> datagrams_;
     std::vector<Packet> held_;
