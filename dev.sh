@@ -7,6 +7,7 @@ cd "$ROOT"
 
 RELEASE_DIR=build/release
 ASAN_DIR=build/asan
+FUZZ_DIR=build/fuzz
 
 usage() {
     cat <<'EOF'
@@ -15,18 +16,16 @@ Usage: ./dev.sh COMMAND [ARGS]
   demo          install missing packages, build (release), and run the demo: shuntd on a TAP
                 inside a private network namespace, answering the Linux kernel's ping and UDP
                 echo, then its counters (needs root)
-  test [ARGS]   install, build release (gcc) and the sanitized tree (clang: ASan+UBSan and
-                libFuzzer); run unit, netns, vm and conformance on release, unit and netns
-                on the sanitized tree and 10 s of every fuzz target from it; ARGS go to
-                ctest (e.g. -R netns.ping; the fuzz stage is then left out).
+  test [ARGS]   install, build release, ASan+UBSan and the clang fuzz tree; run unit, netns
+                and vm on release, unit and netns on ASan, and 10 s of every fuzz target;
+                ARGS go to ctest (e.g. -R netns.ping; the fuzz stage is then left out).
                 Ends with "N passed, N failed"
   build [asan]  install missing packages and build build/release (or build/asan)
   deps          install the missing Debian packages (scripts/install-deps.sh)
   --help        this text
 
-Build directories: build/release (RelWithDebInfo, -DSHUNT_WERROR=ON) and build/asan (clang,
--DSHUNT_SANITIZE=ON -DSHUNT_FUZZ=ON -DSHUNT_WERROR=ON, -O1). The netns tier needs root; see
-docs/testing.md.
+Build directories: build/release (RelWithDebInfo, -DSHUNT_WERROR=ON) and build/asan
+(-DSHUNT_SANITIZE=ON -DSHUNT_WERROR=ON). The netns tier needs root; see docs/testing.md.
 EOF
 }
 
@@ -59,19 +58,24 @@ build_release() {
     build_dir "$RELEASE_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHUNT_WERROR=ON
 }
 
-# The sanitized tree: clang with ASan+UBSan, and libFuzzer's coverage on every object, so the
-# same build runs the unit and netns tiers under the sanitizers and the fuzz targets (one tree,
-# not two: CI's minutes). -O1 and line tables only: what ASan's reports need, and much quicker
-# to build than -O2 -g. A tree first configured with another compiler is started afresh.
-build_asan() {
-    if [[ -f "$ASAN_DIR/CMakeCache.txt" ]] &&
-        ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++' "$ASAN_DIR/CMakeCache.txt"; then
-        rm -rf "$ASAN_DIR"
+# The libFuzzer targets need clang: a third tree with only them built (fuzz/run.sh uses it too).
+build_fuzz() {
+    say "configure $FUZZ_DIR (clang, libFuzzer)"
+    if ! CC=clang CXX=clang++ cmake -S "$ROOT" -B "$FUZZ_DIR" -G Ninja -DSHUNT_FUZZ=ON \
+        -DSHUNT_WERROR=ON -DSHUNT_BUILD_BENCH=OFF; then
+        echo "dev.sh: configuring $FUZZ_DIR failed" >&2
+        return 1
     fi
-    local flags="-O1 -gline-tables-only -DNDEBUG"
-    CC=clang CXX=clang++ build_dir "$ASAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHUNT_WERROR=ON \
-        -DSHUNT_SANITIZE=ON -DSHUNT_FUZZ=ON -DSHUNT_BUILD_BENCH=OFF \
-        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$flags" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$flags"
+    say "build $FUZZ_DIR (fuzz targets)"
+    if ! cmake --build "$FUZZ_DIR" --target fuzz_all; then
+        echo "dev.sh: building the fuzz targets failed" >&2
+        return 1
+    fi
+}
+
+build_asan() {
+    build_dir "$ASAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHUNT_WERROR=ON \
+        -DSHUNT_SANITIZE=ON -DSHUNT_BUILD_BENCH=OFF
 }
 
 # run_ctest DIR JUNIT LABELS [CTEST ARGS...]: runs the tiers matching LABELS; never aborts the
@@ -119,7 +123,7 @@ cmd_test() {
     deps
     local results="$ROOT/build/test-results" build_failures=()
     mkdir -p "$results"
-    rm -f "$results/release.xml" "$results/asan.xml"
+    rm -f "$results/release.xml" "$results/asan.xml" "$results/fuzz.xml"
     if build_release; then
         # The vm tier (QEMU guests with vfio-pci) runs on the release build only: sanitized
         # binaries would be too slow under TCG.
@@ -127,22 +131,25 @@ cmd_test() {
     else
         build_failures+=("release build")
     fi
-    # Unit and netns under the sanitizers, and a short run of every fuzz target (10 s each,
-    # the `fuzz` label) from the same tree; the fuzz stage is left out when ctest arguments
-    # narrow the run to other tests.
-    local asan_labels='unit|netns|fuzz' fuzz_note=" + fuzz (10 s per target)"
-    if (($# > 0)); then
-        asan_labels='unit|netns'
-        fuzz_note=""
-    fi
     if build_asan; then
         ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}" \
             UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
-            run_ctest "$ASAN_DIR" "$results/asan.xml" "$asan_labels" "$@"
+            run_ctest "$ASAN_DIR" "$results/asan.xml" 'unit|netns' "$@"
     else
         build_failures+=("asan build")
     fi
-    local junits=("$results/release.xml" "$results/asan.xml")
+    # A short run of every fuzz target (10 s each, the `fuzz` label); skipped when ctest
+    # arguments narrow the run to other tests.
+    local junits=("$results/release.xml" "$results/asan.xml") fuzz_note=""
+    if (($# == 0)); then
+        if build_fuzz; then
+            run_ctest "$FUZZ_DIR" "$results/fuzz.xml" 'fuzz'
+        else
+            build_failures+=("fuzz build")
+        fi
+        junits+=("$results/fuzz.xml")
+        fuzz_note=" + fuzz (10 s per target)"
+    fi
     local passed failed skipped
     read -r passed failed skipped < <(count_results "${junits[@]}")
     say "all stages done"
