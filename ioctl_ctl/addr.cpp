@@ -140,7 +140,7 @@ Result<std::vector<AddressRecord>> list_addresses(int ifindex) {
     return out;
 }
 
-Status add_address(const AddressRecord& r, int ifindex, const std::string& label) {
+Status add_address(const AddressRecord& r, int ifindex, const std::string& label, bool* existed) {
     auto a = to_object(r, ifindex, r.family == AF_INET ? label : std::string());
     if (!a) return a.error();
     rtnl_addr_set_flags(a->get(), r.flags & kSettableFlags);
@@ -149,6 +149,7 @@ Status add_address(const AddressRecord& r, int ifindex, const std::string& label
     auto sock = nl::route_socket();
     if (!sock) return sock.error();
     if (int err = rtnl_addr_add(sock->get(), a->get(), NLM_F_CREATE | NLM_F_EXCL); err < 0) {
+        if (existed != nullptr) *existed = err == -NLE_EXIST;
         return make_error("adding address {}/{}: {}", r.local, r.prefixlen, nl::error_text(err));
     }
     return {};

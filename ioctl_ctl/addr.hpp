@@ -35,7 +35,9 @@ Result<std::vector<AddressRecord>> list_addresses(int ifindex);
 // Adds with the flags a caller may set (nodad, noprefixroute, ...) and the remaining
 // lifetimes. LABEL is the IPv4 label to give it: the caller maps a label that was the
 // interface's old name to its current one.
-Status add_address(const AddressRecord& a, int ifindex, const std::string& label);
+// EXISTED (when given) is set when the kernel already has this address (EEXIST).
+Status add_address(const AddressRecord& a, int ifindex, const std::string& label,
+                   bool* existed = nullptr);
 // Succeeds when the address is already gone (IPv4 secondaries go with their primary).
 Status delete_address(const AddressRecord& a, int ifindex);
 // Waits (bounded) until no IPv6 address of the interface is tentative, i.e. until duplicate

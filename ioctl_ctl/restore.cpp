@@ -58,7 +58,20 @@ Status reconcile_family(int family, const std::vector<AddressRecord>& saved_all,
     }
     auto add = [&](const AddressRecord& a) -> Status {
         if (in(kept, a)) return {};
-        return add_address(a, ifindex, mapped_label(a.label, old_ifname, ifname));
+        bool existed = false;
+        auto s = add_address(a, ifindex, mapped_label(a.label, old_ifname, ifname), &existed);
+        if (!s && existed && is_link_local(a)) {
+            // IPv6 addrconf made the link-local address between our look and our add (it
+            // comes back on its own once IPv6 is on and the link is up): the same address
+            // from the same MAC, as good as ours. Seen in CI as "adding address fe80::…/64:
+            // Object exists", after which every retry failed the same way.
+            auto after = list_addresses(ifindex);
+            if (after && std::any_of(after->begin(), after->end(),
+                                     [&](const AddressRecord& x) { return x.key() == a.key(); })) {
+                return {};
+            }
+        }
+        return s;
     };
     if (family == AF_INET) {
         for (const auto* a : saved) {
