@@ -1,5 +1,7 @@
 #include "tools/nic_spec.hpp"
 
+#include "base/log.hpp"
+
 #include "driver/tap/tap_nic.hpp"
 #include "ioctl_ctl/link.hpp"
 #include "pci/sysfs.hpp"
@@ -40,8 +42,16 @@ Result<Spec> parse_spec(const std::string& spec) {
 }
 
 Result<std::unique_ptr<Nic>> open_tap(const std::string& name, const NicOptions& options) {
-    auto tap = TapNic::open(TapConfig{name, options.mac, options.mtu});
+    TapConfig tc;
+    tc.ifname = name;
+    tc.mac = options.mac;
+    tc.mtu = options.mtu;
+    tc.queues = options.queues;
+    auto tap = TapNic::open(tc);
     if (!tap) return tap.error();
+    if (!(*tap)->steering().empty()) {
+        log::info("tap {}: {} queues, steered by {}", name, tc.queues, (*tap)->steering());
+    }
     // The kernel's side of the TAP must be up for it to hand us frames.
     if (auto up = ctl::set_link_up(name, true); !up) return up.error();
     return std::unique_ptr<Nic>(std::move(tap).value());
@@ -59,7 +69,9 @@ Result<std::unique_ptr<Nic>> open_nic(const std::string& spec, const NicOptions&
     auto s = parse_spec(spec);
     if (!s) return s.error();
     if (s->kind == "tap") return open_tap(s->arg, options);
-    auto nic = open_pci_nic(s->arg, options.pci);
+    PciNicOptions pci = options.pci;
+    pci.queues = options.queues;
+    auto nic = open_pci_nic(s->arg, pci);
     if (!nic) return make_error("--nic {}: {}", spec, nic.error().message);
     return std::move(nic).value();
 }

@@ -20,6 +20,9 @@ namespace shunt::tools {
 struct NicOptions {
     MacAddr mac{};  // zero: the backend picks
     uint16_t mtu = 1500;
+    // Queue pairs (one shard each in shuntd): a multi-queue TAP, or RSS on a PCI NIC. Over
+    // pci.queues, which open_nic sets from it.
+    uint16_t queues = 1;
     PciNicOptions pci{};  // for pci: (no-IOMMU opt-in, interrupts, rings, pool size)
 };
 

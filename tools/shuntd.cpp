@@ -1,5 +1,6 @@
-// shuntd: the stack daemon. Runs the shunt stack on one NIC and serves built-in services
-// (UDP echo on port 7). Only this loop reads the clock; the stack is driven by poll(now).
+// shuntd: the stack daemon. Runs the shunt stack on one NIC, one shard per queue pair
+// (tools/shuntd_shard.hpp), and serves built-in services (UDP echo on port 7, TCP echo,
+// discard, HTTP). Only the loops read the clock; a stack is driven by poll(now).
 #include "base/log.hpp"
 #include "base/time.hpp"
 #include "lib/attach/server.hpp"
@@ -13,6 +14,7 @@
 #include "tools/nic_spec.hpp"
 #include "tools/service_notify.hpp"
 #include "tools/shuntd_options.hpp"
+#include "tools/shuntd_shard.hpp"
 #include "tools/stack_loop.hpp"
 #include "tools/stats_file.hpp"
 #include "tools/tool_main.hpp"
@@ -21,6 +23,7 @@
 #include <sys/epoll.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -35,6 +38,7 @@ using Options = shunt::tools::ShuntdOptions;
 
 constexpr uint32_t kNicEvent = 1;
 constexpr uint32_t kControlEvent = 2;
+constexpr uint32_t kWakeEvent = 3;
 constexpr shunt::Duration kControlPeriod = std::chrono::milliseconds(10);
 
 int fail(int code, const std::string& message) {
@@ -106,27 +110,18 @@ std::optional<std::string> build_config(const Options& o, Config& c) {
     }
     if (o.mtu < 576 || o.mtu > 1500) return fmt::format("--mtu {}: expected 576-1500", o.mtu);
     c.nic.mtu = o.mtu;
+    if (o.queues < 1 || o.queues > 16) return fmt::format("--queues {}: expected 1-16", o.queues);
+    c.nic.queues = o.queues;
+    if (o.queues > 1 && !o.app_socket.empty() && o.app_socket != "none") {
+        return "--app-socket: attached apps need --queues 1 (RSS would spread their flows over "
+               "every shard; they run on shard 0)";
+    }
     shunt::tools::apply_pci_flags(o.pci, c.nic.pci);
     c.nic.pci.promiscuous = o.promiscuous;
     c.iface.mtu = o.mtu;
     apply_peer_limits(o.peer, c);
     return std::nullopt;
 }
-
-// UDP echo, run by every poll between timers and egress: every waiting datagram goes back
-// to its sender, zero copy (the received buffers go out).
-struct UdpEcho final : shunt::StackApp {
-    shunt::UdpSocket* socket = nullptr;
-    size_t run(shunt::Instant) noexcept override {
-        size_t n = 0;
-        shunt::UdpDatagram d;
-        while (socket->recv(d)) {
-            socket->send_to(d.from, std::move(d.payload));
-            ++n;
-        }
-        return n;
-    }
-};
 
 // The default app socket: /run/shunt/<instance>.apps, the instance being the NIC's name
 // (tap:shunt0 -> shunt0, pci:0000:03:00.0 -> 0000_03_00.0).
@@ -138,40 +133,75 @@ std::string default_app_socket(const std::string& nic) {
     return "/run/shunt/" + instance + ".apps";
 }
 
+// Adds the numbers of `from` into `into`, key by key, recursively (other values: into's).
+// Keys in `skip` are left alone (process-wide counters every shard reports alike).
+void add_counts(nlohmann::ordered_json& into, const nlohmann::ordered_json& from) {
+    static constexpr std::array<std::string_view, 3> kProcessWide = {"bad_links", "double_frees",
+                                                                     "saturated_refs"};
+    if (!into.is_object() || !from.is_object()) return;
+    for (const auto& [key, value] : from.items()) {
+        if (std::find(kProcessWide.begin(), kProcessWide.end(), key) != kProcessWide.end()) {
+            continue;
+        }
+        auto it = into.find(key);
+        if (it == into.end()) continue;
+        if (it->is_number_unsigned() && value.is_number_unsigned()) {
+            *it = it->get<uint64_t>() + value.get<uint64_t>();
+        } else if (it->is_number_integer() && value.is_number_integer()) {
+            *it = it->get<int64_t>() + value.get<int64_t>();
+        } else if (it->is_object()) {
+            add_counts(*it, value);
+        }
+    }
+}
+
 int run(const Options& o, const Config& c) {
     // systemd's Type=notify (docs/service.md); does nothing outside systemd.
     shunt::tools::ServiceNotifier notifier;
     notifier.status(fmt::format("starting on {}", o.nic));
     auto nic = shunt::tools::open_nic(o.nic, c.nic);
     if (!nic) return fail(1, nic.error().message);
+    if ((*nic)->queue_count() < c.nic.queues) {
+        return fail(1, fmt::format("--queues {}: {} has {} queue pair(s)", c.nic.queues,
+                                   (*nic)->name(), (*nic)->queue_count()));
+    }
     shunt::InterfaceConfig iface_cfg = c.iface;
     iface_cfg.mac = (*nic)->mac();
-    // One stack shard on this NIC queue: interface, UDP and TCP, the built-in services run
-    // inside its poll.
     shunt::tcp::TcpConfig tcp_cfg = c.tcp;
-    // Send queues and received frames share the pool: keep half of it for reception.
+    // Send queues and received frames share the shard's pool: keep half of it for reception.
     tcp_cfg.max_send_buffers = (*nic)->tx_pool(0).capacity() / 2;
-    auto keyed = shunt::Stack::random_secret(tcp_cfg);
-    if (!keyed) return fail(1, keyed.error().message);
-    shunt::Stack stack(**nic, 0, iface_cfg, keyed.value());
-    shunt::Interface& iface = stack.iface();
-    UdpEcho echo;
-    if (!o.no_udp_echo) {
-        echo.socket = stack.udp_bind(7);
-        if (echo.socket != nullptr) stack.add_app(echo);
+    shunt::tools::ShardServices services;
+    services.udp_echo = !o.no_udp_echo;
+    if (o.no_tcp_echo) services.ports.echo.reset();
+    if (o.no_tcp_discard) services.ports.discard.reset();
+    if (o.http_port != 0) services.ports.http = o.http_port;
+    services.http = c.http;
+    services.timeouts = c.timeouts;
+    // One shard per queue pair (docs/architecture.md): a Stack with the built-in services
+    // inside its poll. Shard 0 runs on this thread, the others on their own.
+    std::vector<std::unique_ptr<shunt::tools::ShuntdShard>> shards;
+    for (uint16_t q = 0; q < c.nic.queues; ++q) {
+        auto shard = shunt::tools::ShuntdShard::start(q, **nic, q, iface_cfg, tcp_cfg, services);
+        if (!shard) return fail(1, shard.error().message);
+        shards.push_back(std::move(shard).value());
     }
-    shunt::app::ServicePorts ports;
-    if (o.no_tcp_echo) ports.echo.reset();
-    if (o.no_tcp_discard) ports.discard.reset();
-    if (o.http_port != 0) ports.http = o.http_port;
-    auto services = shunt::TcpServices::start(stack, ports, c.http, 4096, c.timeouts);
-    if (!services) return fail(1, services.error().message);
-    auto tcp_stats = [&] { return nlohmann::ordered_json{{"tcp", (*services)->stats()}}; };
-    auto tcp_drops = [&] { return shunt::tcp::to_json(stack.tcp().drops()); };
+    for (auto& s : shards) {
+        std::vector<shunt::tools::ShuntdShard*> peers;
+        for (auto& p : shards) {
+            if (p != s) peers.push_back(p.get());
+        }
+        s->set_peers(std::move(peers));
+    }
+    shunt::tools::ShuntdShard& first = *shards.front();
+    shunt::Stack& stack = first.stack();
+    shunt::Interface& iface = stack.iface();
 
-    // Applications attached over shared memory (docs/libshunt.md); served inside the poll.
+    // Applications attached over shared memory (docs/libshunt.md); served inside shard 0's
+    // poll. Not with more shards: RSS spreads an app's flows over all of them.
     std::unique_ptr<shunt::attach::Server> apps;
-    if (o.app_socket != "none") {
+    if (o.app_socket != "none" && shards.size() > 1) {  // a named socket: refused by build_config
+        shunt::log::info("no attached apps with {} shards (they need --queues 1)", shards.size());
+    } else if (o.app_socket != "none") {
         shunt::attach::ServerConfig ac;
         ac.socket_path = o.app_socket.empty() ? default_app_socket(o.nic) : o.app_socket;
         ac.socket_group = o.control_group;
@@ -187,21 +217,46 @@ int run(const Options& o, const Config& c) {
         }
     }
 
-    shunt::tools::StatsWriter stats(o.stats_file);
     const auto start = shunt::Instant::now();
-    // The control socket (docs/control.md): the stats file's object plus one section per
-    // shard (one shard here: queue 0), served from this loop.
+    // The stats file's and the control socket's object (docs/control.md): the NIC, every
+    // shard's counters summed at the top level, and one section per shard (shard 0 live, the
+    // others as they last published, at most ShuntdShard::kPublishPeriod old).
+    auto all_stats = [&](shunt::Instant now) {
+        auto j = first.live_json();
+        const nlohmann::ordered_json sections{{"tcp", j.at("tcp")}};
+        auto top =
+            shunt::tools::stats_json(iface, (now - start).count() / 1000, sections, j.at("drops"));
+        auto list = nlohmann::ordered_json::array({std::move(j)});
+        for (size_t i = 1; i < shards.size(); ++i) {
+            auto snap = shards[i]->snapshot();
+            for (const char* part : {"drops", "stack", "pool", "tcp"}) {
+                if (snap.contains(part)) add_counts(top[part], snap[part]);
+            }
+            list.push_back(std::move(snap));
+        }
+        top["shards"] = std::move(list);
+        return top;
+    };
+    shunt::tools::StatsWriter stats(o.stats_file);
     shunt::control::DaemonHooks hooks;
     hooks.nic = o.nic;
-    hooks.stats = [&] {
-        const auto now = shunt::Instant::now();
-        auto j =
-            shunt::tools::stats_json(iface, (now - start).count() / 1000, tcp_stats(), tcp_drops());
-        j["shards"] = nlohmann::ordered_json::array(
-            {shunt::tools::shard_json(0, iface, tcp_stats(), tcp_drops())});
-        return j;
+    hooks.stats = [&] { return all_stats(shunt::Instant::now()); };
+    // Every shard installs the tap itself, between its polls; a tap is not freed until every
+    // shard has let go of it.
+    hooks.set_tap = [&](shunt::FrameTap* tap) {
+        for (auto& s : shards) s->want_tap(tap);
+        first.take_mail();
+        const auto deadline = shunt::Instant::now() + std::chrono::seconds(2);
+        for (auto& s : shards) {
+            while (!s->has_tap(tap) && shunt::Instant::now() < deadline) {
+                const timespec ms{0, 1'000'000};
+                ::nanosleep(&ms, nullptr);
+            }
+            if (!s->has_tap(tap)) {
+                shunt::log::error("shard {} did not take the capture change in 2 s", s->index());
+            }
+        }
     };
-    hooks.set_tap = [&](shunt::FrameTap* tap) { iface.set_tap(tap); };
     shunt::control::ControlCommands commands(std::move(hooks));
     std::unique_ptr<shunt::control::ControlServer> control;
     if (!o.no_control) {
@@ -221,15 +276,35 @@ int run(const Options& o, const Config& c) {
                              server.error().message);
         }
     }
-    if (auto w = stats.write(iface, start, tcp_stats(), tcp_drops()); !w)
-        return fail(1, w.error().message);
-    shunt::log::info("serving {} on {} (mac {}, mtu {}){}{}{}{}", iface_cfg.address.to_string(),
+    auto write_stats = [&](shunt::Instant now) {
+        if (o.stats_file.empty()) return shunt::Status{};
+        return stats.write_json(all_stats(now));
+    };
+    if (auto w = write_stats(start); !w) return fail(1, w.error().message);
+    const auto& ports = services.ports;
+    shunt::log::info("serving {} on {} (mac {}, mtu {}){}{}{}{}{}", iface_cfg.address.to_string(),
                      (*nic)->name(), iface_cfg.mac.to_string(), iface_cfg.mtu,
-                     echo.socket != nullptr ? ", udp echo on 7" : "",
-                     ports.echo ? ", tcp echo on 7" : "", ports.discard ? ", tcp discard on 9" : "",
+                     shards.size() > 1 ? fmt::format(", {} shards", shards.size()) : "",
+                     first.udp_echo() ? ", udp echo on 7" : "", ports.echo ? ", tcp echo on 7" : "",
+                     ports.discard ? ", tcp discard on 9" : "",
                      ports.http ? fmt::format(", http on {}", *ports.http) : "");
-    // Ready: the NIC is up, the stack and its services run, the control socket listens (it is
-    // served from the loop below, its backlog holds a client until then).
+
+    // The other shards' loops; they stop when `stop_shards` is set (below, on every way out).
+    std::atomic<bool> stop_shards{false};
+    std::atomic<bool> shards_send_rsts{true};
+    for (size_t i = 1; i < shards.size(); ++i) shards[i]->run_thread(stop_shards, shards_send_rsts);
+    struct StopShards {
+        std::vector<std::unique_ptr<shunt::tools::ShuntdShard>>& shards;
+        std::atomic<bool>& stop;
+        ~StopShards() {
+            stop.store(true, std::memory_order_release);
+            for (auto& s : shards) s->wake();
+            for (auto& s : shards) s->join();
+        }
+    } stop_guard{shards, stop_shards};
+
+    // Ready: the NIC is up, the stacks and their services run, the control socket listens
+    // (it is served from the loop below, its backlog holds a client until then).
     const std::string serving =
         fmt::format("serving {} on {}", iface_cfg.address.to_string(), (*nic)->name());
     notifier.ready(serving);
@@ -257,6 +332,13 @@ int run(const Options& o, const Config& c) {
         ev.data.u32 = kControlEvent;
         ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, control->wait_fd(), &ev);
     }
+    // Neighbour news from the other shards wakes this one too.
+    if (shards.size() > 1 && ep.valid()) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = kWakeEvent;
+        ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, first.wake_fd(), &ev);
+    }
     // Control work is served between polls: when its fd woke the idle wait, and otherwise at
     // most every kControlPeriod (a busy loop never sleeps, so nothing else would look).
     bool control_due = false;
@@ -271,7 +353,7 @@ int run(const Options& o, const Config& c) {
     while (!shunt::tools::stop_requested()) {
         auto now = shunt::Instant::now();
         if (!watch.ok(now)) break;
-        const size_t work = stack.poll(now);
+        const size_t work = first.take_mail() + stack.poll(now);
         if (control && (control_due || now >= next_control)) {
             control_due = control->poll();
             next_control = now + kControlPeriod;
@@ -279,15 +361,16 @@ int run(const Options& o, const Config& c) {
         notifier.tick(now);  // WATCHDOG=1 when the unit sets WatchdogSec=
         if (notifier.under_systemd() && now >= next_status) {
             const shunt::NicCounters n = (*nic)->counters();
+            size_t conns = stack.tcp().connection_count();
+            for (size_t i = 1; i < shards.size(); ++i) {
+                conns += shards[i]->snapshot()["tcp"].value("connections", size_t{0});
+            }
             notifier.status(fmt::format("{}: {} TCP connections, rx {} tx {} frames", serving,
-                                        stack.tcp().connection_count(), n.rx_packets,
-                                        n.tx_packets));
+                                        conns, n.rx_packets, n.tx_packets));
             next_status = now + kStatusPeriod;
         }
         if (now >= next_stats) {
-            if (auto w = stats.write(iface, now, tcp_stats(), tcp_drops()); !w) {
-                shunt::log::warn("{}", w.error().message);
-            }
+            if (auto w = write_stats(now); !w) shunt::log::warn("{}", w.error().message);
             next_stats = now + interval;
         }
         if (has_stop && now >= stop_at) break;
@@ -299,12 +382,14 @@ int run(const Options& o, const Config& c) {
         if (next_stats < wake) wake = next_stats;
         // Microseconds, not epoll_wait's milliseconds: a TX retry is due in tens of them.
         const timespec timeout = shunt::tools::timespec_until(now, wake);
-        std::array<epoll_event, 4> evs{};  // NIC, control socket, app socket
+        std::array<epoll_event, 5> evs{};  // NIC, control socket, app socket, shard wake
         const int n = ep.valid() ? ::epoll_pwait2(ep.get(), evs.data(),
                                                   static_cast<int>(evs.size()), &timeout, nullptr)
                                  : 0;
         for (int i = 0; i < n; ++i) {
-            if (evs[static_cast<size_t>(i)].data.u32 == kControlEvent) control_due = true;
+            const uint32_t what = evs[static_cast<size_t>(i)].data.u32;
+            if (what == kControlEvent) control_due = true;
+            if (what == kWakeEvent) first.drain_wake();
         }
     }
     notifier.stopping("stopping: resetting connections");
@@ -312,18 +397,29 @@ int run(const Options& o, const Config& c) {
     apps.reset();
     control.reset();  // its clients are dropped, its capture stopped, the socket file removed
     // Peers of open connections learn now (RST), not by their own timeouts; the last stats
-    // count those RSTs. Not through a device that is gone.
-    if (watch.health() != shunt::NicHealth::gone && !shunt::tools::shutdown_stack(stack)) {
-        shunt::log::warn("stopping: not every connection's RST could be sent");
+    // count those RSTs. Not through a device that is gone. Each shard resets its own.
+    const bool send_rsts = watch.health() != shunt::NicHealth::gone;
+    shards_send_rsts.store(send_rsts, std::memory_order_release);
+    bool all_rsts = !send_rsts || shunt::tools::shutdown_stack(stack);
+    stop_shards.store(true, std::memory_order_release);
+    for (auto& s : shards) s->wake();
+    for (auto& s : shards) {
+        s->join();
+        all_rsts = all_rsts && s->shutdown_complete();
     }
-    if (auto w = stats.write(iface, shunt::Instant::now(), tcp_stats(), tcp_drops()); !w) {
-        return fail(1, w.error().message);
+    if (!all_rsts) shunt::log::warn("stopping: not every connection's RST could be sent");
+    first.publish();
+    if (auto w = write_stats(shunt::Instant::now()); !w) return fail(1, w.error().message);
+    uint64_t dropped = 0;  // every shard's, every layer's reasons
+    // Held in a variable: a range-for over a temporary's member would outlive the temporary.
+    const auto last = all_stats(shunt::Instant::now());
+    for (const auto& [reason, n] : last.at("drops").items()) {
+        if (n.is_number_unsigned()) dropped += n.get<uint64_t>();
     }
-    if (echo.socket != nullptr) stack.remove_app(echo);
     shunt::log::info("stopped: rx {} tx {} frames, {} dropped", (*nic)->counters().rx_packets,
-                     (*nic)->counters().tx_packets, iface.drops().total());
-    // The return destroys the services, the Stack and then the NIC (stopped, its memory freed,
-    // the device closed: a waiting unbind completes).
+                     (*nic)->counters().tx_packets, dropped);
+    // The return destroys the shards (services, Stacks) and then the NIC (stopped, its
+    // memory freed, the device closed: a waiting unbind completes).
     if (watch.health() != shunt::NicHealth::ok) return fail(1, watch.message());
     return 0;
 }

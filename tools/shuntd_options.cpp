@@ -12,6 +12,9 @@ void add_shuntd_options(CLI::App& app, ShuntdOptions& o) {
     app.add_option("--gateway", o.gateway, "default gateway A.B.C.D");
     app.add_option("--mac", o.mac, "our MAC for tap: (default: derived from the name)");
     app.add_option("--mtu", o.mtu, "MTU (576-1500)");
+    app.add_option("--queues", o.queues,
+                   "queue pairs, one shard (Stack and thread) each: 1-16 (tap: a multi-queue TAP; "
+                   "pci: RSS spreads flows)");
     app.add_option("--log-level", o.log_level, "debug|info|warn|error")
         ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
     app.add_option("--stats-file", o.stats_file, "write JSON counters here (atomically)");

@@ -26,6 +26,7 @@ struct ShuntdOptions {
     std::string gateway;
     std::string mac;
     uint16_t mtu = 1500;
+    uint16_t queues = 1;  // shards: one Stack and one thread per NIC queue pair
     std::string log_level = "info";
     std::string stats_file;
     std::string control;  // empty: control::default_socket_path(nic)

@@ -80,8 +80,12 @@ Status StatsWriter::write(Interface& iface, Instant now, const nlohmann::ordered
                           const nlohmann::ordered_json& more_drops) {
     if (path_.empty()) return {};
     if (!start_) start_ = now;
-    const std::string json =
-        stats_json(iface, (now - *start_).count() / 1000, sections, more_drops).dump() + "\n";
+    return write_json(stats_json(iface, (now - *start_).count() / 1000, sections, more_drops));
+}
+
+Status StatsWriter::write_json(const nlohmann::ordered_json& j) {
+    if (path_.empty()) return {};
+    const std::string json = j.dump() + "\n";
     // A random temp name opened O_EXCL|O_NOFOLLOW next to the file, mode 0644 exactly (the
     // counters are for anyone to read), then renamed over it: a reader never sees half a
     // file, and nobody can plant the temp file or a symlink in its place. No fsync: the

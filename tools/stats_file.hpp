@@ -31,6 +31,8 @@ class StatsWriter {
     explicit StatsWriter(std::string path) : path_(std::move(path)) {}
     Status write(Interface& iface, Instant now, const nlohmann::ordered_json& sections = {},
                  const nlohmann::ordered_json& more_drops = {});
+    // The whole object as the caller made it (shuntd: every shard's counters).
+    Status write_json(const nlohmann::ordered_json& j);
 
   private:
     std::string path_;

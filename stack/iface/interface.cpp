@@ -185,10 +185,18 @@ void Interface::receive_arp(Packet frame) noexcept {
         PacketChain waiting = neighbors_.learn(a.sender_ip, a.sender_mac, now_, for_us);
         while (!waiting.empty())
             queue_frame(waiting.pop_front(), a.sender_mac, wire::ethertype::ipv4);
+        if (neighbor_listener_ != nullptr) {
+            neighbor_listener_->learned(a.sender_ip, a.sender_mac, for_us);
+        }
     }
     if (for_us && a.op == wire::ArpOp::request) {
         send_arp(2, a.sender_mac, a.sender_ip, a.sender_mac);
     }
+}
+
+void Interface::learn_neighbor(wire::Ipv4Addr ip, MacAddr mac, bool create) noexcept {
+    PacketChain waiting = neighbors_.learn(ip, mac, now_, create);
+    while (!waiting.empty()) queue_frame(waiting.pop_front(), mac, wire::ethertype::ipv4);
 }
 
 void Interface::receive_ipv4(Packet frame) noexcept {

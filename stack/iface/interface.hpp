@@ -72,6 +72,14 @@ struct StackCounters {
     uint64_t tx_copy_bytes = 0;     // bytes the stack copied to send (copy_* paths)
 };
 
+// Hears the neighbours an Interface learnt from received ARP packets (set_neighbor_listener).
+class NeighborListener {
+  public:
+    virtual ~NeighborListener() = default;
+    // Runs on the interface's thread inside its poll: hand the news on, do not block.
+    virtual void learned(wire::Ipv4Addr ip, MacAddr mac, bool create) noexcept = 0;
+};
+
 class Interface final : public Ipv4Output {
   public:
     Interface(Nic& nic, uint16_t queue, InterfaceConfig config);
@@ -142,6 +150,18 @@ class Interface final : public Ipv4Output {
     // installation (set_tap(nullptr) before it goes).
     void set_tap(FrameTap* tap) noexcept { tap_ = tap; }
 
+    // Shards of one NIC share what ARP teaches (docs/architecture.md): an ARP reply comes in
+    // on whichever queue the NIC picks (RSS hashes only IP, so ARP lands on queue 0), not
+    // necessarily on the shard that asked. The listener hears each sender this interface
+    // learnt from a received ARP packet (null: none); `create` is whether it was for us.
+    void set_neighbor_listener(NeighborListener* listener) noexcept {
+        neighbor_listener_ = listener;
+    }
+    // What another shard heard: merged as a received ARP packet would be (RFC 826: an entry
+    // is updated, made only with `create`), frames waiting for it leave in the next egress.
+    // Not passed on to the listener. Call it from this interface's own thread, between polls.
+    void learn_neighbor(wire::Ipv4Addr ip, MacAddr mac, bool create) noexcept;
+
   private:
     friend class UdpSocket;
 
@@ -200,6 +220,7 @@ class Interface final : public Ipv4Output {
     Duration tx_backoff_{0};  // 0: nothing held back
     Instant tx_retry_at_{};
     FrameTap* tap_ = nullptr;
+    NeighborListener* neighbor_listener_ = nullptr;
     size_t tx_tapped_ = 0;  // frames at the front of tx_frames_ the tap has already seen
 };
 

@@ -43,14 +43,21 @@ Result<std::unique_ptr<Capture>> Capture::start(const CaptureOptions& options) {
 
 void Capture::on_frames(TapDirection dir, std::span<PacketBuf* const> frames,
                         Instant now) noexcept {
+    std::lock_guard lock(mu_);
     for (PacketBuf* f : frames) {
-        offer(dir, f->data(), static_cast<uint32_t>(f->bytes().size()), now);
+        offer_locked(dir, f->data(), static_cast<uint32_t>(f->bytes().size()), now);
     }
 }
 
 void Capture::offer(TapDirection dir, const uint8_t* data, uint32_t len, Instant now) noexcept {
+    std::lock_guard lock(mu_);
+    offer_locked(dir, data, len, now);
+}
+
+void Capture::offer_locked(TapDirection dir, const uint8_t* data, uint32_t len,
+                           Instant now) noexcept {
     ++counters_.seen;
-    if (complete()) return;
+    if (complete_locked()) return;
     const uint32_t caplen = std::min(len, options_.snaplen);
     if (has_program_) {
         pcap_pkthdr h{};
@@ -71,6 +78,7 @@ void Capture::offer(TapDirection dir, const uint8_t* data, uint32_t len, Instant
 }
 
 std::vector<CapturedFrame> Capture::read(size_t max_frames, size_t max_bytes) {
+    std::lock_guard lock(mu_);
     std::vector<CapturedFrame> out;
     size_t bytes = 0;
     while (count_ > 0 && out.size() < max_frames && (out.empty() || bytes < max_bytes)) {

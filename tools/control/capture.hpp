@@ -6,6 +6,8 @@
 //
 // A frame that finds the ring full is counted (dropped) and not copied: the stack never
 // waits for a slow reader. Nothing here allocates per frame; the ring is allocated at start.
+// Every shard's Interface may hold the one Capture (each on its own thread) while the control
+// thread reads it: one mutex, taken once per batch.
 #pragma once
 
 #include "base/result.hpp"
@@ -15,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -57,11 +60,18 @@ class Capture final : public FrameTap {
 
     // Takes up to `max_frames` frames and at most about `max_bytes` of frame data, oldest first.
     std::vector<CapturedFrame> read(size_t max_frames, size_t max_bytes);
-    const CaptureCounters& counters() const noexcept { return counters_; }
-    size_t queued() const noexcept { return count_; }
+    CaptureCounters counters() const {
+        std::lock_guard lock(mu_);
+        return counters_;
+    }
+    size_t queued() const {
+        std::lock_guard lock(mu_);
+        return count_;
+    }
     // The frame limit is reached: nothing more will be copied.
-    bool complete() const noexcept {
-        return options_.max_frames != 0 && counters_.matched >= options_.max_frames;
+    bool complete() const {
+        std::lock_guard lock(mu_);
+        return complete_locked();
     }
     const CaptureOptions& options() const noexcept { return options_; }
 
@@ -73,12 +83,17 @@ class Capture final : public FrameTap {
         TapDirection dir;
     };
     explicit Capture(const CaptureOptions& options);
+    void offer_locked(TapDirection dir, const uint8_t* data, uint32_t len, Instant now) noexcept;
+    bool complete_locked() const noexcept {
+        return options_.max_frames != 0 && counters_.matched >= options_.max_frames;
+    }
 
     CaptureOptions options_;
     bpf_program program_{};
     bool has_program_ = false;
     // Instant (monotonic) to wall clock, read once at start: the hot path reads no clock.
     int64_t wall_offset_us_ = 0;
+    mutable std::mutex mu_;  // guards the ring and the counters
     std::vector<Slot> slots_;
     std::vector<uint8_t> data_;  // ring_frames * snaplen
     size_t head_ = 0;            // oldest

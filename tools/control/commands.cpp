@@ -79,7 +79,7 @@ void ControlCommands::stop_capture() {
 
 Json ControlCommands::capture_counters() const {
     if (!capture_) return Json{{"running", false}};
-    const CaptureCounters& c = capture_->counters();
+    const CaptureCounters c = capture_->counters();
     return Json{{"running", true},
                 {"filter", capture_->options().filter},
                 {"seen", c.seen},
