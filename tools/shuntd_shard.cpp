@@ -73,8 +73,12 @@ void ShuntdShard::learned(wire::Ipv4Addr ip, MacAddr mac, bool create) noexcept 
 }
 
 void ShuntdShard::post_neighbor(wire::Ipv4Addr ip, MacAddr mac, bool create) noexcept {
+    // Only the first news of a batch wakes the shard: an ARP flood costs the posting shard
+    // one lock per packet and peer, not a syscall each.
+    bool first_news = false;
     {
         std::lock_guard lock(inbox_mu_);
+        first_news = inbox_.empty();
         if (inbox_.size() >= kInboxLimit) {
             inbox_dropped_.fetch_add(1, std::memory_order_relaxed);
             return;
@@ -88,7 +92,7 @@ void ShuntdShard::post_neighbor(wire::Ipv4Addr ip, MacAddr mac, bool create) noe
         }
     }
     has_news_.store(true, std::memory_order_release);
-    wake();
+    if (first_news) wake();
 }
 
 void ShuntdShard::want_tap(FrameTap* tap) noexcept {

@@ -185,7 +185,9 @@ void Interface::receive_arp(Packet frame) noexcept {
         PacketChain waiting = neighbors_.learn(a.sender_ip, a.sender_mac, now_, for_us);
         while (!waiting.empty())
             queue_frame(waiting.pop_front(), a.sender_mac, wire::ethertype::ipv4);
-        if (neighbor_listener_ != nullptr) {
+        // Only what this cache took (an entry made or updated): a LAN's ARP chatter about
+        // hosts we never talk to is not passed on to every other shard.
+        if (neighbor_listener_ != nullptr && neighbors_.lookup(a.sender_ip)) {
             neighbor_listener_->learned(a.sender_ip, a.sender_mac, for_us);
         }
     }

@@ -161,21 +161,7 @@ width="$(awk '{ if (length($0) > w) w = length($0) } END { print w }' "$SHUNT_TM
 
 # 3. A capture read back by tshark.
 pcap="$SHUNT_TMP/ping.pcap"
-ctl capture --count 10 --filter icmp --duration 30 -w "$pcap" 2>"$SHUNT_TMP/capture.err" &
-cap_pid=$!
-SHUNT_BG_PIDS+=("$cap_pid")
-for ((i = 0; i < 100; i++)); do
-    grep -qs "^capturing" "$SHUNT_TMP/capture.err" && break
-    pid_alive "$cap_pid" || fail "shuntctl capture exited early: $(cat "$SHUNT_TMP/capture.err")"
-    sleep 0.1
-done
-grep -qs "^capturing" "$SHUNT_TMP/capture.err" || fail "shuntctl capture did not start in 10 s"
-out="$(in_ns ping -n -c 5 -i 0.2 -W 2 "$SHUNT_IP" 2>&1)" || true
-[[ "$(ping_received "$out")" == 5 ]] || fail "expected 5 ping replies during the capture: $out"
-wait_pid "$cap_pid" 20
-((WAIT_RC == 0)) || fail "shuntctl capture exited with $WAIT_RC: $(cat "$SHUNT_TMP/capture.err")"
-cat "$SHUNT_TMP/capture.err"
-grep -q "10 frames written" "$SHUNT_TMP/capture.err" || fail "expected 10 frames written"
+capture_pings "$pcap"
 grep -q " 0 dropped" "$SHUNT_TMP/capture.err" || fail "the capture dropped frames"
 fields="$(tshark -r "$pcap" -T fields -e frame.protocols -e ip.src -e icmp.type 2>"$SHUNT_TMP/tshark.err")" ||
     fail "tshark could not read the capture: $(cat "$SHUNT_TMP/tshark.err")"

@@ -299,3 +299,25 @@ print("[budget] pool", json.dumps(b), "| tcp ooo_buffers", t.get("ooo_buffers"),
       "| nic rx_dropped", d.get("nic", {}).get("rx_dropped"))
 PY
 }
+
+# capture_pings PCAP: `ctl capture --count 10 --filter icmp` (the caller's ctl function, which
+# names the control socket) while the kernel sends 5 pings to shuntd; fails unless all 5 were
+# answered and the capture wrote its 10 frames. The capture's stderr is in $SHUNT_TMP/capture.err.
+capture_pings() {
+    local pcap="$1" cap_pid i out
+    ctl capture --count 10 --filter icmp --duration 30 -w "$pcap" 2>"$SHUNT_TMP/capture.err" &
+    cap_pid=$!
+    SHUNT_BG_PIDS+=("$cap_pid")
+    for ((i = 0; i < 100; i++)); do
+        grep -qs "^capturing" "$SHUNT_TMP/capture.err" && break
+        pid_alive "$cap_pid" || fail "shuntctl capture exited early: $(cat "$SHUNT_TMP/capture.err")"
+        sleep 0.1
+    done
+    grep -qs "^capturing" "$SHUNT_TMP/capture.err" || fail "shuntctl capture did not start in 10 s"
+    out="$(in_ns ping -n -c 5 -i 0.2 -W 2 "$SHUNT_IP" 2>&1)" || true
+    [[ "$(ping_received "$out")" == 5 ]] || fail "expected 5 ping replies during the capture: $out"
+    wait_pid "$cap_pid" 20
+    ((WAIT_RC == 0)) || fail "shuntctl capture exited with $WAIT_RC: $(cat "$SHUNT_TMP/capture.err")"
+    grep -q "10 frames written" "$SHUNT_TMP/capture.err" ||
+        fail "expected 10 frames written: $(cat "$SHUNT_TMP/capture.err")"
+}

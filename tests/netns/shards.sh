@@ -127,20 +127,7 @@ log "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("per s
 
 # 5. A capture across the shards.
 pcap="$SHUNT_TMP/ping.pcap"
-ctl capture --count 10 --filter icmp --duration 30 -w "$pcap" 2>"$SHUNT_TMP/capture.err" &
-cap_pid=$!
-SHUNT_BG_PIDS+=("$cap_pid")
-for ((i = 0; i < 100; i++)); do
-    grep -qs "^capturing" "$SHUNT_TMP/capture.err" && break
-    pid_alive "$cap_pid" || fail "shuntctl capture exited early: $(cat "$SHUNT_TMP/capture.err")"
-    sleep 0.1
-done
-grep -qs "^capturing" "$SHUNT_TMP/capture.err" || fail "shuntctl capture did not start in 10 s"
-out="$(in_ns ping -n -c 5 -i 0.2 -W 2 "$SHUNT_IP" 2>&1)" || true
-[[ "$(ping_received "$out")" == 5 ]] || fail "expected 5 ping replies during the capture: $out"
-wait_pid "$cap_pid" 20
-((WAIT_RC == 0)) || fail "shuntctl capture exited with $WAIT_RC: $(cat "$SHUNT_TMP/capture.err")"
-grep -q "10 frames written" "$SHUNT_TMP/capture.err" || fail "expected 10 frames written: $(cat "$SHUNT_TMP/capture.err")"
+capture_pings "$pcap"
 total="$(tshark -r "$pcap" -T fields -e icmp.type 2>/dev/null | grep -c '^[08]$' || true)"
 [[ "$total" == 10 ]] || fail "tshark read $total ICMP echo frames from the capture, expected 10"
 ctl stats --json | python3 -c 'import json,sys; c=json.load(sys.stdin)["capture"]; sys.exit(0 if not c["running"] else 1)' ||
